@@ -1,0 +1,30 @@
+// Package root assembles the jenkins-cloudsmith command tree. Each
+// subcommand lives in its own package beside this one.
+package root
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
+)
+
+// New returns the root command with every subcommand attached.
+func New(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "jenkins-cloudsmith",
+		Short: "Give Jenkins builds keyless access to Cloudsmith through OpenID Connect",
+		Long: `jenkins-cloudsmith reads one YAML spec and makes Jenkins (and, where asked,
+Cloudsmith) match it: the OIDC ID Token credential, jobs rendered from templates,
+and the discovery documents a custom issuer must host.`,
+		Version:       f.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	cmd.SetIn(f.IO.In)
+	cmd.SetOut(f.IO.Out)
+	cmd.SetErr(f.IO.ErrOut)
+	cmd.AddCommand(
+	// Subcommands register here, one line each (keep sorted):
+	)
+	return cmd
+}

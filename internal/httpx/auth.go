@@ -1,0 +1,46 @@
+package httpx
+
+import (
+	"net/http"
+)
+
+// HeaderAuth adds headers to requests for one host only (scheme and
+// host:port must match), so a redirect or an absolute link to another host
+// never carries the credential. Values are read through a func so that a
+// refreshed token is picked up without rebuilding the client.
+type HeaderAuth struct {
+	// Host is the URL host (host:port) the credential belongs to.
+	Host string
+	// Header returns the headers to set; it is called once per request.
+	Header func() http.Header
+	// Next is the layer below; nil means http.DefaultTransport.
+	Next http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (a *HeaderAuth) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := a.Next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	if req.URL.Host != a.Host || a.Header == nil {
+		return next.RoundTrip(req)
+	}
+	req = req.Clone(req.Context())
+	for k, vs := range a.Header() {
+		req.Header.Del(k)
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	return next.RoundTrip(req)
+}
+
+// BasicAuth returns a HeaderAuth that sends HTTP Basic credentials to host.
+func BasicAuth(host, user string, password func() string, next http.RoundTripper) *HeaderAuth {
+	return &HeaderAuth{Host: host, Next: next, Header: func() http.Header {
+		r, _ := http.NewRequest(http.MethodGet, "http://x/", nil)
+		r.SetBasicAuth(user, password())
+		return http.Header{"Authorization": r.Header["Authorization"]}
+	}}
+}

@@ -1,0 +1,197 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Retry retries requests that failed in a way that may pass: network
+// errors, 429 (honouring Retry-After) and 5xx. Other 4xx are never retried.
+// Backoff is exponential with full jitter. Only idempotent methods are
+// retried unless the request's context was marked with Retryable.
+type Retry struct {
+	// Next is the layer below; nil means http.DefaultTransport.
+	Next http.RoundTripper
+	// MaxAttempts bounds tries per request, the first included (default 5).
+	MaxAttempts int
+	// Base and Cap shape the backoff: sleep = rand[0, min(Cap, Base*2^n)).
+	// Defaults 100ms and 5s.
+	Base, Cap time.Duration
+	// Budget bounds the whole time spent on one request including retries
+	// (default 60s). A context deadline or WithDeadline shortens it.
+	Budget time.Duration
+	// Sleep waits between attempts; tests replace it. It must return early
+	// with ctx.Err() when ctx is done.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Retryable decides whether a response may be retried; nil means
+	// RetryableStatus.
+	Retryable func(*http.Response) bool
+}
+
+type retryKey struct{}
+type deadlineKey struct{}
+
+// WithRetryable marks requests made with ctx as safe to retry even when
+// their method is not idempotent (for example an exchange that only mints
+// a token).
+func WithRetryable(ctx context.Context) context.Context {
+	return context.WithValue(ctx, retryKey{}, true)
+}
+
+// WithDeadline makes the retry layer give up before t even when the
+// budget would allow more: for example the expiry of the token being sent,
+// after which retrying is pointless.
+func WithDeadline(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, deadlineKey{}, t)
+}
+
+// RetryableStatus reports whether a response status may succeed on retry.
+func RetryableStatus(resp *http.Response) bool {
+	return resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
+}
+
+func idempotent(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
+		return true
+	}
+	v, _ := req.Context().Value(retryKey{}).(bool)
+	return v
+}
+
+// RoundTrip implements http.RoundTripper.
+func (r *Retry) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := r.Next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	if !idempotent(req) || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
+		return next.RoundTrip(req)
+	}
+	maxAttempts := r.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = 5
+	}
+	base, capDelay, budget := r.Base, r.Cap, r.Budget
+	if base <= 0 {
+		base = 100 * time.Millisecond
+	}
+	if capDelay <= 0 {
+		capDelay = 5 * time.Second
+	}
+	if budget <= 0 {
+		budget = 60 * time.Second
+	}
+	retryable := r.Retryable
+	if retryable == nil {
+		retryable = RetryableStatus
+	}
+	sleep := r.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	ctx := req.Context()
+	giveUp := time.Now().Add(budget)
+	if d, ok := ctx.Value(deadlineKey{}).(time.Time); ok && d.Before(giveUp) {
+		giveUp = d
+	}
+	if d, ok := ctx.Deadline(); ok && d.Before(giveUp) {
+		giveUp = d
+	}
+
+	for attempt := 1; ; attempt++ {
+		try := req
+		if attempt > 1 && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, fmt.Errorf("replaying request body: %w", err)
+			}
+			try = req.Clone(ctx)
+			try.Body = body
+		}
+		resp, err := next.RoundTrip(try)
+		if err == nil && !retryable(resp) {
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			if err == nil {
+				return resp, nil
+			}
+			return nil, err
+		}
+		if attempt >= maxAttempts {
+			return resp, err
+		}
+		wait := backoff(base, capDelay, attempt)
+		if resp != nil {
+			if ra, ok := retryAfter(resp); ok {
+				wait = ra
+			}
+		}
+		if time.Now().Add(wait).After(giveUp) {
+			// Another try could not finish in time: report what we have.
+			return resp, err
+		}
+		if resp != nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+		}
+		if serr := sleep(ctx, wait); serr != nil {
+			if err == nil {
+				err = serr
+			}
+			return nil, err
+		}
+	}
+}
+
+// backoff returns a full-jitter delay for the given attempt (1-based).
+func backoff(base, capDelay time.Duration, attempt int) time.Duration {
+	d := capDelay
+	if attempt < 31 {
+		if e := base << (attempt - 1); e > 0 && e < capDelay {
+			d = e
+		}
+	}
+	return time.Duration(rand.Int64N(int64(d) + 1))
+}
+
+// retryAfter reads a Retry-After header in seconds or as an HTTP date.
+func retryAfter(resp *http.Response) (time.Duration, bool) {
+	v := resp.Header.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := time.Until(t)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ErrBudget is returned by callers that want to say the retry budget ran
+// out; the transport itself returns the last response or error.
+var ErrBudget = errors.New("retry budget exhausted")

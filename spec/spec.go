@@ -1,0 +1,166 @@
+// Package spec is the model of jenkins-cloudsmith's one YAML file: what
+// Jenkins (and optionally Cloudsmith) should look like. Load parses and
+// validates it strictly, reporting every problem at once with file:line:col.
+//
+// Data flows spec → render → plan → apply: nothing downstream re-reads YAML
+// or the environment; secrets are resolved here, once, into Secret values
+// that refuse to print themselves.
+package spec
+
+// Version is the only spec format version this build understands.
+const Version = 1
+
+// Spec is a whole, validated spec file.
+type Spec struct {
+	Version    int        `yaml:"version" json:"version"`
+	Jenkins    Jenkins    `yaml:"jenkins" json:"jenkins"`
+	Cloudsmith Cloudsmith `yaml:"cloudsmith" json:"cloudsmith"`
+	OIDC       OIDC       `yaml:"oidc" json:"oidc"`
+	Binary     Binary     `yaml:"binary" json:"binary"`
+	Defaults   Defaults   `yaml:"defaults" json:"defaults"`
+	Jobs       []Job      `yaml:"jobs" json:"jobs"`
+	// Seed, when set, adds a pipeline job that re-applies this spec from
+	// its repository whenever it changes.
+	Seed *Seed `yaml:"seed,omitempty" json:"seed,omitempty"`
+	// TemplatesDir overrides embedded templates file by file (relative to
+	// the spec file).
+	TemplatesDir string `yaml:"templates_dir,omitempty" json:"templates_dir,omitempty"`
+
+	// File is the path the spec was read from, for messages.
+	File string `yaml:"-" json:"-"`
+}
+
+// Jenkins says which controller to manage and how to log in.
+type Jenkins struct {
+	URL   string `yaml:"url" json:"url"`
+	User  string `yaml:"user" json:"user"`
+	Token Secret `yaml:"token" json:"token"`
+	// CABundle is a PEM file of extra roots for a controller behind a
+	// private CA. TLS is always verified.
+	CABundle string `yaml:"ca_bundle,omitempty" json:"ca_bundle,omitempty"`
+	// Proxy overrides HTTPS_PROXY for the controller.
+	Proxy string `yaml:"proxy,omitempty" json:"proxy,omitempty"`
+}
+
+// Cloudsmith names the org and service account builds exchange into, the
+// hosts they talk to, and (with APIKey) the provider to manage.
+type Cloudsmith struct {
+	Org     string `yaml:"org" json:"org"`
+	Service string `yaml:"service" json:"service"`
+	// Host overrides; empty means Cloudsmith's public hosts (see Default*).
+	APIURL      string `yaml:"api_url,omitempty" json:"api_url,omitempty"`
+	DownloadURL string `yaml:"download_url,omitempty" json:"download_url,omitempty"`
+	NPMURL      string `yaml:"npm_url,omitempty" json:"npm_url,omitempty"`
+	GoURL       string `yaml:"go_url,omitempty" json:"go_url,omitempty"`
+	// APIKey enables managing the service account and OIDC provider.
+	APIKey   Secret   `yaml:"api_key,omitempty" json:"api_key,omitempty"`
+	Provider Provider `yaml:"provider,omitempty" json:"provider,omitempty"`
+	CABundle string   `yaml:"ca_bundle,omitempty" json:"ca_bundle,omitempty"`
+}
+
+// Defaults for Cloudsmith's public hosts.
+const (
+	DefaultAPIURL      = "https://api.cloudsmith.io"
+	DefaultDownloadURL = "https://dl.cloudsmith.io"
+	DefaultNPMURL      = "https://npm.cloudsmith.io"
+	DefaultGoURL       = "https://golang.cloudsmith.io"
+)
+
+// Provider is the Cloudsmith OIDC provider that trusts the issuer.
+type Provider struct {
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// Claims every token must carry: exact values, or a prefix ending in
+	// ".*" (Cloudsmith's only wildcard).
+	Claims map[string]string `yaml:"claims,omitempty" json:"claims,omitempty"`
+}
+
+// Credential kinds.
+const (
+	KindString = "string" // io.jenkins.plugins.oidc_provider.IdTokenStringCredentials
+	KindFile   = "file"   // io.jenkins.plugins.oidc_provider.IdTokenFileCredentials
+)
+
+// OIDC is the oidc-provider credential that mints each build's token.
+type OIDC struct {
+	Credential  string `yaml:"credential" json:"credential"`
+	Kind        string `yaml:"kind,omitempty" json:"kind,omitempty"`
+	Audience    string `yaml:"audience" json:"audience"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	// Issuer is a custom public issuer URL; empty means Jenkins' own
+	// <jenkins>/oidc (or the folder's issuer when Folder is set).
+	Issuer string `yaml:"issuer,omitempty" json:"issuer,omitempty"`
+	// Folder puts the credential in a folder's store ("team-a/sub").
+	Folder string `yaml:"folder,omitempty" json:"folder,omitempty"`
+}
+
+// Binary says how agents get the cloudsmith-oidc step binary: already on
+// PATH (Path) or downloaded and checked (URL + SHA256).
+type Binary struct {
+	Path   string `yaml:"path,omitempty" json:"path,omitempty"`
+	URL    string `yaml:"url,omitempty" json:"url,omitempty"`
+	SHA256 string `yaml:"sha256,omitempty" json:"sha256,omitempty"`
+}
+
+// Defaults fill fields a job leaves empty.
+type Defaults struct {
+	Repo    string   `yaml:"repo,omitempty" json:"repo,omitempty"`
+	Formats []string `yaml:"formats,omitempty" json:"formats,omitempty"`
+}
+
+// Job types.
+const (
+	Freestyle = "freestyle"
+	Pipeline  = "pipeline"
+)
+
+// Formats cloudsmith-oidc can configure.
+var Formats = []string{"python", "npm", "go", "maven", "docker", "cargo", "nuget", "helm", "raw"}
+
+// Job is one Jenkins job to manage. After Load, Repo and Formats hold the
+// defaults where the job left them empty.
+type Job struct {
+	// Name is the full name; '/' separates folders.
+	Name        string   `yaml:"name" json:"name"`
+	Type        string   `yaml:"type" json:"type"`
+	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
+	Repo        string   `yaml:"repo,omitempty" json:"repo,omitempty"`
+	Formats     []string `yaml:"formats,omitempty" json:"formats,omitempty"`
+	// Steps are shell commands run with Cloudsmith configured.
+	Steps []string `yaml:"steps,omitempty" json:"steps,omitempty"`
+	// SCM makes a pipeline job read its Jenkinsfile from Git instead of an
+	// inline script.
+	SCM *SCM `yaml:"scm,omitempty" json:"scm,omitempty"`
+	// Label restricts where the job runs (assignedNode).
+	Label string `yaml:"label,omitempty" json:"label,omitempty"`
+
+	// Pos is where the job is defined, for messages.
+	Pos Pos `yaml:"-" json:"-"`
+}
+
+// SCM is a Git source for a pipeline's Jenkinsfile.
+type SCM struct {
+	URL           string `yaml:"url" json:"url"`
+	Branch        string `yaml:"branch,omitempty" json:"branch,omitempty"`
+	ScriptPath    string `yaml:"script_path,omitempty" json:"script_path,omitempty"`
+	CredentialsID string `yaml:"credentials_id,omitempty" json:"credentials_id,omitempty"`
+	Lightweight   *bool  `yaml:"lightweight,omitempty" json:"lightweight,omitempty"`
+}
+
+// Seed is the optional job that runs `jenkins-cloudsmith apply` from the
+// spec's own repository.
+type Seed struct {
+	Name string `yaml:"name" json:"name"`
+	SCM  SCM    `yaml:"scm" json:"scm"`
+	// SpecPath is the spec file's path inside the repository.
+	SpecPath string `yaml:"spec_path,omitempty" json:"spec_path,omitempty"`
+	// Credential is the Jenkins credential (username + API token) the seed
+	// job applies with.
+	Credential string `yaml:"credential" json:"credential"`
+}
+
+// Pos is a place in the spec file (1-based).
+type Pos struct {
+	File   string
+	Line   int
+	Column int
+}
