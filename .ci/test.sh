@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The whole test suite, as README's second command runs it. It installs what
+# the tests need first, so it works on a fresh machine (CI runs it through
+# .ci/run on a clean clone with nothing pre-installed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# Debian packages the tests drive as real, independent clients.
+need=()
+command -v groovy >/dev/null 2>&1 || need+=(groovy)
+command -v jenkins-jobs >/dev/null 2>&1 || need+=(jenkins-job-builder)
+/usr/bin/python3 -c 'import jenkins' >/dev/null 2>&1 || need+=(python3-jenkins)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v jq >/dev/null 2>&1 || need+=(jq)
+command -v bash >/dev/null 2>&1 || need+=(bash)
+if ((${#need[@]})); then
+  if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
+    log "missing ${need[*]} and not root: install them, then re-run"; exit 1
+  fi
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  log "installing Debian packages: ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# Groovy on Debian needs JAVA_HOME (default-java is not always present).
+if [ -z "${JAVA_HOME:-}" ]; then
+  for j in /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk-arm64 /usr/lib/jvm/default-java; do
+    if [ -x "$j/bin/java" ]; then export JAVA_HOME="$j"; break; fi
+  done
+fi
+
+log "downloading Go modules"
+go mod download
+
+log "go vet"
+go vet ./...
+
+log "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then printf 'gofmt would change:\n%s\n' "$unformatted" >&2; exit 1; fi
+
+log "staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+log "go test"
+# -p 2 matches CI's two cores; the emulators and real clients are I/O bound.
+go test -count=1 -timeout 15m ./... "$@"
