@@ -5,6 +5,23 @@
 // Data flows spec → render → plan → apply: nothing downstream re-reads YAML
 // or the environment; secrets are resolved here, once, into Secret values
 // that refuse to print themselves.
+//
+// Rules worth knowing (the full list is in validate.go and the schema):
+//   - Secrets (jenkins.token, cloudsmith.api_key) must be exactly "${VAR}";
+//     a literal is an error (never echoed), and an unset or empty VAR is an
+//     error naming the variable and the field.
+//   - Nothing else is expanded. Free text (job description, steps, label,
+//     oidc.description, provider name and claims) is passed through byte for
+//     byte, "${", triple quotes and "]]>" included: the renderer escapes it. In
+//     identifiers, URLs and paths "${" is an error, because a user writing
+//     it expects an expansion that would not happen.
+//   - YAML aliases and merge keys are refused (no expansion, no "billion
+//     laughs"); one document per file; unknown and duplicate keys are errors.
+//   - Job names follow Jenkins.checkGoodName per '/'-separated segment and
+//     are unique case-insensitively, as Jenkins' item maps are
+//     (CopyOnWriteMap.Tree with CaseInsensitiveComparator).
+//   - Control characters are refused everywhere except newline and tab in
+//     descriptions and steps.
 package spec
 
 // Version is the only spec format version this build understands.
@@ -16,8 +33,8 @@ type Spec struct {
 	Jenkins    Jenkins    `yaml:"jenkins" json:"jenkins"`
 	Cloudsmith Cloudsmith `yaml:"cloudsmith" json:"cloudsmith"`
 	OIDC       OIDC       `yaml:"oidc" json:"oidc"`
-	Binary     Binary     `yaml:"binary" json:"binary"`
-	Defaults   Defaults   `yaml:"defaults" json:"defaults"`
+	Binary     Binary     `yaml:"binary,omitempty" json:"binary"`
+	Defaults   Defaults   `yaml:"defaults,omitempty" json:"defaults"`
 	Jobs       []Job      `yaml:"jobs" json:"jobs"`
 	// Seed, when set, adds a pipeline job that re-applies this spec from
 	// its repository whenever it changes.

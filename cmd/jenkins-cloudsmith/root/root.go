@@ -5,6 +5,13 @@ package root
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/apply"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/emulate"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/plan"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/prune"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/render"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/schema"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/validate"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 )
 
@@ -24,7 +31,14 @@ and the discovery documents a custom issuer must host.`,
 	cmd.SetOut(f.IO.Out)
 	cmd.SetErr(f.IO.ErrOut)
 	cmd.AddCommand(
-	// Subcommands register here, one line each (keep sorted):
+		// Subcommands register here, one line each (keep sorted):
+		apply.NewCmd(f),
+		emulate.NewCmd(f),
+		plan.NewCmd(f),
+		prune.NewCmd(f),
+		render.NewCmd(f),
+		schema.NewCmd(f),
+		validate.NewCmd(f),
 	)
 	return cmd
 }

@@ -1,0 +1,99 @@
+package spec
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// RootURL is jenkins.url with exactly one trailing slash, the form Jenkins
+// itself uses for its root URL (so "job/x" and "oidc" can be appended).
+func (j Jenkins) RootURL() string {
+	return strings.TrimRight(j.URL, "/") + "/"
+}
+
+// IssuerURL is the `iss` every build token carries and the provider URL
+// Cloudsmith must trust: the custom issuer when set, else Jenkins' own
+// <root>oidc, or <root>oidc/job/<a>/job/<b> for a credential in folder a/b
+// (each segment encoded like Jenkins' Util.rawEncode, as the plugin does).
+func (s *Spec) IssuerURL() string {
+	if s.OIDC.Issuer != "" {
+		return s.OIDC.Issuer
+	}
+	u := s.Jenkins.RootURL() + "oidc"
+	if s.OIDC.Folder != "" {
+		for _, seg := range strings.Split(s.OIDC.Folder, "/") {
+			u += "/job/" + RawEncode(seg)
+		}
+	}
+	return u
+}
+
+// Resolve turns a path from the spec (templates_dir, ca_bundle) into one
+// usable from the current directory: relative paths are relative to the
+// spec file, so a spec means the same thing wherever it is run from.
+func (s *Spec) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) || s.File == "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(s.File), p)
+}
+
+// Folder is the job's parent folder full name ("" at the top level).
+func (j Job) Folder() string {
+	i := strings.LastIndex(j.Name, "/")
+	if i < 0 {
+		return ""
+	}
+	return j.Name[:i]
+}
+
+// Base is the job's own name, without its folders.
+func (j Job) Base() string {
+	return j.Name[strings.LastIndex(j.Name, "/")+1:]
+}
+
+// Folders lists every folder the spec's jobs (and the seed job) need, parents
+// before children, each once, in first-seen order; it includes oidc.folder.
+func (s *Spec) Folders() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(full string) {
+		segs := strings.Split(full, "/")
+		for n := 1; n < len(segs); n++ {
+			f := strings.Join(segs[:n], "/")
+			if !seen[foldName(f)] {
+				seen[foldName(f)] = true
+				out = append(out, f)
+			}
+		}
+	}
+	if s.OIDC.Folder != "" {
+		add(s.OIDC.Folder + "/x")
+	}
+	for _, j := range s.Jobs {
+		add(j.Name)
+	}
+	if s.Seed != nil {
+		add(s.Seed.Name)
+	}
+	return out
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return strings.TrimRight(v, "/")
+}
+
+// API is the Cloudsmith API base URL, without a trailing slash.
+func (c Cloudsmith) API() string { return orDefault(c.APIURL, DefaultAPIURL) }
+
+// Download is the package download base URL, without a trailing slash.
+func (c Cloudsmith) Download() string { return orDefault(c.DownloadURL, DefaultDownloadURL) }
+
+// NPM is the npm registry base URL, without a trailing slash.
+func (c Cloudsmith) NPM() string { return orDefault(c.NPMURL, DefaultNPMURL) }
+
+// Go is the Go module proxy base URL, without a trailing slash.
+func (c Cloudsmith) Go() string { return orDefault(c.GoURL, DefaultGoURL) }
