@@ -1,0 +1,265 @@
+package pkgconfig
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"strings"
+)
+
+// python writes pip.conf (pip reads PIP_CONFIG_FILE) with the token in the
+// index URL, as Cloudsmith documents, and lists the host in netrc for uv,
+// which is pointed at the same index without credentials.
+func (p *plan) python() error {
+	dl, err := parseEndpoint("download URL", p.s.DownloadURL, DefaultDownloadURL)
+	if err != nil {
+		return err
+	}
+	index := dl.join("basic", p.s.Org, p.s.Repo, "python", "simple")
+	var b strings.Builder
+	b.WriteString("# Written by cloudsmith-oidc: holds a short-lived Cloudsmith token.\n[global]\n")
+	fmt.Fprintf(&b, "index-url = %s\n", withUser(index, p.tok))
+	if dl.u.Scheme == "http" {
+		// pip refuses plain-http indexes unless trusted; parseEndpoint
+		// only lets http through for loopback hosts.
+		fmt.Fprintf(&b, "trusted-host = %s\n", dl.u.Host)
+	}
+	p.set("PIP_CONFIG_FILE", p.file("pip.conf", []byte(b.String())))
+	// Environment beats the config file in pip and uv: drop inherited
+	// index settings so the Cloudsmith index is the one used.
+	p.unset("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX")
+	p.set("UV_DEFAULT_INDEX", index)
+	p.addNetrc(dl.u)
+	return nil
+}
+
+// npm writes an npmrc (read through NPM_CONFIG_USERCONFIG) with the
+// registry and a _authToken scoped to exactly that registry path.
+func (p *plan) npm() error {
+	e, err := parseEndpoint("npm URL", p.s.NPMURL, DefaultNPMURL)
+	if err != nil {
+		return err
+	}
+	reg := e.join(p.s.Org, p.s.Repo)
+	nerf := strings.TrimPrefix(strings.TrimPrefix(reg, "https:"), "http:") // "//host/org/repo/"
+	var b strings.Builder
+	b.WriteString("; Written by cloudsmith-oidc: holds a short-lived Cloudsmith token.\n")
+	fmt.Fprintf(&b, "registry=%s\n", reg)
+	fmt.Fprintf(&b, "%s:_authToken=%s\n", nerf, p.tok)
+	p.set("NPM_CONFIG_USERCONFIG", p.file("npmrc", []byte(b.String())))
+	p.unset("NPM_CONFIG_REGISTRY", "npm_config_registry")
+	return nil
+}
+
+// golang points GOPROXY at the repository (without credentials) and puts
+// the token in netrc, which the go command reads (NETRC) for https only:
+// it never sends credentials over plain http, not even a GOPROXY's
+// userinfo, so a plain-http Go URL is refused rather than left to fail
+// with a puzzling 401.
+func (p *plan) golang() error {
+	e, err := parseEndpoint("Go URL", p.s.GoURL, DefaultGoURL)
+	if err != nil {
+		return err
+	}
+	if e.u.Scheme != "https" {
+		return fmt.Errorf("the Go URL %s is plain http, and the go command never sends credentials over http: serve the Go proxy over https (an emulator too, trusted through SSL_CERT_FILE)", e.u.Redacted())
+	}
+	p.set("GOPROXY", e.join(p.s.Org, p.s.Repo))
+	p.addNetrc(e.u)
+	if p.s.GoNoSumDB != "" {
+		if strings.ContainsAny(p.s.GoNoSumDB, " \t\r\n'\"") {
+			return fmt.Errorf("GONOSUMDB patterns %q must be comma-separated without spaces or quotes", p.s.GoNoSumDB)
+		}
+		p.set("GONOSUMDB", p.s.GoNoSumDB)
+	}
+	return nil
+}
+
+// maven writes a settings.xml with the server credentials and an active
+// profile adding the repository (for dependencies and plugins).
+func (p *plan) maven() error {
+	dl, err := parseEndpoint("download URL", p.s.DownloadURL, DefaultDownloadURL)
+	if err != nil {
+		return err
+	}
+	repoURL := dl.join("basic", p.s.Org, p.s.Repo, "maven")
+	type policy struct {
+		Enabled bool `xml:"enabled"`
+	}
+	type repository struct {
+		ID        string `xml:"id"`
+		URL       string `xml:"url"`
+		Releases  policy `xml:"releases"`
+		Snapshots policy `xml:"snapshots"`
+	}
+	type server struct {
+		ID       string `xml:"id"`
+		Username string `xml:"username"`
+		Password string `xml:"password"`
+	}
+	type profile struct {
+		ID                 string       `xml:"id"`
+		Repositories       []repository `xml:"repositories>repository"`
+		PluginRepositories []repository `xml:"pluginRepositories>pluginRepository"`
+	}
+	type settings struct {
+		XMLName        xml.Name  `xml:"settings"`
+		Xmlns          string    `xml:"xmlns,attr"`
+		Servers        []server  `xml:"servers>server"`
+		Profiles       []profile `xml:"profiles>profile"`
+		ActiveProfiles []string  `xml:"activeProfiles>activeProfile"`
+	}
+	r := repository{ID: RegistryName, URL: repoURL, Releases: policy{true}, Snapshots: policy{true}}
+	doc := settings{
+		Xmlns:          "http://maven.apache.org/SETTINGS/1.0.0",
+		Servers:        []server{{ID: RegistryName, Username: Username, Password: p.tok}},
+		Profiles:       []profile{{ID: RegistryName, Repositories: []repository{r}, PluginRepositories: []repository{r}}},
+		ActiveProfiles: []string{RegistryName},
+	}
+	out, err := xml.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	data := append([]byte(xml.Header+"<!-- Written by cloudsmith-oidc: holds a short-lived Cloudsmith token. -->\n"), out...)
+	path := p.file("maven/settings.xml", append(data, '\n'))
+	p.set("CLOUDSMITH_MAVEN_SETTINGS", path)
+	if !strings.ContainsAny(path, " \t'\"") {
+		// Maven 3.9+ appends MAVEN_ARGS to every command line.
+		p.set("MAVEN_ARGS", "--settings "+path)
+	}
+	return nil
+}
+
+// docker writes a config.json with auths for the registry; DOCKER_CONFIG
+// names its directory.
+func (p *plan) docker() error {
+	host := p.s.DockerRegistry
+	if host == "" {
+		host = DefaultDockerRegistry
+	}
+	if strings.ContainsAny(host, "/@ \t\r\n") {
+		return fmt.Errorf("docker registry %q must be a host name with an optional port", host)
+	}
+	doc := map[string]any{"auths": map[string]any{
+		host: map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(Username + ":" + p.tok))},
+	}}
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	p.file("docker/config.json", append(data, '\n'))
+	p.set("DOCKER_CONFIG", p.dir+sep+"docker")
+	return nil
+}
+
+// cargo writes a Cargo home with a sparse registry named "cloudsmith" and
+// its token in credentials.toml. Cargo reads credentials only from
+// CARGO_HOME (or CARGO_REGISTRIES_<NAME>_TOKEN, which would put the token
+// in the environment), so CARGO_HOME points here; the registry cache then
+// lives under the private directory too.
+func (p *plan) cargo() error {
+	e, err := parseEndpoint("Cargo URL", p.s.CargoURL, DefaultCargoURL)
+	if err != nil {
+		return err
+	}
+	index := "sparse+" + e.join(p.s.Org, p.s.Repo)
+	cfg := fmt.Sprintf("# Written by cloudsmith-oidc.\n[registries.%s]\nindex = %s\ncredential-provider = \"cargo:token\"\n", RegistryName, tomlString(index))
+	creds := fmt.Sprintf("# Written by cloudsmith-oidc: holds a short-lived Cloudsmith token.\n[registries.%s]\ntoken = %s\n", RegistryName, tomlString("Token "+p.tok))
+	p.file("cargo/config.toml", []byte(cfg))
+	p.file("cargo/credentials.toml", []byte(creds))
+	p.set("CARGO_HOME", p.dir+sep+"cargo")
+	return nil
+}
+
+// nuget writes a NuGet.Config with the source and its credentials. NuGet
+// has no environment variable for a config file: pass
+// --configfile "$CLOUDSMITH_NUGET_CONFIG".
+func (p *plan) nuget() error {
+	e, err := parseEndpoint("NuGet URL", p.s.NuGetURL, DefaultNuGetURL)
+	if err != nil {
+		return err
+	}
+	src := strings.TrimSuffix(e.join(p.s.Org, p.s.Repo, "v3"), "/") + "/index.json"
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	b.WriteString("<!-- Written by cloudsmith-oidc: holds a short-lived Cloudsmith token. -->\n<configuration>\n  <packageSources>\n")
+	fmt.Fprintf(&b, "    <add key=\"%s\" value=\"%s\" protocolVersion=\"3\" />\n", xmlAttr(RegistryName), xmlAttr(src))
+	b.WriteString("  </packageSources>\n  <packageSourceCredentials>\n")
+	fmt.Fprintf(&b, "    <%s>\n", RegistryName)
+	fmt.Fprintf(&b, "      <add key=\"Username\" value=\"%s\" />\n", xmlAttr(Username))
+	fmt.Fprintf(&b, "      <add key=\"ClearTextPassword\" value=\"%s\" />\n", xmlAttr(p.tok))
+	fmt.Fprintf(&b, "    </%s>\n  </packageSourceCredentials>\n</configuration>\n", RegistryName)
+	p.set("CLOUDSMITH_NUGET_CONFIG", p.file("NuGet.Config", b.Bytes()))
+	return nil
+}
+
+// helm writes a repositories.yaml (HELM_REPOSITORY_CONFIG) with a repo
+// "cloudsmith". It is written as JSON, which is valid YAML, so escaping is
+// encoding/json's.
+func (p *plan) helm() error {
+	dl, err := parseEndpoint("download URL", p.s.DownloadURL, DefaultDownloadURL)
+	if err != nil {
+		return err
+	}
+	doc := map[string]any{
+		"apiVersion": "",
+		"generated":  "0001-01-01T00:00:00Z",
+		"repositories": []map[string]any{{
+			"name":                     RegistryName,
+			"url":                      dl.join("basic", p.s.Org, p.s.Repo, "helm", "charts"),
+			"username":                 Username,
+			"password":                 p.tok,
+			"caFile":                   "",
+			"certFile":                 "",
+			"keyFile":                  "",
+			"insecure_skip_tls_verify": false,
+			"pass_credentials_all":     false,
+		}},
+	}
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	p.set("HELM_REPOSITORY_CONFIG", p.file("helm/repositories.yaml", append(data, '\n')))
+	return nil
+}
+
+// raw lists the download host in netrc (curl --netrc-file "$NETRC") and
+// exports the files base URL.
+func (p *plan) raw() error {
+	dl, err := parseEndpoint("download URL", p.s.DownloadURL, DefaultDownloadURL)
+	if err != nil {
+		return err
+	}
+	p.addNetrc(dl.u)
+	p.set("CLOUDSMITH_RAW_URL", dl.join("basic", p.s.Org, p.s.Repo, "raw", "files"))
+	return nil
+}
+
+// tomlString quotes s as a TOML basic string.
+func tomlString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\u%04X", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// xmlAttr escapes s for a double-quoted XML attribute.
+func xmlAttr(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}

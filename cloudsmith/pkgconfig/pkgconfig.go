@@ -1,0 +1,351 @@
+// Package pkgconfig writes package-manager configuration that points pip
+// (and uv), npm, Go, Maven, Docker, Cargo, NuGet, Helm and raw downloads at
+// a Cloudsmith repository with a Cloudsmith token.
+//
+// The token is written only into files (0600, in a 0700 directory,
+// replaced atomically) and never into the environment it returns, so the
+// "export" lines a step prints can't leak it. Every value is escaped for
+// its file's syntax (XML through encoding/xml, JSON through encoding/json,
+// TOML and INI by quoting), and the token itself must look like a token
+// (see ValidToken) so it can't break out of any of them.
+package pkgconfig
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/securefile"
+)
+
+// Format is a package format, named as Cloudsmith names it.
+type Format string
+
+// The formats configure understands.
+const (
+	Python Format = "python"
+	NPM    Format = "npm"
+	Go     Format = "go"
+	Maven  Format = "maven"
+	Docker Format = "docker"
+	Cargo  Format = "cargo"
+	NuGet  Format = "nuget"
+	Helm   Format = "helm"
+	Raw    Format = "raw"
+)
+
+// Formats lists every format, in the order files are written.
+var Formats = []Format{Python, NPM, Go, Maven, Docker, Cargo, NuGet, Helm, Raw}
+
+// Cloudsmith's public hosts, used when Settings leaves one empty.
+const (
+	DefaultDownloadURL    = "https://dl.cloudsmith.io"
+	DefaultNPMURL         = "https://npm.cloudsmith.io"
+	DefaultGoURL          = "https://golang.cloudsmith.io"
+	DefaultCargoURL       = "https://cargo.cloudsmith.io"
+	DefaultNuGetURL       = "https://nuget.cloudsmith.io"
+	DefaultDockerRegistry = "docker.cloudsmith.io"
+)
+
+// Username is the basic-auth user name Cloudsmith's own tools send with a
+// token as the password.
+const Username = "token"
+
+// RegistryName names the repository in files that need a name (Maven's
+// server id, Cargo's registry, NuGet's source, Helm's repo).
+const RegistryName = "cloudsmith"
+
+// ParseFormats reads format names from arguments that may each hold a
+// comma-separated list ("python,npm"), dropping duplicates.
+func ParseFormats(args ...string) ([]Format, error) {
+	var out []Format
+	for _, a := range args {
+		for _, name := range strings.Split(a, ",") {
+			name = strings.ToLower(strings.TrimSpace(name))
+			if name == "" {
+				continue
+			}
+			f := Format(name)
+			if name == "pip" || name == "uv" {
+				f = Python
+			}
+			if !slices.Contains(Formats, f) {
+				return nil, fmt.Errorf("unknown format %q (known: %s)", name, formatList())
+			}
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("name at least one format (%s)", formatList())
+	}
+	return out, nil
+}
+
+func formatList() string {
+	s := make([]string, len(Formats))
+	for i, f := range Formats {
+		s[i] = string(f)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Settings say which repository to use and where Cloudsmith's hosts are.
+// Empty URLs mean Cloudsmith's public hosts; overrides serve custom
+// domains and emulators.
+type Settings struct {
+	Org, Repo string
+
+	DownloadURL string // dl host: Python, Maven, Helm, raw
+	NPMURL      string
+	GoURL       string
+	CargoURL    string
+	NuGetURL    string
+	// DockerRegistry is a registry host[:port], e.g. docker.cloudsmith.io.
+	DockerRegistry string
+
+	// GoNoSumDB lists module path patterns (GONOSUMDB syntax) that the
+	// public checksum database can't know, i.e. private modules. It is
+	// deliberately not GOPRIVATE, which would also bypass the proxy.
+	GoNoSumDB string
+}
+
+// Env is one environment change: set Name to Value, or unset it.
+type Env struct {
+	Name  string
+	Value string
+	Unset bool
+}
+
+// Result says what Write produced.
+type Result struct {
+	Dir   string
+	Files []string
+	// Env points the tools at Dir. It never contains the token.
+	Env []Env
+	// Secrets are every form of the token written (the token, base64 of
+	// "token:<token>", URL-escaped forms): mask all of them.
+	Secrets []string
+}
+
+var slugRE = regexp.MustCompile(`^[-a-zA-Z0-9_.]+$`)
+
+// tokenRE is what a Cloudsmith token (a JWT or an API key) is made of. A
+// token outside it is refused rather than escaped, because netrc has no
+// quoting and npm expands ${...} in .npmrc.
+var tokenRE = regexp.MustCompile(`^[A-Za-z0-9._~+/=-]+$`)
+
+// ValidToken reports whether tok can be written safely into every format.
+// The error never contains the token.
+func ValidToken(tok string) error {
+	if tok == "" {
+		return fmt.Errorf("the Cloudsmith token is empty")
+	}
+	if len(tok) > 16<<10 {
+		return fmt.Errorf("the Cloudsmith token is implausibly long (%d bytes)", len(tok))
+	}
+	if !tokenRE.MatchString(tok) {
+		return fmt.Errorf("the Cloudsmith token has characters a token never has (whitespace, quotes or control characters); refusing to write it into configuration files")
+	}
+	return nil
+}
+
+// SecretForms returns the encodings of tok that configuration files and
+// HTTP requests carry, for masking.
+func SecretForms(tok string) []string {
+	forms := []string{
+		tok,
+		base64.StdEncoding.EncodeToString([]byte(Username + ":" + tok)),
+		base64.StdEncoding.EncodeToString([]byte(tok)),
+		url.QueryEscape(tok),
+		url.PathEscape(tok),
+		strings.TrimPrefix(url.UserPassword(Username, tok).String(), Username+":"),
+	}
+	var out []string
+	for _, f := range forms {
+		if f != "" && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// endpoint is a parsed, validated host URL.
+type endpoint struct{ u *url.URL }
+
+func parseEndpoint(what, raw, def string) (endpoint, error) {
+	if raw == "" {
+		raw = def
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return endpoint{}, fmt.Errorf("%s %q is not a URL: %w", what, raw, err)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+		return endpoint{}, fmt.Errorf("%s %q must be an absolute https:// URL", what, raw)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return endpoint{}, fmt.Errorf("%s must be a plain base URL without credentials, query or fragment", what)
+	}
+	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+		return endpoint{}, fmt.Errorf("%s %s uses plain http on a non-loopback host: the token would travel in clear; use https", what, u.Redacted())
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = ""
+	return endpoint{u}, nil
+}
+
+// join returns the URL with path segments appended and a trailing slash.
+func (e endpoint) join(segments ...string) string {
+	u := *e.u
+	u.Path = u.Path + "/" + strings.Join(segments, "/") + "/"
+	return u.String()
+}
+
+// withUser returns the URL with token basic-auth userinfo.
+func withUser(raw, tok string) string {
+	u, _ := url.Parse(raw)
+	u.User = url.UserPassword(Username, tok)
+	return u.String()
+}
+
+// IsLoopback reports whether host (without port) is a loopback name or
+// address, where plain http is acceptable (tests, emulators).
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// plan holds everything resolved before any file is written.
+type plan struct {
+	s     Settings
+	tok   string
+	dir   string
+	files map[string][]byte // relative path → content
+	order []string
+	env   []Env
+	netrc []string // hosts ("host" and "host:port") to list in netrc
+}
+
+func (p *plan) file(rel string, data []byte) string {
+	if _, ok := p.files[rel]; !ok {
+		p.order = append(p.order, rel)
+	}
+	p.files[rel] = data
+	return filepath.Join(p.dir, filepath.FromSlash(rel))
+}
+
+func (p *plan) set(name, value string) {
+	for i, e := range p.env {
+		if e.Name == name {
+			p.env[i] = Env{Name: name, Value: value}
+			return
+		}
+	}
+	p.env = append(p.env, Env{Name: name, Value: value})
+}
+
+func (p *plan) unset(names ...string) {
+	for _, n := range names {
+		if !slices.ContainsFunc(p.env, func(e Env) bool { return e.Name == n }) {
+			p.env = append(p.env, Env{Name: n, Unset: true})
+		}
+	}
+}
+
+// addNetrc lists u's host, with and without its port: curl, pip and uv
+// match the bare host name, while the go command (1.24+) matches
+// "host:port" when the URL has a port.
+func (p *plan) addNetrc(u *url.URL) {
+	for _, h := range []string{u.Host, u.Hostname()} {
+		if !slices.Contains(p.netrc, h) {
+			p.netrc = append(p.netrc, h)
+		}
+	}
+}
+
+// Write writes the configuration for formats into dir (created 0700; files
+// 0600, each replaced atomically) and returns the environment that points
+// the tools at it. Nothing is written unless every input is valid.
+func Write(dir, tok string, s Settings, formats []Format) (*Result, error) {
+	if err := ValidToken(tok); err != nil {
+		return nil, err
+	}
+	if !slugRE.MatchString(s.Org) {
+		return nil, fmt.Errorf("org %q is not a Cloudsmith slug (letters, digits, - and _): set --org or CLOUDSMITH_ORG", s.Org)
+	}
+	if !slugRE.MatchString(s.Repo) {
+		return nil, fmt.Errorf("repository %q is not a Cloudsmith slug (letters, digits, - and _): set --repo or CLOUDSMITH_REPO", s.Repo)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{s: s, tok: tok, dir: abs, files: map[string][]byte{}}
+	p.set("CLOUDSMITH_CONFIG_DIR", abs)
+	for _, f := range formats {
+		var err error
+		switch f {
+		case Python:
+			err = p.python()
+		case NPM:
+			err = p.npm()
+		case Go:
+			err = p.golang()
+		case Maven:
+			err = p.maven()
+		case Docker:
+			err = p.docker()
+		case Cargo:
+			err = p.cargo()
+		case NuGet:
+			err = p.nuget()
+		case Helm:
+			err = p.helm()
+		case Raw:
+			err = p.raw()
+		default:
+			err = fmt.Errorf("unknown format %q (known: %s)", f, formatList())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	if len(p.netrc) > 0 {
+		var b strings.Builder
+		for _, h := range p.netrc {
+			fmt.Fprintf(&b, "machine %s login %s password %s\n", h, Username, tok)
+		}
+		p.set("NETRC", p.file("netrc", []byte(b.String())))
+	}
+
+	if err := securefile.MkdirPrivate(abs); err != nil {
+		return nil, err
+	}
+	res := &Result{Dir: abs, Env: p.env, Secrets: SecretForms(tok)}
+	for _, rel := range p.order {
+		path := filepath.Join(abs, filepath.FromSlash(rel))
+		if sub := filepath.Dir(path); sub != abs {
+			if err := securefile.MkdirPrivate(sub); err != nil {
+				return nil, err
+			}
+		}
+		if err := securefile.WriteFile(path, p.files[rel]); err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, path)
+	}
+	return res, nil
+}
+
+// sep joins directory names in returned paths.
+const sep = string(filepath.Separator)

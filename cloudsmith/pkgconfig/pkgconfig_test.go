@@ -1,0 +1,120 @@
+package pkgconfig
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const tok = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_+/="
+
+func TestParseFormats(t *testing.T) {
+	tests := []struct {
+		args    []string
+		want    string
+		wantErr bool
+	}{
+		{[]string{"python,npm"}, "python,npm", false},
+		{[]string{"npm", "python", "npm"}, "npm,python", false},
+		{[]string{" Go , raw "}, "go,raw", false},
+		{[]string{"pip,uv"}, "python", false},
+		{[]string{"rubygems"}, "", true},
+		{[]string{""}, "", true},
+	}
+	for _, tt := range tests {
+		got, err := ParseFormats(tt.args...)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%v: err %v", tt.args, err)
+			continue
+		}
+		var names []string
+		for _, f := range got {
+			names = append(names, string(f))
+		}
+		if strings.Join(names, ",") != tt.want {
+			t.Errorf("%v = %v, want %s", tt.args, names, tt.want)
+		}
+	}
+}
+
+func TestWriteRefusesHostileInput(t *testing.T) {
+	good := Settings{Org: "acme", Repo: "demo"}
+	tests := []struct {
+		name  string
+		token string
+		s     Settings
+	}{
+		{"newline in token", tok + "\nmachine evil login x password y", good},
+		{"quote in token", tok + `"`, good},
+		{"dollar in token", "${HOME}", good},
+		{"empty token", "", good},
+		{"org with slash", tok, Settings{Org: "acme/../x", Repo: "demo"}},
+		{"repo with newline", tok, Settings{Org: "acme", Repo: "demo\nregistry=http://evil"}},
+		{"credentials in URL", tok, Settings{Org: "acme", Repo: "demo", DownloadURL: "https://u:p@dl.example"}},
+		{"http to a remote host", tok, Settings{Org: "acme", Repo: "demo", DownloadURL: "http://dl.example"}},
+		{"query in URL", tok, Settings{Org: "acme", Repo: "demo", NPMURL: "https://npm.example/?x=1"}},
+		{"docker path", tok, Settings{Org: "acme", Repo: "demo", DockerRegistry: "evil.example/x"}},
+		{"nosumdb with space", tok, Settings{Org: "acme", Repo: "demo", GoNoSumDB: "a b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "cfg")
+			_, err := Write(dir, tt.token, tt.s, Formats)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if tt.token != "" && strings.Contains(err.Error(), tt.token) {
+				t.Error("the error contains the token")
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Error("something was written despite the error")
+			}
+		})
+	}
+}
+
+func TestWriteEnvNeverHoldsToken(t *testing.T) {
+	dir := t.TempDir()
+	res, err := Write(dir, tok, Settings{Org: "acme", Repo: "demo", DownloadURL: "http://localhost:9000", GoNoSumDB: "example.com"}, Formats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.Env {
+		for _, form := range SecretForms(tok) {
+			if strings.Contains(e.Value, form) {
+				t.Errorf("%s holds the token", e.Name)
+			}
+		}
+	}
+	if len(res.Files) < 8 {
+		t.Errorf("only %d files written", len(res.Files))
+	}
+	for _, f := range res.Files {
+		if !strings.HasPrefix(f, dir) {
+			t.Errorf("%s is outside %s", f, dir)
+		}
+	}
+}
+
+func TestSecretForms(t *testing.T) {
+	forms := SecretForms(tok)
+	for _, want := range []string{tok, "dG9rZW46ZXlKaGJHY2lPaUpTVXpJMU5pSjkuZXlKemRXSWlPaUo0SW4wLmMybG4tXysvPQ==", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_%2B%2F%3D"} {
+		found := false
+		for _, f := range forms {
+			found = found || f == want
+		}
+		if !found {
+			t.Errorf("missing form %q in %q", want, forms)
+		}
+	}
+}
+
+func TestTOMLAndXMLEscaping(t *testing.T) {
+	if got := tomlString("a\"b\\c\n"); got != `"a\"b\\c\u000A"` {
+		t.Errorf("tomlString = %s", got)
+	}
+	if got := xmlAttr(`<a href="x">&'`); got != "&lt;a href=&#34;x&#34;&gt;&amp;&#39;" {
+		t.Errorf("xmlAttr = %s", got)
+	}
+}

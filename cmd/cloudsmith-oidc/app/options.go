@@ -1,0 +1,180 @@
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/pkgconfig"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
+)
+
+// options are the flags every token-using command shares. Each defaults to
+// its environment variable (the Cloudsmith CLI's names where it has one).
+type options struct {
+	org, service, repo string
+	apiURL, caBundle   string
+	downloadURL        string
+	npmURL, goURL      string
+	cargoURL, nugetURL string
+	dockerRegistry     string
+	goNoSumDB          string
+	tokenFile          string
+	cacheDir           string
+	noCache            bool
+	verbose            bool
+}
+
+// flagSet returns a FlagSet for command name whose errors and help go to
+// stderr.
+func (a *app) flagSet(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(a.prog+" "+name, flag.ContinueOnError)
+	fs.SetOutput(a.io.ErrOut)
+	fs.Usage = func() {
+		fmt.Fprintf(a.io.ErrOut, "Usage: %s %s\n\nFlags (each defaults to the environment variable in brackets):\n", a.prog, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// register adds the shared flags, with defaults from the environment.
+func (a *app) register(fs *flag.FlagSet, withHosts bool) *options {
+	env := a.io.Getenv
+	def := func(name, fallback string) string {
+		if v := env(name); v != "" {
+			return v
+		}
+		return fallback
+	}
+	o := &options{}
+	fs.StringVar(&o.org, "org", env("CLOUDSMITH_ORG"), "Cloudsmith organization slug [CLOUDSMITH_ORG]")
+	fs.StringVar(&o.service, "service", env("CLOUDSMITH_SERVICE_SLUG"), "service account slug to exchange into [CLOUDSMITH_SERVICE_SLUG]")
+	fs.StringVar(&o.apiURL, "api-url", def("CLOUDSMITH_API_URL", cloudsmith.DefaultAPIURL), "Cloudsmith API URL [CLOUDSMITH_API_URL]")
+	fs.StringVar(&o.caBundle, "ca-bundle", env("CLOUDSMITH_CA_BUNDLE"), "PEM file of extra trusted roots; TLS is always verified [CLOUDSMITH_CA_BUNDLE]")
+	fs.StringVar(&o.tokenFile, "token-file", env("OIDC_TOKEN_FILE"), "read the OIDC token from this file (the plugin's file credential), or - for stdin; otherwise $OIDC_TOKEN [OIDC_TOKEN_FILE]")
+	fs.StringVar(&o.cacheDir, "cache-dir", env("CLOUDSMITH_OIDC_CACHE_DIR"), "token cache directory (default $WORKSPACE_TMP/cloudsmith-oidc, else the user cache dir) [CLOUDSMITH_OIDC_CACHE_DIR]")
+	fs.BoolVar(&o.noCache, "no-cache", envBool(env("CLOUDSMITH_OIDC_NO_CACHE")), "always exchange; neither read nor write the token cache [CLOUDSMITH_OIDC_NO_CACHE]")
+	fs.BoolVar(&o.verbose, "verbose", false, "log each HTTP attempt to stderr (never headers, bodies or tokens)")
+	if withHosts {
+		fs.StringVar(&o.repo, "repo", env("CLOUDSMITH_REPO"), "Cloudsmith repository slug [CLOUDSMITH_REPO]")
+		fs.StringVar(&o.downloadURL, "download-url", def("CLOUDSMITH_DOWNLOAD_URL", pkgconfig.DefaultDownloadURL), "download host: Python, Maven, Helm, raw [CLOUDSMITH_DOWNLOAD_URL]")
+		fs.StringVar(&o.npmURL, "npm-url", def("CLOUDSMITH_NPM_URL", pkgconfig.DefaultNPMURL), "npm registry host [CLOUDSMITH_NPM_URL]")
+		fs.StringVar(&o.goURL, "go-url", def("CLOUDSMITH_GO_URL", pkgconfig.DefaultGoURL), "Go module proxy host [CLOUDSMITH_GO_URL]")
+		fs.StringVar(&o.cargoURL, "cargo-url", def("CLOUDSMITH_CARGO_URL", pkgconfig.DefaultCargoURL), "Cargo sparse registry host [CLOUDSMITH_CARGO_URL]")
+		fs.StringVar(&o.nugetURL, "nuget-url", def("CLOUDSMITH_NUGET_URL", pkgconfig.DefaultNuGetURL), "NuGet host [CLOUDSMITH_NUGET_URL]")
+		fs.StringVar(&o.dockerRegistry, "docker-registry", def("CLOUDSMITH_DOCKER_REGISTRY", pkgconfig.DefaultDockerRegistry), "Docker registry host[:port] [CLOUDSMITH_DOCKER_REGISTRY]")
+		fs.StringVar(&o.goNoSumDB, "go-nosumdb", env("CLOUDSMITH_GO_NOSUMDB"), "GONOSUMDB patterns of private modules the public checksum database can't know (not GOPRIVATE: that would bypass the proxy) [CLOUDSMITH_GO_NOSUMDB]")
+	}
+	return o
+}
+
+func envBool(v string) bool {
+	b, err := strconv.ParseBool(v)
+	return err == nil && b
+}
+
+// settings returns the package-manager settings.
+func (o *options) settings() pkgconfig.Settings {
+	return pkgconfig.Settings{
+		Org: o.org, Repo: o.repo,
+		DownloadURL: o.downloadURL, NPMURL: o.npmURL, GoURL: o.goURL,
+		CargoURL: o.cargoURL, NuGetURL: o.nugetURL, DockerRegistry: o.dockerRegistry,
+		GoNoSumDB: o.goNoSumDB,
+	}
+}
+
+// secretFlags are flag names people reach for to pass a token. They are
+// refused with an explanation, without echoing the value.
+var secretFlags = []string{"token", "oidc-token", "api-key", "password", "jwt"}
+
+// parse parses flags interleaved with positional arguments (so "configure
+// python --dir d" works), stopping at "--" or, with stopAtArg, at the first
+// positional argument (exec's command). It returns the positionals and
+// whatever follows "--".
+func parse(fs *flag.FlagSet, args []string, stopAtArg bool) (pos, rest []string, err error) {
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		name := strings.TrimLeft(arg, "-")
+		if i := strings.IndexByte(name, '='); i >= 0 {
+			name = name[:i]
+		}
+		if strings.HasPrefix(arg, "-") {
+			for _, s := range secretFlags {
+				if name == s {
+					return nil, nil, usageError("there is no --%s flag: a token on the command line is visible to every process on the agent; bind the OIDC token to $OIDC_TOKEN or pass --token-file FILE (or - for stdin)", s)
+				}
+			}
+		}
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, nil, err
+			}
+			// Package flag has already printed the error and the usage.
+			return nil, nil, &cmdutil.ExitError{Code: ExitUsage}
+		}
+		left := fs.Args()
+		// Package flag stops at a positional argument, or consumes "--"
+		// and stops after it.
+		if n := len(args) - len(left); n > 0 && args[n-1] == "--" {
+			return pos, left, nil
+		}
+		if len(left) == 0 {
+			return pos, nil, nil
+		}
+		if stopAtArg {
+			return pos, left, nil
+		}
+		pos = append(pos, left[0])
+		args = left[1:]
+	}
+}
+
+// maxTokenFile bounds how much is read from a token file or stdin.
+const maxTokenFile = 64 << 10
+
+// oidcToken reads the OIDC token: --token-file (or $OIDC_TOKEN_FILE) wins
+// over $OIDC_TOKEN, since naming a file is the more explicit act.
+func (a *app) oidcToken(o *options) (string, error) {
+	if o.tokenFile != "" {
+		var r io.Reader
+		name := o.tokenFile
+		if name == "-" {
+			r, name = a.io.In, "stdin"
+		} else {
+			f, err := os.Open(filepath.Clean(name))
+			if err != nil {
+				return "", fmt.Errorf("reading the OIDC token: %w", err)
+			}
+			defer f.Close()
+			r = f
+		}
+		raw, err := io.ReadAll(io.LimitReader(r, maxTokenFile+1))
+		if err != nil {
+			return "", fmt.Errorf("reading the OIDC token from %s: %w", name, err)
+		}
+		if len(raw) > maxTokenFile {
+			return "", fmt.Errorf("the OIDC token in %s is larger than %d bytes: is it the right file?", name, maxTokenFile)
+		}
+		tok := strings.TrimSpace(string(raw))
+		if tok == "" {
+			return "", fmt.Errorf("the OIDC token file %s is empty", name)
+		}
+		return tok, nil
+	}
+	if tok := strings.TrimSpace(a.io.Getenv("OIDC_TOKEN")); tok != "" {
+		return tok, nil
+	}
+	return "", errors.New("no OIDC token: bind the oidc-provider credential to OIDC_TOKEN " +
+		"(withCredentials([string(credentialsId: 'ID', variable: 'OIDC_TOKEN')])), " +
+		"or pass --token-file FILE for a file credential (--token-file - reads stdin)")
+}
