@@ -2,6 +2,8 @@ package httpx
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -119,6 +121,9 @@ func (r *Retry) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil && !retryable(resp) {
 			return resp, nil
 		}
+		if err != nil && permanent(err) {
+			return nil, err
+		}
 		if ctx.Err() != nil {
 			if err == nil {
 				return resp, nil
@@ -149,6 +154,17 @@ func (r *Retry) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+}
+
+// permanent reports network errors that no retry can fix: a certificate
+// that doesn't verify fails the same way every time, and retrying only
+// delays the message that names the CA bundle to fix.
+func permanent(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verr) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
 // backoff returns a full-jitter delay for the given attempt (1-based).
