@@ -1,0 +1,248 @@
+package render
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
+)
+
+// The view types are what templates see: spec values with defaults
+// applied, never escaped (escaping is the templates' job, see escape.go).
+
+// urls are the Cloudsmith host overrides; empty means the binary's default.
+type urls struct {
+	API, Download, NPM, Go string
+}
+
+type scmView struct {
+	URL, Branch, ScriptPath, CredentialsID string
+	Lightweight                            bool
+}
+
+type seedView struct {
+	SCM        scmView
+	SpecPath   string
+	Credential string
+	// TokenEnv is the variable the spec's jenkins.token references, so
+	// spec.Load in the seed resolves it from the bound credential.
+	TokenEnv string
+}
+
+type jobView struct {
+	Name        string
+	Description string
+	Label       string
+	Library     string
+
+	Org, Service, Repo string
+	Formats            []string
+	Steps              []string
+	Kind               string
+	Credential         string
+	URLs               urls
+	Binary             spec.Binary
+
+	// Script is the steps as one bash script (freestyle).
+	Script string
+	// Shell is the freestyle job's rendered shell step.
+	Shell string
+	// Jenkinsfile is the rendered pipeline script.
+	Jenkinsfile string
+	SCM         *scmView
+	Seed        *seedView
+}
+
+type folderView struct {
+	Path        string
+	Description string
+}
+
+type credentialView struct {
+	ID, Description, Issuer, Audience, Kind, Class string
+}
+
+type varsView struct {
+	Library string
+	Formats []string
+}
+
+// description appends ManagedMarker to the user's description, refusing
+// one that already carries it (it would make an unmanaged job look managed
+// to prune, or forge the marker's position).
+func description(user string) (string, error) {
+	if strings.Contains(user, ManagedMarker) {
+		return "", fmt.Errorf("description contains %q, which jenkins-cloudsmith reserves to mark the jobs it manages: remove it", ManagedMarker)
+	}
+	if user == "" {
+		return ManagedMarker, nil
+	}
+	return user + "\n" + ManagedMarker, nil
+}
+
+func kindOf(s *spec.Spec) string {
+	if s.OIDC.Kind == "" {
+		return spec.KindString
+	}
+	return s.OIDC.Kind
+}
+
+func binaryOf(s *spec.Spec) (spec.Binary, error) {
+	b := s.Binary
+	if b.URL == "" && b.Path == "" {
+		b.Path = "cloudsmith-oidc"
+	}
+	// A leading '-' would be read as an option, and bash runs a command
+	// word starting with '%' as a job control "fg".
+	if b.URL == "" && strings.IndexAny(b.Path[:1], "-%") == 0 {
+		return b, fmt.Errorf("binary.path %q must be a program name or a path, not start with %q", b.Path, b.Path[:1])
+	}
+	return b, nil
+}
+
+func scmOf(in spec.SCM) scmView {
+	v := scmView{URL: in.URL, Branch: in.Branch, ScriptPath: in.ScriptPath,
+		CredentialsID: in.CredentialsID, Lightweight: true}
+	if v.Branch == "" {
+		v.Branch = "*/main"
+	}
+	if v.ScriptPath == "" {
+		v.ScriptPath = "Jenkinsfile"
+	}
+	if in.Lightweight != nil {
+		v.Lightweight = *in.Lightweight
+	}
+	return v
+}
+
+func (r renderer) baseView(s *spec.Spec, name, desc, label string) (jobView, error) {
+	d, err := description(desc)
+	if err != nil {
+		return jobView{}, err
+	}
+	bin, err := binaryOf(s)
+	if err != nil {
+		return jobView{}, err
+	}
+	return jobView{
+		Name: name, Description: d, Label: label, Library: r.lib,
+		Org: s.Cloudsmith.Org, Service: s.Cloudsmith.Service,
+		Kind: kindOf(s), Credential: s.OIDC.Credential,
+		URLs: urls{API: s.Cloudsmith.APIURL, Download: s.Cloudsmith.DownloadURL,
+			NPM: s.Cloudsmith.NPMURL, Go: s.Cloudsmith.GoURL},
+		Binary: bin,
+	}, nil
+}
+
+func (r renderer) job(s *spec.Spec, j spec.Job) (Job, error) {
+	v, err := r.baseView(s, j.Name, j.Description, j.Label)
+	if err != nil {
+		return Job{}, err
+	}
+	v.Repo, v.Formats, v.Steps = j.Repo, j.Formats, j.Steps
+	if v.Repo == "" {
+		v.Repo = s.Defaults.Repo
+	}
+	if len(v.Formats) == 0 {
+		v.Formats = s.Defaults.Formats
+	}
+	if j.SCM != nil {
+		scm := scmOf(*j.SCM)
+		v.SCM = &scm
+	}
+	switch j.Type {
+	case spec.Freestyle:
+		v.Script = strings.Join(j.Steps, "\n")
+		if v.Script == "" {
+			v.Script = "true"
+		}
+		sh, err := r.exec(tmplFreestyleShell, v)
+		if err != nil {
+			return Job{}, err
+		}
+		v.Shell = string(sh)
+		x, err := r.exec(tmplFreestyleXML, v)
+		if err != nil {
+			return Job{}, err
+		}
+		return Job{Name: j.Name, Type: j.Type, ConfigXML: x}, nil
+	case spec.Pipeline:
+		return r.pipeline(v, tmplJenkinsfile)
+	default:
+		return Job{}, fmt.Errorf("unknown job type %q (use %q or %q)", j.Type, spec.Freestyle, spec.Pipeline)
+	}
+}
+
+func (r renderer) pipeline(v jobView, script string) (Job, error) {
+	jf, err := r.exec(script, v)
+	if err != nil {
+		return Job{}, err
+	}
+	v.Jenkinsfile = string(jf)
+	x, err := r.exec(tmplPipelineXML, v)
+	if err != nil {
+		return Job{}, err
+	}
+	return Job{Name: v.Name, Type: spec.Pipeline, ConfigXML: x, Jenkinsfile: jf}, nil
+}
+
+func (r renderer) seed(s *spec.Spec) (Job, error) {
+	v, err := r.baseView(s, s.Seed.Name, "Re-applies the jenkins-cloudsmith spec when its repository changes.", "")
+	if err != nil {
+		return Job{}, err
+	}
+	sv := seedView{SCM: scmOf(s.Seed.SCM), SpecPath: s.Seed.SpecPath,
+		Credential: s.Seed.Credential, TokenEnv: s.Jenkins.Token.Ref}
+	if sv.SpecPath == "" {
+		sv.SpecPath = "jenkins-cloudsmith.yaml"
+		if s.File != "" {
+			sv.SpecPath = path.Base(s.File)
+		}
+	}
+	if sv.TokenEnv == "" {
+		sv.TokenEnv = "JENKINS_API_TOKEN"
+	}
+	v.Seed = &sv
+	return r.pipeline(v, tmplSeed)
+}
+
+func (r renderer) credential(s *spec.Spec) (Credential, error) {
+	v := credentialView{ID: s.OIDC.Credential, Description: s.OIDC.Description,
+		Issuer: s.OIDC.Issuer, Audience: s.OIDC.Audience, Kind: kindOf(s),
+		Class: "io.jenkins.plugins.oidc_provider.IdTokenStringCredentials"}
+	if v.Kind == spec.KindFile {
+		v.Class = "io.jenkins.plugins.oidc_provider.IdTokenFileCredentials"
+	}
+	j, err := r.exec(tmplCredentialJSON, v)
+	if err != nil {
+		return Credential{}, err
+	}
+	x, err := r.exec(tmplCredentialXML, v)
+	if err != nil {
+		return Credential{}, err
+	}
+	return Credential{FormJSON: j, XML: x}, nil
+}
+
+func (r renderer) vars() (map[string][]byte, error) {
+	v := varsView{Library: r.lib, Formats: spec.Formats}
+	out := map[string][]byte{}
+	var names []string
+	for _, t := range r.t.Templates() {
+		n := t.Name()
+		if strings.HasPrefix(n, varsDir) && strings.HasSuffix(n, tmplExt) && !strings.HasPrefix(path.Base(n), "_") {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b, err := r.exec(n, v)
+		if err != nil {
+			return nil, fmt.Errorf("vars: %w", err)
+		}
+		out[strings.TrimSuffix(strings.TrimPrefix(n, varsDir), tmplExt)] = b
+	}
+	return out, nil
+}
