@@ -6,11 +6,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/apply"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/demo"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/discovery"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/doctor"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/emulate"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/prune"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/render"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/rotate"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/schema"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/smoke"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/validate"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 )
@@ -33,11 +38,16 @@ and the discovery documents a custom issuer must host.`,
 	cmd.AddCommand(
 		// Subcommands register here, one line each (keep sorted):
 		apply.NewCmd(f),
+		demo.NewCmd(f),
+		discovery.NewCmd(f),
+		doctor.NewCmd(f),
 		emulate.NewCmd(f),
 		plan.NewCmd(f),
 		prune.NewCmd(f),
 		render.NewCmd(f),
+		rotate.NewCmd(f),
 		schema.NewCmd(f),
+		smoke.NewCmd(f),
 		validate.NewCmd(f),
 	)
 	return cmd

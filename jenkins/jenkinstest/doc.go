@@ -1,0 +1,51 @@
+// Package jenkinstest is an in-memory Jenkins controller that speaks the
+// HTTP API the way a real one does, for tests and for the demo: the core
+// item, auth, crumb and plugin APIs, the credentials plugin's REST API, the
+// oidc-provider plugin (keys, tokens, discovery) and freestyle builds whose
+// shell steps really run on this machine.
+//
+// Fidelity is the point: status codes, headers, XML and JSON shapes and
+// error bodies follow Jenkins' source (see the project's reference notes).
+// Where a behaviour is derived rather than observed, the emulator does the
+// strictest plausible thing and an Option relaxes it:
+//
+//   - config.xml comes back as Jenkins saves it: an XML 1.1 declaration,
+//     XStream's indentation and escaping (&apos; &quot;), comments dropped,
+//     and plugin="name@version" on plugin-owned elements. Clients must
+//     normalise before comparing.
+//   - Query parameters are form-decoded ("+" is a space), path segments
+//     percent-decoded ("+" stays "+"), item names are case-insensitive, and
+//     "//" or an encoded "/" in a path is a 400, as on Jetty 12.
+//   - IdToken credentials get an RSA-2048 key only on the constructor paths
+//     (form createCredentials, updateSubmit); XML without <privateKey>, or
+//     with <secret-redacted/>, fails with 500. updateSubmit takes the
+//     credential object itself as the "json" field, not {"credentials":…}.
+//   - A folder config.xml POST without the FolderCredentialsProperty drops
+//     the folder's credentials (WithFolderConfigKeepsCredentials to keep them).
+//   - /crumbIssuer/api/json/api/json (gojenkins v1.2.0) is served, since
+//     Stapler runs a do-method whatever path follows (WithDoubledCrumbPath).
+//   - installNecessaryPlugins never loads a plugin dynamically: it is active
+//     only after safeRestart, during which every request gets a 503.
+//   - Tokens carry "aud" as an array, as current oidc-provider releases do
+//     (WithAudienceString for the older single string).
+//   - Builds wait a 50ms quiet period (Jenkins: 5s; WithQuietPeriod).
+//   - Header values go out as Jetty writes them: X-Error's ‘’ quotes become
+//     spaces (the HTML body keeps them; WithUTF8Headers sends UTF-8).
+//
+// What is served (each also under /job/<folder>/... where Jenkins has it):
+//
+//	/api/json, /whoAmI/api/json, /me/api/json       ?depth= and ?tree=
+//	/crumbIssuer/api/json                           crumb bound to JSESSIONID.<hex>
+//	/createItem, /job/a/job/b/{config.xml,doDelete,api/json,build}
+//	/job/x/{<n>,lastBuild,...}/{api/json,consoleText}, /queue/item/<n>/api/json
+//	/pluginManager/{api/json,installNecessaryPlugins}, /updateCenter/api/json, /safeRestart
+//	/credentials/store/system/domain/_/..., /job/F/credentials/store/folder/domain/_/...
+//	/oidc/.well-known/openid-configuration, /oidc/jwks, /oidc/job/F/...
+//	/descriptorByName/io.jenkins.plugins.oidc_provider.IdTokenStringCredentials/{wellKnownOpenidConfiguration,jwks}
+//
+// Shell steps run with bash (Jenkins runs /bin/sh -xe, which the console
+// shows) unless the script starts with a shebang. Pipeline jobs can be
+// created, read and updated, but the emulator does not execute Pipeline
+// scripts: a triggered pipeline build fails at once with a console line
+// saying so.
+package jenkinstest

@@ -1,0 +1,141 @@
+package jenkinstest
+
+import (
+	"time"
+)
+
+// Option configures the emulator.
+type Option func(*options)
+
+type options struct {
+	users            []User
+	without          []string
+	latency          time.Duration
+	faultRate        float64
+	faultSeed        uint64
+	faultAfter       float64
+	rootURL          string
+	version          string
+	csrf             bool
+	buildEnv         []string
+	addr             string
+	anonymousRead    bool
+	tokenLifetime    time.Duration
+	audienceString   bool
+	claims           *ClaimTemplates
+	quietPeriod      time.Duration
+	restartDuration  time.Duration
+	doubledCrumbPath bool
+	folderDropsCreds bool
+	utf8Headers      bool
+	now              func() time.Time
+}
+
+func defaultOptions() options {
+	return options{
+		version:          DefaultVersion,
+		csrf:             true,
+		tokenLifetime:    time.Hour,
+		quietPeriod:      50 * time.Millisecond,
+		restartDuration:  300 * time.Millisecond,
+		doubledCrumbPath: true,
+		folderDropsCreds: true,
+		now:              time.Now,
+	}
+}
+
+// DefaultVersion is the controller version the emulator reports in
+// X-Jenkins unless WithVersion says otherwise.
+const DefaultVersion = "2.528.3"
+
+// WithUser adds a user (or replaces the default "admin"). A user without
+// Permissions gets Overall/Administer.
+func WithUser(u User) Option { return func(o *options) { o.users = append(o.users, u) } }
+
+// WithoutPlugins starts the controller without the named plugins (short
+// names such as "oidc-provider"), so clients' plugin checks can be tested.
+func WithoutPlugins(names ...string) Option {
+	return func(o *options) { o.without = append(o.without, names...) }
+}
+
+// WithLatency delays every response by d.
+func WithLatency(d time.Duration) Option { return func(o *options) { o.latency = d } }
+
+// WithFaultRate makes a fraction rate of requests fail with a 502/503/504
+// or a connection reset, chosen by a generator seeded with seed so a test
+// sees the same faults on every run. Faults happen before the request
+// changes anything unless WithFaultsAfterMutation says otherwise.
+func WithFaultRate(rate float64, seed uint64) Option {
+	return func(o *options) { o.faultRate, o.faultSeed = rate, seed }
+}
+
+// WithFaultsAfterMutation makes a share (0..1) of the injected faults
+// happen after the request was applied: the state changes but the client
+// never sees the answer, as when a proxy drops a response.
+func WithFaultsAfterMutation(share float64) Option {
+	return func(o *options) { o.faultAfter = share }
+}
+
+// WithRootURL sets Jenkins' configured root URL (it must end with "/").
+// Without it the root URL is the listening address (Start) or the
+// request's Host.
+func WithRootURL(u string) Option { return func(o *options) { o.rootURL = u } }
+
+// WithVersion sets the version reported in X-Jenkins.
+func WithVersion(v string) Option { return func(o *options) { o.version = v } }
+
+// WithCSRF turns CSRF protection (the crumb issuer) on or off; it is on by
+// default, as on any current controller.
+func WithCSRF(on bool) Option { return func(o *options) { o.csrf = on } }
+
+// WithBuildEnv adds KEY=VALUE variables to every build's environment.
+func WithBuildEnv(kv ...string) Option {
+	return func(o *options) { o.buildEnv = append(o.buildEnv, kv...) }
+}
+
+// WithAddr sets the address Start listens on (default 127.0.0.1:0).
+func WithAddr(addr string) Option { return func(o *options) { o.addr = addr } }
+
+// WithAnonymousRead grants anonymous users Overall/Read and Job/Read.
+func WithAnonymousRead() Option { return func(o *options) { o.anonymousRead = true } }
+
+// WithTokenLifetime sets the oidc-provider's tokenLifetime (default 3600s).
+func WithTokenLifetime(d time.Duration) Option { return func(o *options) { o.tokenLifetime = d } }
+
+// WithAudienceString makes ID tokens carry "aud" as a single string, as
+// oidc-provider releases before April 2026 did; current ones send an array.
+func WithAudienceString() Option { return func(o *options) { o.audienceString = true } }
+
+// WithClaimTemplates replaces the plugin's claim templates (Manage Jenkins »
+// Security » OpenID Connect).
+func WithClaimTemplates(c ClaimTemplates) Option { return func(o *options) { o.claims = &c } }
+
+// WithQuietPeriod sets how long a triggered build waits in the queue
+// (Jenkins' default is 5s; the emulator's is 50ms so clients still see a
+// queue item without an executable).
+func WithQuietPeriod(d time.Duration) Option { return func(o *options) { o.quietPeriod = d } }
+
+// WithRestartDuration sets how long the emulated restart answers 503.
+func WithRestartDuration(d time.Duration) Option { return func(o *options) { o.restartDuration = d } }
+
+// WithDoubledCrumbPath controls whether /crumbIssuer/api/json/api/json (the
+// path gojenkins v1.2.0 requests) is served. Stapler invokes a do-method
+// whatever path follows it, so a real controller answers it; default true.
+func WithDoubledCrumbPath(on bool) Option { return func(o *options) { o.doubledCrumbPath = on } }
+
+// WithFolderConfigKeepsCredentials makes a folder config.xml POST keep the
+// folder's credential store even when the posted XML lacks the
+// FolderCredentialsProperty. By default the store is dropped, as XStream
+// replaces the folder's properties wholesale (derived from source).
+func WithFolderConfigKeepsCredentials() Option {
+	return func(o *options) { o.folderDropsCreds = false }
+}
+
+// WithClock sets the clock used for token iat/exp and build timestamps.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithUTF8Headers sends X-Error and other header values as UTF-8. By
+// default they go out as Jetty writes them: Latin-1, with characters above
+// U+00FF (such as the ‘’ quotes of "A job already exists with the name
+// ‘x’") replaced by spaces.
+func WithUTF8Headers() Option { return func(o *options) { o.utf8Headers = true } }

@@ -1,0 +1,325 @@
+package jenkinstest
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// plugin is one installed plugin (PluginWrapper).
+type plugin struct {
+	shortName string
+	longName  string
+	version   string
+	active    bool
+	enabled   bool
+	deps      []string // shortName@version
+	// pending is the version installed but waiting for a restart.
+	pending string
+}
+
+// catalogEntry is what the emulated update center offers.
+type catalogEntry struct {
+	shortName, longName, version string
+	deps                         []string
+}
+
+// catalog lists the plugins the emulator knows, with realistic JEP-229
+// versions; the first block is installed by default.
+var catalog = []catalogEntry{
+	{"cloudbees-folder", "Folders Plugin", "6.1012.v79a_86a_1ea_c1f", []string{"credentials@1415.v831096eb_5534"}},
+	{"credentials", "Credentials Plugin", "1415.v831096eb_5534", []string{"structs@350.v3b_30f09f2363"}},
+	{"credentials-binding", "Credentials Binding Plugin", "687.v619cb_15e923f", []string{"credentials@1415.v831096eb_5534", "plain-credentials@199.v9f8e1f741799"}},
+	{"oidc-provider", "OpenID Connect Provider Plugin", "212.v7657c4d45c02", []string{"credentials@1415.v831096eb_5534", "jjwt-api@0.11.5-120.v0268cf544b_89"}},
+	{"plain-credentials", "Plain Credentials Plugin", "199.v9f8e1f741799", []string{"credentials@1415.v831096eb_5534"}},
+	{"workflow-job", "Pipeline: Job", "1520.v56d65e3b_4566", []string{"workflow-api@1371.ve334280b_d611"}},
+	{"workflow-cps", "Pipeline: Groovy", "4106.v7a_8a_8176d450", []string{"workflow-job@1520.v56d65e3b_4566", "script-security@1373.vb_b_4a_a_c26fa_00"}},
+	{"workflow-api", "Pipeline: API", "1371.ve334280b_d611", nil},
+	{"script-security", "Script Security Plugin", "1373.vb_b_4a_a_c26fa_00", nil},
+	{"structs", "Structs Plugin", "350.v3b_30f09f2363", nil},
+	{"jjwt-api", "Java JSON Web Token (JJWT) Plugin", "0.11.5-120.v0268cf544b_89", nil},
+	{"git", "Git plugin", "5.7.0", []string{"credentials@1415.v831096eb_5534"}},
+	// Available but not installed by default.
+	{"configuration-as-code", "Configuration as Code Plugin", "1985.vdda_32d0c4ea_b_", nil},
+	{"job-dsl", "Job DSL", "1.90", nil},
+	{"matrix-auth", "Matrix Authorization Strategy Plugin", "3.2.6", nil},
+}
+
+const defaultInstalled = 12 // the first entries of catalog
+
+func defaultPlugins(without []string) []*plugin {
+	skip := map[string]bool{}
+	for _, w := range without {
+		skip[strings.TrimSpace(w)] = true
+	}
+	var out []*plugin
+	for _, c := range catalog[:defaultInstalled] {
+		if skip[c.shortName] {
+			continue
+		}
+		out = append(out, &plugin{shortName: c.shortName, longName: c.longName, version: c.version, active: true, enabled: true, deps: c.deps})
+	}
+	return out
+}
+
+func (j *Jenkins) findPlugin(name string) *plugin {
+	for _, p := range j.plugins {
+		if p.shortName == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// pluginActive reports whether a plugin is installed and active.
+func (j *Jenkins) pluginActive(name string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.pluginActiveLocked(name)
+}
+
+func (j *Jenkins) pluginActiveLocked(name string) bool {
+	p := j.findPlugin(name)
+	return p != nil && p.active && p.version != ""
+}
+
+// versionsLocked maps active plugins to their versions, for
+// plugin="name@version" attributes; call with j.mu held.
+func (j *Jenkins) versionsLocked() map[string]string {
+	m := map[string]string{}
+	for _, p := range j.plugins {
+		if p.active && p.version != "" {
+			m[p.shortName] = p.version
+		}
+	}
+	return m
+}
+
+// versions is versionsLocked for callers not holding j.mu.
+func (j *Jenkins) versions() map[string]string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.versionsLocked()
+}
+
+// installJob is an UpdateCenter InstallationJob.
+type installJob struct {
+	id      int
+	name    string
+	version string
+}
+
+func (j *Jenkins) servePlugins(q *request, segs []string) {
+	switch segs[0] {
+	case "pluginManager":
+		switch {
+		case len(segs) == 3 && segs[1] == "api" && segs[2] == "json":
+			j.mu.Lock()
+			n := newNode("hudson.LocalPluginManager")
+			list := []*node{}
+			for _, p := range j.plugins {
+				if p.version != "" {
+					list = append(list, pluginModel(p))
+				}
+			}
+			n.add("plugins", list)
+			j.mu.Unlock()
+			j.writeAPI(q, n)
+		case len(segs) == 2 && segs[1] == "installNecessaryPlugins":
+			if requirePOST(q) && j.require(q, Administer) {
+				j.installNecessaryPlugins(q)
+			}
+		case len(segs) == 1:
+			if j.require(q, Manage) {
+				page(q, http.StatusOK, "Plugins")
+			}
+		default:
+			notFound(q)
+		}
+	case "updateCenter":
+		if len(segs) == 3 && segs[1] == "api" && segs[2] == "json" {
+			if !j.require(q, Manage) {
+				return
+			}
+			j.mu.Lock()
+			n := newNode("hudson.model.UpdateCenter")
+			n.add("availables", []*node{})
+			jobs := []*node{}
+			for _, job := range j.ucJobs {
+				jobs = append(jobs, newNode("hudson.model.UpdateCenter$InstallationJob").
+					add("errorMessage", nil).add("id", job.id).add("type", "InstallationJob").
+					add("name", job.name).add("version", job.version).
+					add("status", newNode("hudson.model.UpdateCenter$DownloadJob$Success").add("success", true).add("type", "Success")))
+			}
+			n.add("jobs", jobs)
+			n.add("restartRequiredForCompletion", len(j.ucJobs) > 0)
+			n.add("sites", []*node{newNode("").add("connectionCheckUrl", "https://www.google.com/").add("dataTimestamp", 0).
+				add("hasUpdates", false).add("id", "default").add("suggestedPluginsUrl", "https://updates.jenkins.io/platform-plugins.json").
+				add("updates", []*node{}).add("url", "https://updates.jenkins.io/update-center.json")})
+			j.mu.Unlock()
+			j.writeAPI(q, n)
+			return
+		}
+		if len(segs) == 1 {
+			page(q, http.StatusOK, "Update Center")
+			return
+		}
+		notFound(q)
+	case "safeRestart", "restart":
+		if !requirePOST(q) || !j.require(q, Administer) {
+			return
+		}
+		j.startRestart()
+		q.w.Header().Set("Location", q.root)
+		q.w.WriteHeader(http.StatusFound)
+	}
+}
+
+func pluginModel(p *plugin) *node {
+	deps := []*node{}
+	for _, d := range p.deps {
+		name, ver, _ := strings.Cut(d, "@")
+		deps = append(deps, newNode("").add("optional", false).add("shortName", name).add("version", ver))
+	}
+	return newNode("").add("active", p.active).add("backupVersion", nil).add("bundled", false).
+		add("deleted", false).add("dependencies", deps).add("detached", false).add("downgradable", false).
+		add("enabled", p.enabled).add("hasUpdate", false).add("longName", p.longName).
+		add("minimumJavaVersion", nil).add("pinned", false).add("requiredCoreVersion", "2.479.3").
+		add("shortName", p.shortName).add("supportsDynamicLoad", "MAYBE").
+		add("url", "https://plugins.jenkins.io/"+p.shortName+"/").add("version", p.version)
+}
+
+// installNecessaryPlugins is PluginManager.doInstallNecessaryPlugins: each
+// <install plugin="name@version"/> not already satisfied is downloaded from
+// the update center (its version, whatever was asked) and becomes active
+// only after a restart. Unknown plugins are skipped, as Jenkins only logs them.
+func (j *Jenkins) installNecessaryPlugins(q *request) {
+	body, err := io.ReadAll(q.r.Body)
+	if err != nil {
+		serverError(q, err)
+		return
+	}
+	dom, err := parseXML(body)
+	if err != nil {
+		serverError(q, fmt.Errorf("org.xml.sax.SAXParseException: %w", err))
+		return
+	}
+	j.mu.Lock()
+	for _, in := range dom.elems() {
+		if in.name != "install" {
+			continue
+		}
+		name, want, _ := strings.Cut(in.attr("plugin"), "@")
+		var entry *catalogEntry
+		for i := range catalog {
+			if catalog[i].shortName == name {
+				entry = &catalog[i]
+			}
+		}
+		if entry == nil {
+			continue
+		}
+		p := j.findPlugin(name)
+		if p != nil && p.version != "" && want != "latest" && want != "" && compareVersions(p.version, want) >= 0 {
+			continue
+		}
+		if p != nil && (p.version == entry.version || p.pending == entry.version) {
+			continue
+		}
+		if p == nil {
+			p = &plugin{shortName: name, longName: entry.longName, deps: entry.deps}
+			j.plugins = append(j.plugins, p)
+		}
+		p.pending = entry.version
+		j.ucJobs = append(j.ucJobs, &installJob{id: len(j.ucJobs) + 1, name: name, version: entry.version})
+	}
+	j.mu.Unlock()
+	q.w.Header().Set("Location", q.root+"updateCenter/")
+	q.w.WriteHeader(http.StatusFound)
+}
+
+// compareVersions orders Jenkins plugin versions numerically where the
+// dot-separated parts are numbers and lexically otherwise.
+func compareVersions(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) || i < len(pb); i++ {
+		var x, y string
+		if i < len(pa) {
+			x = pa[i]
+		}
+		if i < len(pb) {
+			y = pb[i]
+		}
+		nx, ex := strconv.Atoi(x)
+		ny, ey := strconv.Atoi(y)
+		switch {
+		case ex == nil && ey == nil && nx != ny:
+			if nx < ny {
+				return -1
+			}
+			return 1
+		case (ex != nil || ey != nil) && x != y:
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// startRestart makes the controller unavailable for the restart duration;
+// pending plugins become active when it comes back. Like safeRestart it
+// first lets running builds finish, in the background when there are any,
+// so the request returns at once.
+func (j *Jenkins) startRestart() {
+	if j.restartWhenIdle() {
+		return
+	}
+	go func() {
+		for !j.restartWhenIdle() {
+			select {
+			case <-time.After(10 * time.Millisecond):
+			case <-j.ctx.Done():
+				return
+			}
+		}
+	}()
+}
+
+// restartWhenIdle begins the restart if no build runs, and says whether it did.
+func (j *Jenkins) restartWhenIdle() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.active > 0 {
+		return false
+	}
+	j.restartTill = time.Now().Add(j.o.restartDuration)
+	return true
+}
+
+// restarting reports whether the controller is down for a restart, and
+// completes the restart once the time is up.
+func (j *Jenkins) restarting() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.restartTill.IsZero() {
+		return false
+	}
+	if time.Now().Before(j.restartTill) {
+		return true
+	}
+	j.restartTill = time.Time{}
+	for _, p := range j.plugins {
+		if p.pending != "" {
+			p.version, p.pending, p.active, p.enabled = p.pending, "", true, true
+		}
+	}
+	j.ucJobs = nil
+	j.session = randHex(4)
+	j.sessions = map[string]string{}
+	return false
+}
