@@ -1,0 +1,153 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
+)
+
+// retry runs step until verify says the change has landed. The first try
+// trusts the plan; after a failure the resource is read back, because the
+// write may have been applied with its response lost, and verify returns
+// the step to try next (nil: done).
+func (e *executor) retry(ctx context.Context, step func(context.Context) error,
+	verify func(context.Context) (func(context.Context) error, error)) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		if err = step(ctx); err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		next, verr := verify(ctx)
+		if verr == nil && next == nil {
+			return nil
+		}
+		var perm *permanentError
+		if errors.As(verr, &perm) {
+			return perm
+		}
+		if verr == nil {
+			step = next
+		}
+		if attempt >= e.opt.Attempts || permanent(err) {
+			return err
+		}
+		if serr := e.opt.Sleep(ctx, time.Duration(attempt)*200*time.Millisecond); serr != nil {
+			return err
+		}
+	}
+}
+
+// permanent reports whether err will fail again however often it is
+// retried: bad credentials, a missing permission, a request Jenkins
+// rejects as invalid.
+func permanent(err error) bool {
+	if errors.Is(err, jenkins.ErrUnauthorized) || errors.Is(err, jenkins.ErrForbidden) {
+		return true
+	}
+	var he *jenkins.HTTPError
+	return errors.As(err, &he) && he.Status == http.StatusBadRequest && !he.Exists
+}
+
+// permanentError stops retrying: the state found needs a person.
+type permanentError struct{ error }
+
+func (e *executor) folder(ctx context.Context, c plan.Change) error {
+	create := func(ctx context.Context) error { return e.j.CreateFolder(ctx, c.Name, c.Config) }
+	return e.retry(ctx, create, func(ctx context.Context) (func(context.Context) error, error) {
+		_, err := e.j.JobConfig(ctx, c.Name)
+		switch {
+		case err == nil:
+			return nil, nil // it is there: a folder's content is never rewritten
+		case errors.Is(err, jenkins.ErrNotFound):
+			return create, nil
+		}
+		return nil, err
+	})
+}
+
+// job converges one job to the plan's intent, whatever state an earlier
+// interrupted or half-answered attempt left it in.
+func (e *executor) job(ctx context.Context, c plan.Change) error {
+	create := func(ctx context.Context) error { return e.j.CreateJob(ctx, c.Name, c.Config) }
+	update := func(ctx context.Context) error { return e.j.UpdateJob(ctx, c.Name, c.Config) }
+	del := func(ctx context.Context) error { return e.j.DeleteJob(ctx, c.Name) }
+	replace := func(ctx context.Context) error {
+		if err := del(ctx); err != nil && !errors.Is(err, jenkins.ErrNotFound) {
+			return err
+		}
+		return create(ctx)
+	}
+	first := map[plan.Action]func(context.Context) error{
+		plan.Create: create, plan.Update: update, plan.Replace: replace, plan.Delete: del}[c.Action]
+	if first == nil {
+		return fmt.Errorf("unknown action %q", c.Action)
+	}
+	return e.retry(ctx, first, func(ctx context.Context) (func(context.Context) error, error) {
+		have, err := e.j.JobConfig(ctx, c.Name)
+		switch {
+		case errors.Is(err, jenkins.ErrNotFound):
+			if c.Action == plan.Delete {
+				return nil, nil
+			}
+			return create, nil
+		case err != nil:
+			return nil, err
+		case c.Action == plan.Delete:
+			return del, nil
+		}
+		same, sameType, err := plan.SameConfig(have, c.Config)
+		switch {
+		case err != nil:
+			return nil, err
+		case same:
+			return nil, nil
+		case c.Action == plan.Create && !plan.ManagedConfig(have):
+			return nil, &permanentError{fmt.Errorf("job %q was created by someone else while applying; delete or rename it, or re-run with --adopt", c.Name)}
+		case !sameType:
+			return replace, nil
+		}
+		return update, nil
+	})
+}
+
+func (e *executor) credential(ctx context.Context, c plan.Change) error {
+	create := func(ctx context.Context) error { return e.j.CreateCredential(ctx, c.Folder, c.Config) }
+	update := func(ctx context.Context) error { return e.j.UpdateCredential(ctx, c.Folder, c.Name, c.Config) }
+	replace := func(ctx context.Context) error {
+		if err := e.j.DeleteCredential(ctx, c.Folder, c.Name); err != nil && !errors.Is(err, jenkins.ErrNotFound) {
+			return err
+		}
+		return create(ctx)
+	}
+	first := map[plan.Action]func(context.Context) error{
+		plan.Create: create, plan.Update: update, plan.Replace: replace}[c.Action]
+	if first == nil {
+		return fmt.Errorf("unknown action %q", c.Action)
+	}
+	return e.retry(ctx, first, func(ctx context.Context) (func(context.Context) error, error) {
+		have, err := e.j.GetCredential(ctx, c.Folder, c.Name)
+		switch {
+		case errors.Is(err, jenkins.ErrNotFound):
+			return create, nil
+		case err != nil:
+			return nil, err
+		case c.Credential == nil:
+			return first, nil
+		case len(c.Credential.Diff(have)) == 0:
+			// Landed (the key was generated once): do not re-post, that
+			// would rotate it again.
+			return nil, nil
+		case have.Kind != c.Credential.Kind:
+			return replace, nil
+		}
+		return update, nil
+	})
+}

@@ -1,0 +1,47 @@
+// Package prune is the `jenkins-cloudsmith prune` command: apply limited to
+// deleting managed jobs the spec no longer lists.
+package prune
+
+import (
+	"github.com/spf13/cobra"
+
+	applyCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/apply"
+	planCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/plan"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
+)
+
+// NewCmd returns the prune command.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	var o planCmd.Options
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "prune -f SPEC",
+		Short: "Delete managed jobs the spec no longer lists",
+		Long: `Prune deletes the jobs jenkins-cloudsmith created (their description ends with its
+marker) that the spec no longer lists. Jobs made by hand or by other tools are never
+touched, nor are folders. It reads one list of every job and nothing else; --dry-run
+prints what would be deleted.`,
+		Example: `  jenkins-cloudsmith prune -f jenkins-cloudsmith.yaml --dry-run
+  jenkins-cloudsmith prune -f jenkins-cloudsmith.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := o.Load(f)
+			if err != nil {
+				return err
+			}
+			s.Options.PruneOnly = true
+			if dryRun {
+				if err := s.Compute(cmd.Context()); err != nil {
+					return err
+				}
+				return plan.WriteText(f.IO.Out, s.Plan, !f.IO.NoColor)
+			}
+			_, err = applyCmd.Run(cmd.Context(), f.IO, s, func(c plan.Change) bool { return c.Action == plan.Delete })
+			return err
+		},
+	}
+	o.AddFlags(cmd, false)
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be deleted and change nothing")
+	return cmd
+}

@@ -1,0 +1,110 @@
+package plan
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
+)
+
+// CredentialSettings is what the spec asks of the OIDC credential, in the
+// fields Jenkins lets us read back (the key itself is never readable).
+type CredentialSettings struct {
+	ID          string `json:"id"`
+	Kind        string `json:"kind"`
+	Description string `json:"description"`
+	Audience    string `json:"audience"`
+	Issuer      string `json:"issuer,omitempty"`
+	Folder      string `json:"folder,omitempty"`
+}
+
+// Diff lists, in words, the fields in which have differs from c; none
+// means the credential is as wanted and must not be touched.
+func (c CredentialSettings) Diff(have *jenkins.IDTokenCredential) []string {
+	var diffs []string
+	field := func(name, old, new string) {
+		if old != new {
+			diffs = append(diffs, fmt.Sprintf("%s %q → %q", name, old, new))
+		}
+	}
+	field("kind", have.Kind, c.Kind)
+	field("audience", have.Audience, c.Audience)
+	field("issuer", have.Issuer, c.Issuer)
+	field("description", have.Description, c.Description)
+	return diffs
+}
+
+// desiredCredential reads the desired fields from render's form JSON, so
+// that any default render fills in is compared too, and falls back to the
+// spec for fields the form leaves out.
+func desiredCredential(in Input) CredentialSettings {
+	o := in.Spec.OIDC
+	w := CredentialSettings{ID: o.Credential, Kind: o.Kind, Description: o.Description,
+		Audience: o.Audience, Issuer: o.Issuer, Folder: o.Folder}
+	if w.Kind == "" {
+		w.Kind = spec.KindString
+	}
+	var form struct {
+		Credentials map[string]any `json:"credentials"`
+	}
+	if in.Output == nil || json.Unmarshal(in.Output.Credential.FormJSON, &form) != nil || form.Credentials == nil {
+		return w
+	}
+	str := func(key string, dst *string) {
+		if v, ok := form.Credentials[key].(string); ok {
+			*dst = v
+		}
+	}
+	str("id", &w.ID)
+	str("description", &w.Description)
+	str("audience", &w.Audience)
+	str("issuer", &w.Issuer)
+	for _, key := range []string{"$class", "stapler-class"} {
+		if v, ok := form.Credentials[key].(string); ok {
+			if strings.HasSuffix(v, "IdTokenFileCredentials") {
+				w.Kind = spec.KindFile
+			} else if strings.HasSuffix(v, "IdTokenStringCredentials") {
+				w.Kind = spec.KindString
+			}
+		}
+	}
+	return w
+}
+
+// planCredential compares the credential field by field. The key cannot be
+// compared (Jenkins never returns it) and must not be touched when the
+// rest matches: every re-save through the form makes the plugin generate a
+// new key, so a no-op must plan nothing.
+func planCredential(ctx context.Context, in Input) ([]Change, error) {
+	w := desiredCredential(in)
+	where := "the system store"
+	if w.Folder != "" {
+		where = "folder " + w.Folder
+	}
+	have, err := in.Jenkins.GetCredential(ctx, w.Folder, w.ID)
+	switch {
+	case errors.Is(err, jenkins.ErrNotFound):
+		return []Change{{Action: Create, Kind: KindCredential, Name: w.ID, Folder: w.Folder,
+			RotatesKey: true, Config: in.Output.Credential.FormJSON, Credential: &w,
+			Reason: fmt.Sprintf("new OIDC %s credential in %s: Jenkins generates its signing key", w.Kind, where)}}, nil
+	case err != nil:
+		return nil, fmt.Errorf("read credential %q in %s on %s: %w", w.ID, where, in.Spec.Jenkins.URL, err)
+	}
+	diffs := w.Diff(have)
+	if len(diffs) == 0 {
+		return nil, nil
+	}
+	action := Update
+	if have.Kind != w.Kind {
+		// The credentials plugin keeps a credential's class on update;
+		// changing kind means a new credential under the same id.
+		action = Replace
+	}
+	return []Change{{Action: action, Kind: KindCredential, Name: w.ID, Folder: w.Folder,
+		RotatesKey: true, Config: in.Output.Credential.FormJSON, Credential: &w,
+		Reason: strings.Join(diffs, ", ")}}, nil
+}
