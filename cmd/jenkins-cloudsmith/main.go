@@ -1,6 +1,10 @@
 // Command jenkins-cloudsmith makes a Jenkins controller (and optionally
 // Cloudsmith) match one YAML spec, so that builds get keyless access to
 // Cloudsmith through OpenID Connect.
+//
+// It is also a multi-call binary: started under the name cloudsmith-oidc
+// (a symlink or a copy, as `jenkins-cloudsmith demo` makes one) it is the
+// step binary, so the demo needs nothing but this one program.
 package main
 
 import (
@@ -9,8 +13,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/cloudsmith-oidc/app"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/root"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
@@ -20,6 +27,11 @@ import (
 var version = "dev"
 
 func main() {
+	if isStepBinary(os.Args[0]) {
+		// cloudsmith-oidc handles signals itself (exec forwards them to the
+		// child), exactly as the standalone binary does.
+		os.Exit(app.MainVersion(context.Background(), os.Args, iostreams.System(), version))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	f := &cmdutil.Factory{IO: iostreams.System(), Version: version}
@@ -30,4 +42,13 @@ func main() {
 		fmt.Fprintln(f.IO.ErrOut, "error:", err)
 	}
 	os.Exit(cmdutil.ExitCode(err))
+}
+
+// isStepBinary reports whether argv0 names the cloudsmith-oidc step binary.
+func isStepBinary(argv0 string) bool {
+	name := filepath.Base(argv0)
+	if ext := filepath.Ext(name); strings.EqualFold(ext, ".exe") {
+		name = strings.TrimSuffix(name, ext)
+	}
+	return name == "cloudsmith-oidc"
 }

@@ -592,7 +592,10 @@ func Start(opts ...Option) (*Server, error) {
 
 // Close stops the server and the controller's builds.
 func (s *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Shutdown waits up to 5s for connections that were opened but never
+	// used (clients pre-dial them); an emulator has nothing to drain for
+	// that long, so give in-flight requests a moment and then close.
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	err := s.srv.Shutdown(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
