@@ -1,0 +1,83 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
+)
+
+// checkApplied reads back, through the ordinary APIs, what apply should
+// have made: the credential with the custom issuer, the folder and both
+// jobs on Jenkins, and the service and provider on Cloudsmith.
+func (d *demo) checkApplied(ctx context.Context, w io.Writer, jc *jenkins.Client, cs *cloudsmithtest.Server, issuerURL string) (string, error) {
+	cred, err := jc.GetCredential(ctx, "", credentialID)
+	if err != nil {
+		return "", fmt.Errorf("the OIDC credential %q: %w", credentialID, err)
+	}
+	if cred.Issuer != issuerURL || cred.Audience != audience {
+		return "", fmt.Errorf("credential %q has issuer %q and audience %q, want %q and %q",
+			credentialID, cred.Issuer, cred.Audience, issuerURL, audience)
+	}
+	fmt.Fprintf(w, "Jenkins     credential %s (%s token, audience %s, issuer %s)\n", cred.ID, cred.Kind, cred.Audience, cred.Issuer)
+	items, err := jc.ListJobs(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, name := range []string{folderName, freestyleJob, pipelineJob} {
+		i := slices.IndexFunc(items, func(it jenkins.Item) bool { return it.FullName == name })
+		if i < 0 {
+			return "", fmt.Errorf("no item %q on Jenkins after apply", name)
+		}
+		note := ""
+		if name == pipelineJob {
+			note = "; applied only: the emulator runs freestyle builds"
+		}
+		fmt.Fprintf(w, "Jenkins     %s (%s%s)\n", name, items[i].Class, note)
+	}
+
+	provs := cs.Cloudsmith.Providers(cs.Org)
+	i := slices.IndexFunc(provs, func(p cloudsmithtest.ProviderSettings) bool { return p.Name == providerName })
+	if i < 0 {
+		return "", fmt.Errorf("no OIDC provider %q in Cloudsmith org %q after apply", providerName, cs.Org)
+	}
+	p := provs[i]
+	switch {
+	case p.ProviderURL != issuerURL:
+		return "", fmt.Errorf("provider %q trusts %q, not the issuer %q", p.Name, p.ProviderURL, issuerURL)
+	case !p.Enabled:
+		return "", fmt.Errorf("provider %q is disabled", p.Name)
+	case !slices.Contains(p.ServiceAccounts, serviceSlug):
+		return "", fmt.Errorf("provider %q is not linked to service %q (it lists %v)", p.Name, serviceSlug, p.ServiceAccounts)
+	case fmt.Sprint(p.Claims["aud"]) != audience:
+		return "", fmt.Errorf("provider %q requires claims %v, want aud=%s", p.Name, p.Claims, audience)
+	}
+	var claims []string
+	for _, k := range slices.Sorted(maps.Keys(p.Claims)) {
+		claims = append(claims, fmt.Sprintf("%s=%v", k, p.Claims[k]))
+	}
+	fmt.Fprintf(w, "Cloudsmith  service %s; OIDC provider %s trusts %s for tokens with %s\n",
+		serviceSlug, p.Name, p.ProviderURL, strings.Join(claims, ", "))
+	return "credential, folder, 2 jobs, service account and OIDC provider in place", nil
+}
+
+// shellStep returns the command of a freestyle config.xml's shell step.
+func shellStep(configXML []byte) (string, error) {
+	var p struct {
+		Commands []string `xml:"builders>hudson.tasks.Shell>command"`
+	}
+	if err := xml.NewDecoder(bytes.NewReader(configXML)).Decode(&p); err != nil {
+		return "", fmt.Errorf("the rendered freestyle job does not parse: %w", err)
+	}
+	if len(p.Commands) == 0 {
+		return "", fmt.Errorf("the rendered freestyle job has no shell step")
+	}
+	return p.Commands[0], nil
+}

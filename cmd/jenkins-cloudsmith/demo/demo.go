@@ -1,0 +1,520 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
+	applyCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/apply"
+	planCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/plan"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
+)
+
+// Options are the demo's flags.
+type Options struct {
+	// Keep leaves the temporary directory (spec, step binary link) behind.
+	Keep bool
+	// Output is "text" or "json" (the report; progress then goes to stderr).
+	Output string
+	// Latency and FaultRate are passed to both emulators.
+	Latency   time.Duration
+	FaultRate float64
+	FaultSeed uint64
+	// Binary is a cloudsmith-oidc program to use instead of this one.
+	Binary string
+	// Timeout bounds the whole demo.
+	Timeout time.Duration
+}
+
+// NewCmd returns the demo command.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	o := Options{}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the whole flow on emulators: apply a spec, build, exchange, pip install",
+		Long: `demo shows the whole chain on this machine, with nothing to set up but Go and
+python3 with pip. In one process it:
+
+  1. starts the Jenkins and Cloudsmith emulators on loopback;
+  2. writes an example spec (a folder, a freestyle and a pipeline job, a custom
+     OIDC issuer) into a temporary directory and prints it;
+  3. applies it with the same engine as ` + "`apply`" + `: plugins checked, the OIDC ID
+     Token credential created, folder and jobs, then the Cloudsmith service
+     account and the OIDC provider trusting the issuer; a second plan shows
+     there is nothing left to do;
+  4. serves the custom issuer's discovery documents, read from Jenkins, and
+     walks the chain of trust as ` + "`doctor`" + ` does;
+  5. runs the freestyle job on the Jenkins emulator: its shell step calls the
+     real cloudsmith-oidc (this very program, linked under that name), which
+     trades the build's ID token for a Cloudsmith token (the emulator verifies
+     it against the published documents) and runs pip, which installs
+     hello-cloudsmith==1.0.0 from the emulator;
+  6. prints the build's masked console and checks that no token (the ID token,
+     the Cloudsmith token, the Jenkins API token, the Cloudsmith API key)
+     appears in it or in anything the demo printed.
+
+It exits 0 only if every step worked, 1 naming the step that failed, and 130
+when interrupted; the emulators and temporary files go away in every case.`,
+		Example: `  go run ./cmd/jenkins-cloudsmith demo
+
+  # Keep the example spec and look at it afterwards
+  jenkins-cloudsmith demo --keep
+
+  # The same against flaky, slow emulators; and a report for scripts
+  jenkins-cloudsmith demo --latency 5ms --fault-rate 0.1
+  jenkins-cloudsmith demo --output json | jq .ok`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return Run(cmd.Context(), f.IO, o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&o.Keep, "keep", false, "keep the temporary directory with the example spec")
+	fl.StringVarP(&o.Output, "output", "o", "text", "report format: text or json (progress then goes to stderr)")
+	fl.DurationVar(&o.Latency, "latency", 0, "delay both emulators add to every response, e.g. 5ms")
+	fl.Float64Var(&o.FaultRate, "fault-rate", 0, "share of requests (0..1) the emulators fail with 5xx, 429 or resets")
+	fl.Uint64Var(&o.FaultSeed, "fault-seed", 1, "seed for the fault sequence")
+	fl.StringVar(&o.Binary, "binary", "", "cloudsmith-oidc program for the build to run (default: this program, linked as cloudsmith-oidc)")
+	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// Step is one line of the report.
+type Step struct {
+	Name    string  `json:"name"`
+	OK      bool    `json:"ok"`
+	Seconds float64 `json:"seconds"`
+	Detail  string  `json:"detail,omitempty"`
+	Error   string  `json:"error,omitempty"`
+}
+
+// Report is what --output json prints.
+type Report struct {
+	OK bool `json:"ok"`
+	// Failed names the step that failed.
+	Failed string `json:"failed,omitempty"`
+	Steps  []Step `json:"steps"`
+	// Spec is the example spec's path (gone after the demo unless --keep).
+	Spec  string `json:"spec,omitempty"`
+	Build *Build `json:"build,omitempty"`
+}
+
+// Build is the freestyle build the demo ran.
+type Build struct {
+	Job    string `json:"job"`
+	Number int    `json:"number"`
+	Result string `json:"result"`
+}
+
+// demo is one run's state.
+type demo struct {
+	o      Options
+	log    io.Writer // progress, through rec
+	rec    *recorder
+	color  bool
+	report Report
+	// secrets are the ones the demo holds (the Jenkins API token, the
+	// Cloudsmith API key), masked in everything it prints.
+	secrets []string
+}
+
+// step runs fn as the named step, printing its start and outcome.
+func (d *demo) step(name string, fn func(w io.Writer) (string, error)) error {
+	fmt.Fprintf(d.log, "%s %s\n", d.paint("1", "==>"), d.paint("1", name))
+	start := time.Now()
+	detail, err := fn(indent(d.log, "    "))
+	s := Step{Name: name, OK: err == nil, Seconds: time.Since(start).Seconds(), Detail: detail}
+	if err != nil {
+		s.Error = err.Error()
+		fmt.Fprintf(d.log, "    %s %v\n", d.paint("31", "FAILED:"), err)
+	} else if detail != "" {
+		fmt.Fprintf(d.log, "    %s %s\n", d.paint("32", "ok:"), detail)
+	}
+	_ = d.rec.Flush()
+	d.report.Steps = append(d.report.Steps, s)
+	if err != nil {
+		d.report.Failed = name
+		return fmt.Errorf("demo step %q failed: %w", name, err)
+	}
+	return nil
+}
+
+func (d *demo) paint(code, s string) string {
+	if !d.color {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+// Run runs the demo, printing progress and the report on ios.
+func Run(ctx context.Context, ios *iostreams.IOStreams, o Options) (err error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.Output != "text" && o.Output != "json" {
+		return fmt.Errorf("--output must be text or json, not %q", o.Output)
+	}
+	if o.FaultRate < 0 || o.FaultRate > 1 {
+		return fmt.Errorf("--fault-rate %v is outside 0..1", o.FaultRate)
+	}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	progress := ios.Out
+	if o.Output == "json" {
+		progress = ios.ErrOut
+	}
+	d := &demo{o: o, rec: newRecorder(progress), color: !ios.NoColor && o.Output == "text"}
+	d.log = d.rec
+	defer func() { _ = d.rec.Flush() }()
+
+	err = d.run(ctx)
+	if ctx.Err() != nil && err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("%w (the demo gave up after --timeout %s)", err, o.Timeout)
+		} else {
+			err = fmt.Errorf("%w (interrupted)", err)
+		}
+	}
+	d.report.OK = err == nil
+	_ = d.rec.Flush()
+	if o.Output == "json" {
+		// Masked like the rest: error texts end up in the report.
+		w := redact.NewWriter(ios.Out, d.secrets...)
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if jerr := errors.Join(enc.Encode(d.report), w.Close()); jerr != nil && err == nil {
+			err = jerr
+		}
+	} else {
+		d.summary(d.rec)
+		_ = d.rec.Flush()
+	}
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		// Ctrl-C: the shell's convention for a run stopped by SIGINT.
+		return &cmdutil.ExitError{Code: 130, Err: err}
+	}
+	return err
+}
+
+// summary prints the table of steps.
+func (d *demo) summary(w io.Writer) {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tRESULT\tTIME\tDETAIL")
+	for _, s := range d.report.Steps {
+		res, detail := d.paint("32", "ok"), s.Detail
+		if !s.OK {
+			res, detail = d.paint("31", "FAILED"), s.Error
+		}
+		if i := strings.IndexByte(detail, '\n'); i >= 0 {
+			detail = detail[:i] + " ..."
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.1fs\t%s\n", s.Name, res, s.Seconds, detail)
+	}
+	_ = tw.Flush()
+	if d.report.Failed == "" {
+		fmt.Fprintln(w, d.paint("32;1", "Demo passed:")+" a Jenkins build got a Cloudsmith token through OIDC and installed a package, with no secret in sight.")
+	} else {
+		fmt.Fprintln(w, d.paint("31;1", "Demo failed")+" at step: "+d.report.Failed)
+	}
+}
+
+// run is the demo proper; its deferred cleanups stop everything it started.
+func (d *demo) run(ctx context.Context) error {
+	if err := d.step("Check the tools the build needs", func(io.Writer) (string, error) {
+		return checkTools(ctx)
+	}); err != nil {
+		return err
+	}
+
+	tmp, err := os.MkdirTemp("", "jenkins-cloudsmith-demo-")
+	if err != nil {
+		return fmt.Errorf("create a temporary directory: %w", err)
+	}
+	defer func() {
+		if d.o.Keep {
+			fmt.Fprintf(d.log, "Kept %s (--keep): the example spec is in it; the emulators it names stopped with the demo\n", tmp)
+			return
+		}
+		_ = os.RemoveAll(tmp)
+	}()
+	binDir := filepath.Join(tmp, "bin")
+
+	var binary string
+	if err := d.step("Link this program as the cloudsmith-oidc step binary", func(io.Writer) (string, error) {
+		binary, err = stepBinary(ctx, binDir, d.o.Binary)
+		return binary, err
+	}); err != nil {
+		return err
+	}
+
+	var js *jenkinstest.Server
+	var cs *cloudsmithtest.Server
+	var is *issuer
+	defer func() {
+		// Builds first (Jenkins' Close waits for them), then what they use.
+		if js != nil {
+			_ = js.Close()
+		}
+		if is != nil {
+			_ = is.Close()
+		}
+		if cs != nil {
+			_ = cs.Close()
+		}
+	}()
+	if err := d.step("Start the Jenkins and Cloudsmith emulators", func(w io.Writer) (string, error) {
+		var copts []cloudsmithtest.Option
+		jopts := []jenkinstest.Option{
+			// The build finds cloudsmith-oidc on PATH too, as on a real agent.
+			jenkinstest.WithBuildEnv("PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH")),
+			jenkinstest.WithBuildEnv(pipEnv(os.Getenv)...),
+		}
+		if d.o.Latency > 0 {
+			copts = append(copts, cloudsmithtest.WithLatency(d.o.Latency))
+			jopts = append(jopts, jenkinstest.WithLatency(d.o.Latency))
+		}
+		if d.o.FaultRate > 0 {
+			copts = append(copts, cloudsmithtest.WithFaultRate(d.o.FaultRate, int64(d.o.FaultSeed)))
+			jopts = append(jopts, jenkinstest.WithFaultRate(d.o.FaultRate, d.o.FaultSeed))
+		}
+		var err error
+		if cs, err = cloudsmithtest.Start(copts...); err != nil {
+			return "", fmt.Errorf("start the Cloudsmith emulator: %w", err)
+		}
+		if js, err = jenkinstest.Start(jopts...); err != nil {
+			return "", fmt.Errorf("start the Jenkins emulator: %w", err)
+		}
+		if is, err = startIssuer(); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(w, "Jenkins      %s (user %s)\n", js.URL, jenkinsUser)
+		fmt.Fprintf(w, "Cloudsmith   API %s, downloads %s (org %s, repo %s)\n", cs.APIURL, cs.DownloadURL, cs.Org, cs.Repo)
+		fmt.Fprintf(w, "OIDC issuer  %s (documents served by this demo)\n", is.URL)
+		return "Jenkins " + jenkinstest.DefaultVersion + " emulator and Cloudsmith emulator on loopback", nil
+	}); err != nil {
+		return err
+	}
+	// Everything printed from here on is masked against the two secrets
+	// the demo holds; the final check still sees the unmasked text.
+	secrets := map[string]string{
+		"the Jenkins API token":  js.Jenkins.AdminToken(),
+		"the Cloudsmith API key": cs.APIKey,
+	}
+	d.secrets = slices.Collect(maps.Values(secrets))
+	d.rec.dst.Add(d.secrets...)
+	getenv := func(name string) string {
+		switch name {
+		case jenkinsEnv:
+			return js.Jenkins.AdminToken()
+		case cloudsmithEnv:
+			return cs.APIKey
+		}
+		return ""
+	}
+
+	specPath := filepath.Join(tmp, "jenkins-cloudsmith.yaml")
+	if err := d.step("Write the example spec", func(w io.Writer) (string, error) {
+		b, err := exampleSpec(specValues{
+			JenkinsURL: strings.TrimSuffix(js.URL, "/"), Org: cs.Org, Repo: cs.Repo,
+			APIURL: cs.APIURL, DownloadURL: cs.DownloadURL, NPMURL: cs.NPMURL, GoURL: cs.GoURL,
+			Issuer: is.URL, Binary: binary,
+		})
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(specPath, b, 0o600); err != nil {
+			return "", err
+		}
+		d.report.Spec = specPath
+		_, err = w.Write(b)
+		return specPath, err
+	}); err != nil {
+		return err
+	}
+
+	// The session is what `apply -f` builds: spec loaded (secrets through
+	// getenv), rendered, clients connected.
+	var sess *planCmd.Session
+	if err := d.step("Apply the spec (jenkins-cloudsmith apply)", func(w io.Writer) (string, error) {
+		o := planCmd.Options{File: specPath, Parallel: 8}
+		// The one-line summary becomes this step's result; notices (the
+		// new signing key) are shown as they come.
+		sub := &iostreams.IOStreams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: w, NoColor: true, Getenv: getenv}
+		var err error
+		if sess, err = o.Load(&cmdutil.Factory{IO: sub}); err != nil {
+			return "", err
+		}
+		res, err := applyCmd.Run(ctx, sub, sess, nil)
+		if err != nil {
+			return "", err
+		}
+		return res.Summary(), nil
+	}); err != nil {
+		return err
+	}
+	jc := sess.Targets.Jenkins
+
+	if err := d.step("Publish the custom issuer's discovery documents", func(w io.Writer) (string, error) {
+		docs, err := is.load(ctx, func(ctx context.Context) (*trust.Documents, error) {
+			return trust.FromJenkins(ctx, jc, sess.Spec)
+		})
+		if err != nil {
+			return "", fmt.Errorf("read the issuer's documents from Jenkins: %w", err)
+		}
+		for _, u := range []string{docs.ConfigURL(), docs.JWKSURL()} {
+			if _, err := get(ctx, u); err != nil {
+				return "", err
+			}
+			fmt.Fprintf(w, "serving %s\n", u)
+		}
+		return "signing key " + strings.Join(docs.Kids(), ", "), nil
+	}); err != nil {
+		return err
+	}
+
+	if err := d.step("Plan again: nothing left to do", func(w io.Writer) (string, error) {
+		if err := sess.Compute(ctx); err != nil {
+			return "", err
+		}
+		if !sess.Plan.Empty() {
+			_ = planCmd.Write(w, sess.Plan, "text", false)
+			return "", errors.New("a second plan still has changes: apply is not idempotent")
+		}
+		return "no change: a re-apply would write nothing", nil
+	}); err != nil {
+		return err
+	}
+
+	if err := d.step("Check what apply made", func(w io.Writer) (string, error) {
+		return d.checkApplied(ctx, w, jc, cs, is.URL)
+	}); err != nil {
+		return err
+	}
+
+	env, err := trust.Connect(sess.Spec, trust.ConnectOptions{})
+	if err != nil {
+		return err
+	}
+	if err := d.step("Walk the chain of trust (jenkins-cloudsmith doctor)", func(w io.Writer) (string, error) {
+		r := trust.Doctor(ctx, env, trust.DoctorOptions{})
+		if err := r.WriteText(w, false); err != nil {
+			return "", err
+		}
+		if !r.OK() {
+			return "", fmt.Errorf("doctor found broken links: %s", strings.Join(r.Failed(), ", "))
+		}
+		return fmt.Sprintf("%d links hold; the build below tries the real exchange", okLinks(r)), nil
+	}); err != nil {
+		return err
+	}
+
+	var console []byte
+	if err := d.step("Build "+freestyleJob+" on the Jenkins emulator", func(w io.Writer) (string, error) {
+		for _, j := range sess.Output.Jobs {
+			if j.Name != freestyleJob {
+				continue
+			}
+			cmd, err := shellStep(j.ConfigXML)
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintln(w, "its shell step, rendered from the spec (no secret in it):")
+			_, _ = indent(w, "    ").Write([]byte(strings.TrimRight(cmd, "\n") + "\n"))
+		}
+		fmt.Fprintln(w, "its console (as Jenkins shows it, secrets masked), followed live:")
+		res, err := trust.Smoke(ctx, env, trust.SmokeOptions{Job: freestyleJob, Console: indent(w, "  | "), Poll: 200 * time.Millisecond})
+		if err != nil {
+			return "", err
+		}
+		d.report.Build = &Build{Job: freestyleJob, Number: res.Number, Result: res.Result}
+		// The console as Jenkins serves it, unmasked by the demo, for
+		// the checks.
+		if console, err = jc.ConsoleText(ctx, freestyleJob, res.Number); err != nil {
+			return "", err
+		}
+		if !res.OK() {
+			err := fmt.Errorf("build #%d finished %s: %s", res.Number, res.Result, res.Problem)
+			if why := cs.Cloudsmith.LastExchangeFailure(); why != "" {
+				err = fmt.Errorf("%w; the Cloudsmith emulator refused the exchange because: %s", err, why)
+			}
+			return "", err
+		}
+		if !bytes.Contains(console, []byte(installedMarker)) {
+			return "", fmt.Errorf("build #%d succeeded but its console lacks %q: the package was not installed", res.Number, installedMarker)
+		}
+		return fmt.Sprintf("#%d %s: token bound, exchanged, used; pip installed hello-cloudsmith 1.0.0 from Cloudsmith", res.Number, res.Result), nil
+	}); err != nil {
+		return err
+	}
+
+	return d.step("Check the exchange happened and no secret leaked", func(w io.Writer) (string, error) {
+		exchanges, downloads := 0, 0
+		for _, r := range cs.Cloudsmith.Requests() {
+			switch {
+			case r.Host == cloudsmithtest.HostAPI && r.Method == "POST" && strings.HasPrefix(r.Path, "/openid/") && r.Status == 201:
+				exchanges++
+			case r.Host == cloudsmithtest.HostDownload && r.Auth == "token" && r.Status == 200:
+				downloads++
+			}
+		}
+		if exchanges == 0 {
+			return "", errors.New("the Cloudsmith emulator saw no successful OIDC exchange")
+		}
+		if downloads == 0 {
+			return "", errors.New("the Cloudsmith emulator served no download authenticated with an exchanged token")
+		}
+		fmt.Fprintf(w, "Cloudsmith saw %d OIDC exchange(s) and %d download(s) authenticated with the exchanged token\n", exchanges, downloads)
+		_ = d.rec.Flush()
+		found := append(leaks("the build's console", console, secrets), leaks("the demo's output", d.rec.Raw(), secrets)...)
+		if len(found) > 0 {
+			return "", errors.New("secret leaked: " + strings.Join(found, "; "))
+		}
+		return "no token, API token or API key in the console or in the demo's output", nil
+	})
+}
+
+// pipEnv neutralises pip settings of this machine that would stop the
+// build's pip from installing from the Cloudsmith index (they belong to
+// the machine, not to the example, so they are not in the spec).
+func pipEnv(getenv func(string) string) []string {
+	env := []string{"PIP_ROOT_USER_ACTION=ignore"}
+	for _, k := range []string{"PIP_NO_INDEX", "PIP_REQUIRE_VIRTUALENV", "PIP_USER"} {
+		if getenv(k) != "" {
+			env = append(env, k+"=false")
+		}
+	}
+	return env
+}
+
+// okLinks counts the links doctor found holding.
+func okLinks(r *trust.Report) int {
+	n := 0
+	for _, l := range r.Links {
+		if l.Status == trust.OK {
+			n++
+		}
+	}
+	return n
+}

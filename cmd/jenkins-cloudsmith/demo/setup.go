@@ -1,0 +1,173 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
+)
+
+// stepBinary makes dir/cloudsmith-oidc (cloudsmith-oidc.exe on Windows)
+// run this program as the step binary: jenkins-cloudsmith is a multi-call
+// binary that becomes cloudsmith-oidc when started under that name. A
+// symlink where the system has them, a copy on Windows. With override set
+// (a real cloudsmith-oidc build, or a test binary) it is linked instead.
+func stepBinary(ctx context.Context, dir, override string) (string, error) {
+	target := override
+	if target == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return "", fmt.Errorf("find this program to run it as cloudsmith-oidc: %w (pass --binary PATH to a cloudsmith-oidc build instead)", err)
+		}
+		if strings.HasSuffix(strings.TrimSuffix(filepath.Base(exe), ".exe"), ".test") {
+			// A go test binary is not multi-call: started as
+			// cloudsmith-oidc it would run the tests again.
+			return "", fmt.Errorf("%s is a test binary, not jenkins-cloudsmith: set Options.Binary", exe)
+		}
+		target = exe
+	}
+	if abs, err := filepath.Abs(target); err == nil {
+		target = abs
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	name := "cloudsmith-oidc"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	link := filepath.Join(dir, name)
+	if runtime.GOOS == "windows" {
+		if err := copyFile(target, link); err != nil {
+			return "", fmt.Errorf("copy %s to %s: %w", target, link, err)
+		}
+	} else if err := os.Symlink(target, link); err != nil {
+		return "", fmt.Errorf("link %s to %s: %w", link, target, err)
+	}
+	// Prove it answers as cloudsmith-oidc before a build depends on it.
+	vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	cmd := exec.CommandContext(vctx, link, "version")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("%s version failed (%w): %s; pass --binary PATH to a cloudsmith-oidc build",
+			link, err, strings.TrimSpace(out.String()))
+	}
+	return link, nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o700)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// checkTools fails early, with the fix, when the build could not run: the
+// Jenkins emulator runs shell steps with bash, and the job installs with
+// python3's pip.
+func checkTools(ctx context.Context) (string, error) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		return "", errors.New("bash is not on PATH: the Jenkins emulator runs the job's shell step with bash")
+	}
+	if _, err := exec.LookPath("python3"); err != nil {
+		return "", errors.New("python3 is not on PATH: the demo's build installs a package with pip (install Python 3 and pip, e.g. apt-get install python3-pip)")
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(cctx, "python3", "-m", "pip", "--version").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("python3 -m pip --version failed (%w): the demo's build installs a package with pip; install pip (e.g. apt-get install python3-pip, or python3 -m ensurepip --user)", err)
+	}
+	// "pip 23.3.1 from /usr/lib/python3/dist-packages/pip (python 3.11)"
+	v := strings.Fields(string(out))
+	if len(v) >= 2 {
+		return "bash, python3, pip " + v[1], nil
+	}
+	return "bash, python3, pip", nil
+}
+
+// issuer serves the custom issuer's two discovery documents on loopback,
+// as a user would behind their own TLS proxy (trust.Server, the same code
+// as `discovery serve`). Its address is fixed before the spec is written,
+// and it serves 503 until load has read the documents from Jenkins.
+type issuer struct {
+	URL string
+	srv *trust.Server
+	hs  *http.Server
+	ln  net.Listener
+}
+
+func startIssuer() (*issuer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for the custom issuer: %w", err)
+	}
+	is := &issuer{URL: "http://" + ln.Addr().String() + "/issuer", srv: &trust.Server{}, ln: ln}
+	is.hs = &http.Server{Handler: is.srv, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = is.hs.Serve(ln) }()
+	return is, nil
+}
+
+// load reads the documents from Jenkins with fetch.
+func (is *issuer) load(ctx context.Context, fetch func(context.Context) (*trust.Documents, error)) (*trust.Documents, error) {
+	var docs *trust.Documents
+	is.srv.Fetch = func(ctx context.Context) (*trust.Documents, error) {
+		d, err := fetch(ctx)
+		docs = d
+		return d, err
+	}
+	if err := is.srv.Load(ctx); err != nil {
+		return nil, err
+	}
+	return docs, nil
+}
+
+func (is *issuer) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return is.hs.Shutdown(ctx)
+}
+
+// get fetches url and returns its body, failing on anything but 200.
+func get(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return body, nil
+}
