@@ -9,11 +9,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
 )
@@ -21,9 +24,27 @@ import (
 // Endpoints is the one line emulate prints on stdout.
 type Endpoints struct {
 	Jenkins *JenkinsEndpoint `json:"jenkins"`
-	// Cloudsmith is added by the Cloudsmith emulator (issue 3); it is
-	// omitted while that emulator is not started.
-	Cloudsmith any `json:"cloudsmith,omitempty"`
+	// Cloudsmith is the Cloudsmith emulator (issue 3 §4).
+	Cloudsmith *CloudsmithEndpoint `json:"cloudsmith,omitempty"`
+}
+
+// CloudsmithEndpoint says how to reach the emulated Cloudsmith: one
+// loopback host each for the API, downloads (Python, raw), npm and Go, with
+// org Org holding repository Repo and its demo packages.
+type CloudsmithEndpoint struct {
+	APIURL      string `json:"api_url"`
+	DownloadURL string `json:"download_url"`
+	NPMURL      string `json:"npm_url"`
+	GoURL       string `json:"go_url"`
+	// APIKey is the emulator's throwaway owner key (management API and
+	// package hosts); printing it is as intentional as the Jenkins token.
+	APIKey string `json:"api_key"`
+	Org    string `json:"org"`
+	Repo   string `json:"repo"`
+	// CAFile is the PEM certificate of GoURL, which is https because the go
+	// command never sends credentials over plain http; point SSL_CERT_FILE
+	// at it. The file is removed when emulate exits.
+	CAFile string `json:"ca_file,omitempty"`
 }
 
 // JenkinsEndpoint says how to reach the emulated controller.
@@ -50,12 +71,15 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &Options{}
 	cmd := &cobra.Command{
 		Use:   "emulate",
-		Short: "Run the Jenkins emulator on loopback and print how to reach it",
+		Short: "Run the Jenkins and Cloudsmith emulators on loopback and print how to reach them",
 		Long: `emulate starts an in-memory Jenkins controller (with the oidc-provider,
-credentials and folder plugins) as a real HTTP server, prints exactly one JSON
-line on stdout:
+credentials and folder plugins) and an in-memory Cloudsmith (org "acme",
+repository "demo" with demo packages) as real HTTP servers, prints exactly one
+JSON line on stdout:
 
-  {"jenkins":{"url":"http://127.0.0.1:PORT/","user":"admin","token":"..."}}
+  {"jenkins":{"url":"http://127.0.0.1:PORT/","user":"admin","token":"..."},
+   "cloudsmith":{"api_url":"http://127.0.0.1:PORT","download_url":"...","npm_url":"...",
+     "go_url":"https://127.0.0.1:PORT","api_key":"...","org":"acme","repo":"demo","ca_file":"..."}}
 
 and serves until interrupted. Its builds run shell steps on this machine, so
 it listens on loopback unless --jenkins-addr says otherwise.`,
@@ -67,7 +91,7 @@ it listens on loopback unless --jenkins-addr says otherwise.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.JenkinsAddr, "jenkins-addr", "127.0.0.1:0", "address the Jenkins emulator listens on")
 	fl.DurationVar(&opts.Latency, "latency", 0, "delay added to every response, e.g. 5ms")
-	fl.Float64Var(&opts.FaultRate, "fault-rate", 0, "share of requests (0..1) answered with a 5xx or a connection reset")
+	fl.Float64Var(&opts.FaultRate, "fault-rate", 0, "share of requests (0..1) answered with a 5xx or a connection reset (on Cloudsmith's API host also a 429 with Retry-After)")
 	fl.Uint64Var(&opts.FaultSeed, "fault-seed", 1, "seed for the fault sequence, so runs are reproducible")
 	fl.StringSliceVar(&opts.WithoutPlugins, "without-plugins", nil, "plugins the controller lacks, e.g. oidc-provider,workflow-cps")
 	return cmd
@@ -101,7 +125,20 @@ func Run(ctx context.Context, f *cmdutil.Factory, opts Options) error {
 	}
 	defer js.Close()
 
-	line, err := json.Marshal(Endpoints{Jenkins: &JenkinsEndpoint{URL: js.URL, User: "admin", Token: js.Jenkins.AdminToken()}})
+	cs, caDir, err := startCloudsmith(opts)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(caDir)
+	defer cs.Close()
+
+	line, err := json.Marshal(Endpoints{
+		Jenkins: &JenkinsEndpoint{URL: js.URL, User: "admin", Token: js.Jenkins.AdminToken()},
+		Cloudsmith: &CloudsmithEndpoint{
+			APIURL: cs.APIURL, DownloadURL: cs.DownloadURL, NPMURL: cs.NPMURL, GoURL: cs.GoURL,
+			APIKey: cs.APIKey, Org: cs.Org, Repo: cs.Repo, CAFile: filepath.Join(caDir, "ca.pem"),
+		},
+	})
 	if err != nil {
 		return err
 	}
@@ -110,6 +147,35 @@ func Run(ctx context.Context, f *cmdutil.Factory, opts Options) error {
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// startCloudsmith starts the Cloudsmith emulator on loopback with the same
+// latency and faults as Jenkins, its Go host over https, and writes that
+// host's certificate to ca.pem in a new temporary directory.
+func startCloudsmith(opts Options) (*cloudsmithtest.Server, string, error) {
+	copts := []cloudsmithtest.Option{cloudsmithtest.WithTLS(cloudsmithtest.HostGo)}
+	if opts.Latency > 0 {
+		copts = append(copts, cloudsmithtest.WithLatency(opts.Latency))
+	}
+	if opts.FaultRate > 0 {
+		copts = append(copts, cloudsmithtest.WithFaultRate(opts.FaultRate, int64(opts.FaultSeed)))
+	}
+	cs, err := cloudsmithtest.Start(copts...)
+	if err != nil {
+		return nil, "", fmt.Errorf("starting the Cloudsmith emulator: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "cloudsmith-emulator-")
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "ca.pem"), cs.CACertPEM, 0o644)
+	}
+	if err != nil {
+		_ = cs.Close()
+		if dir != "" {
+			_ = os.RemoveAll(dir)
+		}
+		return nil, "", fmt.Errorf("writing the Cloudsmith emulator's certificate: %w", err)
+	}
+	return cs, dir, nil
 }
 
 // isLoopback reports whether addr (host:port) only listens on loopback.

@@ -1,0 +1,156 @@
+package cloudsmithtest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Server is a running emulator: one loopback listener per Cloudsmith host,
+// so URLs have Cloudsmith's shapes ({DownloadURL}/basic/{org}/{repo}/python/simple/,
+// {NPMURL}/{org}/{repo}/, {GoURL}/{org}/{repo}/). URLs have no trailing slash,
+// like Cloudsmith's default hosts (https://api.cloudsmith.io).
+type Server struct {
+	APIURL      string
+	DownloadURL string
+	NPMURL      string
+	GoURL       string
+	// APIKey is the org owner's key (management API and every package host).
+	APIKey string
+	Org    string
+	Repo   string
+	// CACertPEM is the self-signed certificate of the hosts served over
+	// https (WithTLS); nil when every host is plain http.
+	CACertPEM []byte
+
+	Cloudsmith *Cloudsmith
+
+	servers []*http.Server
+	pool    *x509.CertPool
+}
+
+// Start runs a new emulator on 127.0.0.1 with a listener per host.
+func Start(opts ...Option) (*Server, error) {
+	c := New(opts...)
+	s := &Server{APIKey: c.APIKey(), Org: c.Org(), Repo: c.Repo(), Cloudsmith: c}
+	var tlsConf *tls.Config
+	if len(c.cfg.tlsHosts) > 0 {
+		cert, certPEM, err := selfSigned()
+		if err != nil {
+			return nil, fmt.Errorf("cloudsmithtest: creating a TLS certificate: %w", err)
+		}
+		s.CACertPEM = certPEM
+		s.pool = x509.NewCertPool()
+		s.pool.AppendCertsFromPEM(certPEM)
+		// HTTP/1.1 only, so injected connection resets can hijack the conn.
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12}
+	}
+	for _, h := range []struct {
+		host Host
+		url  *string
+	}{{HostAPI, &s.APIURL}, {HostDownload, &s.DownloadURL}, {HostNPM, &s.NPMURL}, {HostGo, &s.GoURL}} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("cloudsmithtest: listening for the %s host: %w", h.host, err)
+		}
+		// ErrorLog is silenced: clients that distrust the self-signed
+		// certificate or hang up on purpose are not server errors.
+		srv := &http.Server{Handler: c.Handler(h.host), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+		scheme := "http"
+		if c.cfg.tlsHosts[h.host] {
+			scheme = "https"
+			srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+			ln = tls.NewListener(ln, tlsConf)
+		}
+		s.servers = append(s.servers, srv)
+		*h.url = scheme + "://" + ln.Addr().String()
+		go func() { _ = srv.Serve(ln) }()
+	}
+	return s, nil
+}
+
+// selfSigned makes a certificate for the loopback names that is its own CA,
+// as net/http/httptest does.
+func selfSigned() (tls.Certificate, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "cloudsmithtest", Organization: []string{"Cloudsmith emulator"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(7 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		DNSNames:              []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, certPEM, nil
+}
+
+// Client returns an HTTP client that trusts the emulator's certificate (a
+// plain client when no host uses TLS).
+func (s *Server) Client() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if s.pool != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: s.pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+// Close stops every listener, waiting briefly for requests in flight.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var errs []error
+	for _, srv := range s.servers {
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, err, srv.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// PythonIndexURL is the pip index URL of the seeded repository (without
+// credentials).
+func (s *Server) PythonIndexURL() string {
+	return s.DownloadURL + "/basic/" + s.Org + "/" + s.Repo + "/python/simple/"
+}
+
+// NPMRegistryURL is the npm registry URL of the seeded repository.
+func (s *Server) NPMRegistryURL() string { return s.NPMURL + "/" + s.Org + "/" + s.Repo + "/" }
+
+// GoProxyURL is the GOPROXY of the seeded repository (without credentials).
+func (s *Server) GoProxyURL() string { return s.GoURL + "/" + s.Org + "/" + s.Repo + "/" }
+
+// RawURL is the URL of the demo raw file.
+func (s *Server) RawURL() string {
+	return s.DownloadURL + "/basic/" + s.Org + "/" + s.Repo + "/raw/files/" + DemoRawFile
+}
