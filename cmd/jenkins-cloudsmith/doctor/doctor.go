@@ -1,0 +1,78 @@
+// Package doctor is the `jenkins-cloudsmith doctor` command: it walks the
+// trust chain from Jenkins to Cloudsmith and prints one line per link.
+package doctor
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/discovery"
+	planCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/plan"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
+)
+
+// NewCmd returns the doctor command.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	var o discovery.Options
+	var output, tokenFile string
+	cmd := &cobra.Command{
+		Use:   "doctor -f SPEC",
+		Short: "Check every link from Jenkins to Cloudsmith and say how to fix what is broken",
+		Long: `Cloudsmith's answer to a refused token is deliberately generic. Doctor walks the
+chain a token travels and prints one line per link, ok, FAIL or warn, with the fix:
+
+  jenkins           reachable at jenkins.url, its version, the user logged in
+  plugins           the required plugins installed and enabled
+  credential        the OIDC credential present with the spec's audience, issuer, kind
+  issuer documents  <issuer>/.well-known/openid-configuration and its JWKS reachable
+                    and holding the keys Jenkins signs with now
+  provider url      a Cloudsmith OIDC provider whose URL is exactly the tokens' iss
+  provider enabled  that provider enabled
+  service linked    cloudsmith.service exists and is linked to it
+  required claims   its required claims satisfied by the token each job would get
+                    (the plugin's default claim templates: sub = job URL,
+                    build_number, aud = the audience)
+  exchange          with --token-file, a real exchange of that token
+
+The provider links need cloudsmith.api_key (the management API); without it they are
+skipped and the spec's own cloudsmith.provider.claims are evaluated. Exit status 0
+only when no link FAILs.`,
+		Example: `  jenkins-cloudsmith doctor -f spec.yaml
+
+  # Also exchange a token a build saved (e.g. cat "$OIDC_TOKEN_FILE" > token)
+  jenkins-cloudsmith doctor -f spec.yaml --token-file token
+
+  # For scripts
+  jenkins-cloudsmith doctor -f spec.yaml --output json | jq '.links[] | select(.status=="FAIL")'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := planCmd.CheckOutput(output); err != nil {
+				return err
+			}
+			env, err := o.Load(f)
+			if err != nil {
+				return err
+			}
+			r := trust.Doctor(cmd.Context(), env, trust.DoctorOptions{TokenFile: tokenFile})
+			if output == "json" {
+				err = r.WriteJSON(f.IO.Out)
+			} else {
+				err = r.WriteText(f.IO.Out, !f.IO.NoColor)
+			}
+			if err != nil {
+				return err
+			}
+			if !r.OK() {
+				return discovery.Failed(output, fmt.Errorf("%d link(s) of the trust chain failed: %q", len(r.Failed()), r.Failed()))
+			}
+			return nil
+		},
+	}
+	o.AddFlags(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding an ID token minted by Jenkins, to try a real exchange")
+	_ = cmd.MarkFlagFilename("token-file")
+	return cmd
+}

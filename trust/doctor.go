@@ -1,0 +1,432 @@
+package trust
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
+)
+
+// Status of one link of the chain.
+type Status string
+
+// Statuses, as doctor prints them.
+const (
+	OK   Status = "ok"
+	Fail Status = "FAIL"
+	Warn Status = "warn"
+	// Skip: not checked, because an earlier link failed or the spec gives
+	// no way to check it (no cloudsmith.api_key, no --token-file).
+	Skip Status = "skip"
+)
+
+// Link is one link of the trust chain and its state.
+type Link struct {
+	Name   string `json:"name"`
+	Status Status `json:"status"`
+	Detail string `json:"detail"`
+	Fix    string `json:"fix,omitempty"`
+}
+
+// Report is doctor's result, one Link per link of the chain in the order a
+// token travels it.
+type Report struct {
+	Links []Link `json:"links"`
+}
+
+// OK reports whether every link holds (warnings and skips allowed).
+func (r *Report) OK() bool {
+	return !slices.ContainsFunc(r.Links, func(l Link) bool { return l.Status == Fail })
+}
+
+// Link returns the named link, or nil.
+func (r *Report) Link(name string) *Link {
+	for i := range r.Links {
+		if r.Links[i].Name == name {
+			return &r.Links[i]
+		}
+	}
+	return nil
+}
+
+// Failed lists the names of failed links.
+func (r *Report) Failed() []string {
+	var out []string
+	for _, l := range r.Links {
+		if l.Status == Fail {
+			out = append(out, l.Name)
+		}
+	}
+	return out
+}
+
+func (r *Report) add(name string, st Status, fix, format string, args ...any) {
+	r.Links = append(r.Links, Link{Name: name, Status: st, Detail: fmt.Sprintf(format, args...), Fix: fix})
+}
+
+// WriteText prints one line per link ("ok", "FAIL", "warn", "skip", the
+// link, what was found) and the fix under each failure or warning.
+func (r *Report) WriteText(w io.Writer, color bool) error {
+	width := 0
+	for _, l := range r.Links {
+		width = max(width, len(l.Name))
+	}
+	var b strings.Builder
+	for _, l := range r.Links {
+		st := fmt.Sprintf("%-4s", l.Status)
+		if color {
+			switch l.Status {
+			case OK:
+				st = "\x1b[32m" + st + "\x1b[0m"
+			case Fail:
+				st = "\x1b[31m" + st + "\x1b[0m"
+			case Warn:
+				st = "\x1b[33m" + st + "\x1b[0m"
+			}
+		}
+		indent := strings.Repeat(" ", 4+2+width+2)
+		fmt.Fprintf(&b, "%s  %-*s  %s\n", st, width, l.Name, strings.ReplaceAll(l.Detail, "\n", "\n"+indent))
+		if l.Fix != "" && l.Status != OK {
+			fmt.Fprintf(&b, "%sfix: %s\n", indent, l.Fix)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteJSON prints {"ok": bool, "links": [...]}.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		OK    bool   `json:"ok"`
+		Links []Link `json:"links"`
+	}{r.OK(), r.Links})
+}
+
+// Link names, in chain order.
+const (
+	LinkJenkins    = "jenkins"
+	LinkPlugins    = "plugins"
+	LinkCredential = "credential"
+	LinkIssuer     = "issuer documents"
+	LinkProvider   = "provider url"
+	LinkEnabled    = "provider enabled"
+	LinkService    = "service linked"
+	LinkClaims     = "required claims"
+	LinkExchange   = "exchange"
+)
+
+// DoctorOptions tune Doctor.
+type DoctorOptions struct {
+	// TokenFile holds a real ID token (e.g. saved by a build) to exchange.
+	TokenFile string
+	// Now is the clock for the evaluated tokens' iat/exp; time.Now if nil.
+	Now func() time.Time
+}
+
+// Doctor walks the trust chain of env's spec and reports each link: Jenkins
+// reachable (version, user), its required plugins, the credential with the
+// spec's audience, issuer and kind, the issuer's documents hosted and
+// matching Jenkins' keys, the Cloudsmith provider (through the management
+// API when cloudsmith.api_key is set) with its URL exactly the tokens' iss,
+// enabled, the service linked and its required claims satisfied by every
+// job's token, and with a token file a real exchange. It never stops at
+// the first failure unless later links depend on it.
+func Doctor(ctx context.Context, env *Env, o DoctorOptions) *Report {
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	s := env.Spec
+	r := &Report{}
+	jenkinsOK := doctorJenkins(ctx, env, r)
+	if jenkinsOK {
+		doctorCredential(ctx, env, r)
+		doctorIssuer(ctx, env, r)
+	} else {
+		for _, n := range []string{LinkPlugins, LinkCredential, LinkIssuer} {
+			r.add(n, Skip, "", "not checked: Jenkins is not reachable")
+		}
+	}
+	required := s.Cloudsmith.Provider.Claims
+	claimsFrom := "the spec (cloudsmith.provider.claims)"
+	if env.Cloudsmith == nil {
+		for _, n := range []string{LinkProvider, LinkEnabled, LinkService} {
+			r.add(n, Skip, "", "not checked: set cloudsmith.api_key to let doctor read the provider through the management API")
+		}
+	} else {
+		p, ok := doctorProvider(ctx, env, r)
+		if !ok {
+			r.add(LinkClaims, Skip, "", "not checked: no provider to read the required claims from")
+			doctorExchange(ctx, env, o, r)
+			return r
+		}
+		required, claimsFrom = p.Claims, fmt.Sprintf("provider %q", p.Name)
+	}
+	doctorClaims(s, required, claimsFrom, now(), r)
+	doctorExchange(ctx, env, o, r)
+	return r
+}
+
+func doctorJenkins(ctx context.Context, env *Env, r *Report) bool {
+	s := env.Spec
+	info, err := env.Jenkins.Info(ctx)
+	if err != nil {
+		fix := "check jenkins.url, the network path to it and jenkins.ca_bundle for a private CA"
+		switch {
+		case errors.Is(err, jenkins.ErrUnauthorized):
+			fix = "check jenkins.user and the API token in the variable jenkins.token names (User » Security » API Token)"
+		case errors.Is(err, jenkins.ErrForbidden):
+			fix = "give jenkins.user Overall/Administer (or Overall/Read plus credential and job permissions)"
+		}
+		r.add(LinkJenkins, Fail, fix, "cannot reach Jenkins at %s: %v", s.Jenkins.URL, err)
+		return false
+	}
+	if info.User == "" || info.User == "anonymous" {
+		r.add(LinkJenkins, Fail, "set jenkins.user and jenkins.token (an API token) in the spec",
+			"Jenkins %s at %s answers, but as anonymous", info.Version, s.Jenkins.URL)
+		return false
+	}
+	r.add(LinkJenkins, OK, "", "Jenkins %s at %s, logged in as %s", orUnknown(info.Version), s.Jenkins.URL, info.User)
+	if err := env.Jenkins.CheckPlugins(ctx, jenkins.RequiredPlugins...); err != nil {
+		r.add(LinkPlugins, Fail, "run `jenkins-cloudsmith apply --install-plugins`, or install them in Manage Jenkins » Plugins", "%v", err)
+	} else {
+		var have []string
+		for _, n := range jenkins.RequiredPlugins {
+			have = append(have, n+" "+info.Plugins[n].Version)
+		}
+		r.add(LinkPlugins, OK, "", "%s", strings.Join(have, ", "))
+	}
+	return true
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(version unknown)"
+	}
+	return s
+}
+
+func doctorCredential(ctx context.Context, env *Env, r *Report) {
+	s := env.Spec
+	where := "the system store"
+	if s.OIDC.Folder != "" {
+		where = "folder " + s.OIDC.Folder
+	}
+	id, err := spec.ActiveCredentialID(ctx, env.Jenkins, s)
+	if err != nil {
+		r.add(LinkCredential, Fail, "give jenkins.user permission to view credentials (Credentials/View)", "%v", err)
+		return
+	}
+	have, err := env.Jenkins.GetCredential(ctx, s.OIDC.Folder, id)
+	if errors.Is(err, jenkins.ErrNotFound) {
+		r.add(LinkCredential, Fail, "run `jenkins-cloudsmith apply` to create it", "credential %q does not exist in %s", id, where)
+		return
+	}
+	if err != nil {
+		r.add(LinkCredential, Fail, "give jenkins.user permission to view credentials", "%v", err)
+		return
+	}
+	wantKind := s.OIDC.Kind
+	if wantKind == "" {
+		wantKind = spec.KindString
+	}
+	var diffs []string
+	if have.Kind == "" {
+		diffs = append(diffs, fmt.Sprintf("it is a %s, not an oidc-provider ID token credential", have.Class))
+	} else if have.Kind != wantKind {
+		diffs = append(diffs, fmt.Sprintf("kind %q, spec says %q", have.Kind, wantKind))
+	}
+	if have.Audience != s.OIDC.Audience {
+		diffs = append(diffs, fmt.Sprintf("audience %q, spec says %q", have.Audience, s.OIDC.Audience))
+	}
+	if have.Issuer != s.OIDC.Issuer {
+		diffs = append(diffs, fmt.Sprintf("issuer %q, spec says %q", have.Issuer, s.OIDC.Issuer))
+	}
+	if len(diffs) > 0 {
+		r.add(LinkCredential, Fail, "run `jenkins-cloudsmith apply` (it re-creates the credential, so a custom issuer must then re-publish its JWKS)",
+			"credential %q in %s: %s", id, where, strings.Join(diffs, "; "))
+		return
+	}
+	gen := ""
+	if id != s.OIDC.Credential {
+		gen = fmt.Sprintf(" (successor of %q after a rotation)", s.OIDC.Credential)
+	}
+	aud := have.Audience
+	if aud == "" {
+		aud = "(none)"
+	}
+	r.add(LinkCredential, OK, "", "credential %q%s in %s: %s ID token, audience %s, iss %s", id, gen, where, have.Kind, aud, s.IssuerURL())
+}
+
+func doctorIssuer(ctx context.Context, env *Env, r *Report) {
+	want, err := FromJenkins(ctx, env.Jenkins, env.Spec)
+	if err != nil {
+		r.add(LinkIssuer, Fail, "run `jenkins-cloudsmith apply` first, and check the credential's folder and issuer", "%v", err)
+		return
+	}
+	res := Check(ctx, env.Issuer, want)
+	var errs, warns []Finding
+	for _, f := range res.Findings {
+		if f.Severity == SevError {
+			errs = append(errs, f)
+		} else {
+			warns = append(warns, f)
+		}
+	}
+	switch {
+	case len(errs) > 0:
+		msgs := make([]string, len(errs))
+		for i, f := range errs {
+			msgs[i] = f.Message
+		}
+		r.add(LinkIssuer, Fail, errs[0].Fix, "%s", strings.Join(msgs, "\n"))
+	case len(warns) > 0:
+		msgs := make([]string, len(warns))
+		for i, f := range warns {
+			msgs[i] = f.Message
+		}
+		r.add(LinkIssuer, Warn, warns[0].Fix, "%s", strings.Join(msgs, "\n"))
+	default:
+		r.add(LinkIssuer, OK, "", "%s and its JWKS serve key %s, as Jenkins signs", res.ConfigURL, strings.Join(quoteAll(want.Kids()), ", "))
+	}
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
+// doctorProvider finds the provider whose URL is exactly the issuer and
+// checks it is enabled and linked to the service.
+func doctorProvider(ctx context.Context, env *Env, r *Report) (*cloudsmith.ProviderSettings, bool) {
+	s := env.Spec
+	org, iss := s.Cloudsmith.Org, s.IssuerURL()
+	skipRest := func(why string) {
+		r.add(LinkEnabled, Skip, "", "not checked: %s", why)
+		r.add(LinkService, Skip, "", "not checked: %s", why)
+	}
+	providers, err := env.Cloudsmith.ListProviders(ctx, org)
+	if err != nil {
+		r.add(LinkProvider, Fail, "check cloudsmith.org and that cloudsmith.api_key belongs to an org Manager or Owner", "cannot list the OIDC providers of org %q: %v", org, err)
+		skipRest("the providers could not be read")
+		return nil, false
+	}
+	var match []cloudsmith.ProviderSettings
+	for _, p := range providers {
+		if p.ProviderURL == iss {
+			match = append(match, p)
+		}
+	}
+	if len(match) == 0 {
+		fix := fmt.Sprintf("set the provider URL to exactly %s (run `jenkins-cloudsmith apply` with cloudsmith.api_key set, or edit it in Cloudsmith » Settings » OpenID Connect)", iss)
+		var near []string
+		for _, p := range providers {
+			if p.Name == s.Cloudsmith.Provider.Name || sameIssuerLoosely(p.ProviderURL, iss) {
+				near = append(near, fmt.Sprintf("provider %q has provider_url %q", p.Name, p.ProviderURL))
+			}
+		}
+		detail := fmt.Sprintf("no OIDC provider of org %q has provider_url exactly equal to the tokens' iss %q", org, iss)
+		if len(near) > 0 {
+			detail += ": " + strings.Join(near, "; ")
+		} else if len(providers) == 0 {
+			detail += " (the org has no OIDC provider)"
+		}
+		r.add(LinkProvider, Fail, fix, "%s", detail)
+		skipRest("no provider matches the issuer")
+		return nil, false
+	}
+	p := match[0]
+	for _, m := range match {
+		if m.Name == s.Cloudsmith.Provider.Name || (m.Enabled && !p.Enabled) {
+			p = m
+			break
+		}
+	}
+	r.add(LinkProvider, OK, "", "provider %q of org %q has provider_url %s, exactly the tokens' iss", p.Name, org, p.ProviderURL)
+	if p.Enabled {
+		r.add(LinkEnabled, OK, "", "provider %q is enabled", p.Name)
+	} else {
+		r.add(LinkEnabled, Fail, "enable it (Cloudsmith » Settings » OpenID Connect, or `jenkins-cloudsmith apply`)", "provider %q is disabled: Cloudsmith ignores it for exchanges", p.Name)
+	}
+	svc := s.Cloudsmith.Service
+	switch _, err := env.Cloudsmith.GetService(ctx, org, svc); {
+	case errors.Is(err, cloudsmith.ErrNotFound):
+		r.add(LinkService, Fail, "create the service account, or set cloudsmith.service to its slug (slugs may carry a random suffix)", "service account %q does not exist in org %q", svc, org)
+	case err != nil:
+		r.add(LinkService, Fail, "check cloudsmith.api_key's permissions", "cannot read service account %q: %v", svc, err)
+	case p.MappingClaim != "":
+		r.add(LinkService, Warn, "check the dynamic mappings in Cloudsmith by hand", "provider %q maps claim %q to services dynamically; doctor cannot read the mappings", p.Name, p.MappingClaim)
+	case !slices.Contains(p.ServiceAccounts, svc):
+		r.add(LinkService, Fail, fmt.Sprintf("add %q to the provider's service accounts (or run `jenkins-cloudsmith apply`)", svc),
+			"service %q is not linked to provider %q (it links %q)", svc, p.Name, p.ServiceAccounts)
+	default:
+		r.add(LinkService, OK, "", "service %q is linked to provider %q", svc, p.Name)
+	}
+	return &p, true
+}
+
+// sameIssuerLoosely spots a provider URL that differs from iss only in
+// case or a trailing slash: the usual mistake.
+func sameIssuerLoosely(a, b string) bool {
+	return strings.EqualFold(strings.TrimRight(a, "/"), strings.TrimRight(b, "/"))
+}
+
+func doctorClaims(s *spec.Spec, required map[string]string, from string, now time.Time, r *Report) {
+	if len(required) == 0 {
+		r.add(LinkClaims, Warn, "require at least aud (the credential's audience) and a sub prefix such as "+s.Jenkins.RootURL()+"job/.* in cloudsmith.provider.claims",
+			"%s requires no claim: any token this issuer signs can be exchanged (Cloudsmith strongly recommends at least one)", from)
+		return
+	}
+	fails := CheckClaims(s, required, now)
+	if len(fails) == 0 {
+		keys := make([]string, 0, len(required))
+		for k := range required {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		r.add(LinkClaims, OK, "", "the tokens of all %d jobs satisfy the %s required by %s (default claim templates: sub = job URL, build_number, aud)",
+			len(s.Jobs), strings.Join(keys, ", "), from)
+		return
+	}
+	msgs := make([]string, len(fails))
+	for i, f := range fails {
+		msgs[i] = f.String()
+	}
+	r.add(LinkClaims, Fail, "change the required claims of "+from+" (values match exactly, or by prefix with a trailing \".*\"), or the jobs' names",
+		"%s", strings.Join(msgs, "\n"))
+}
+
+func doctorExchange(ctx context.Context, env *Env, o DoctorOptions, r *Report) {
+	s := env.Spec
+	if o.TokenFile == "" {
+		r.add(LinkExchange, Skip, "", "not tried: pass --token-file with an ID token a build minted to try a real exchange")
+		return
+	}
+	b, err := os.ReadFile(o.TokenFile)
+	if err != nil {
+		r.add(LinkExchange, Fail, "pass a readable file holding one ID token", "cannot read the token file: %v", err)
+		return
+	}
+	token := strings.TrimSpace(string(b))
+	tok, err := env.Exchange.Exchange(ctx, s.Cloudsmith.Org, s.Cloudsmith.Service, token)
+	if err != nil {
+		r.add(LinkExchange, Fail, "see the causes listed; the links above narrow them down", "%v", err)
+		return
+	}
+	r.add(LinkExchange, OK, "", "Cloudsmith exchanged the token for service %q of org %q (its token expires %s)",
+		s.Cloudsmith.Service, s.Cloudsmith.Org, tok.Expiry.UTC().Format(time.RFC3339))
+}

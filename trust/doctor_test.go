@@ -1,0 +1,166 @@
+package trust_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust/trusttest"
+)
+
+func reportText(r *trust.Report) string {
+	var b bytes.Buffer
+	_ = r.WriteText(&b, false)
+	return b.String()
+}
+
+// doctor fails on exactly the broken link and names it; fixed, it passes.
+func TestDoctorProviderURLAndClaims(t *testing.T) {
+	w := trusttest.Start(t, trusttest.Options{})
+	w.Apply()
+	w.Export()
+	iss := w.S.IssuerURL()
+	w.AddProvider(iss+"/", map[string]any{"aud": "jenkins"})
+
+	r := trust.Doctor(w.Ctx(), w.Env, trust.DoctorOptions{})
+	if got := r.Failed(); !slices.Equal(got, []string{trust.LinkProvider}) {
+		t.Fatalf("failed links %q, want only %q:\n%s", got, trust.LinkProvider, reportText(r))
+	}
+	l := r.Link(trust.LinkProvider)
+	if !strings.Contains(l.Detail, `provider "jenkins" has provider_url "`+iss+`/"`) || !strings.Contains(l.Fix, "exactly "+iss) {
+		t.Errorf("provider url link does not say what differs:\n%s", reportText(r))
+	}
+
+	ps, err := w.Env.Cloudsmith.ListProviders(w.Ctx(), w.S.Cloudsmith.Org)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("providers %v, %v", ps, err)
+	}
+	setProvider := func(claims map[string]string) {
+		t.Helper()
+		p := ps[0]
+		p.ProviderURL, p.Claims = iss, claims
+		if _, err := w.Env.Cloudsmith.UpdateProvider(w.Ctx(), w.S.Cloudsmith.Org, p.SlugPerm, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	root := w.S.Jenkins.RootURL()
+	setProvider(map[string]string{"aud": "jenkins", "sub": root + "job/app/.*"})
+	r = trust.Doctor(w.Ctx(), w.Env, trust.DoctorOptions{})
+	if got := r.Failed(); !slices.Equal(got, []string{trust.LinkClaims}) {
+		t.Fatalf("failed links %q, want only %q:\n%s", got, trust.LinkClaims, reportText(r))
+	}
+	if d := r.Link(trust.LinkClaims).Detail; !strings.Contains(d, `sub="`+root+`job/app/.*"`) || !strings.Contains(d, "job deploy") || strings.Contains(d, "app/build") {
+		t.Errorf("claims link must name the claim and only job deploy:\n%s", reportText(r))
+	}
+
+	// A claim no job satisfies names every job.
+	setProvider(map[string]string{"aud": "cloudsmith"})
+	r = trust.Doctor(w.Ctx(), w.Env, trust.DoctorOptions{})
+	if got := r.Failed(); !slices.Equal(got, []string{trust.LinkClaims}) ||
+		!strings.Contains(r.Link(trust.LinkClaims).Detail, `aud="cloudsmith" is not satisfied by job app/build, deploy`) {
+		t.Fatalf("failed links %q:\n%s", got, reportText(r))
+	}
+
+	setProvider(map[string]string{"aud": "jenkins", "sub": root + "job/.*"})
+	token, err := w.J.Jenkins.IDToken("app/build", "oidc-token-cred")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenFile := filepath.Join(t.TempDir(), "id_token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = trust.Doctor(w.Ctx(), w.Env, trust.DoctorOptions{TokenFile: tokenFile})
+	if !r.OK() {
+		t.Fatalf("doctor fails after the fixes:\n%s", reportText(r))
+	}
+	for _, l := range r.Links {
+		if l.Status != trust.OK && !(l.Name == trust.LinkIssuer && l.Status == trust.Warn) {
+			t.Errorf("link %s is %s, want ok:\n%s", l.Name, l.Status, reportText(r))
+		}
+	}
+	text := reportText(r)
+	t.Logf("doctor after the fixes:\n%s", text)
+	if strings.Contains(text, token) || strings.Contains(text, w.CS.APIKey) {
+		t.Fatal("doctor printed a secret")
+	}
+	var buf bytes.Buffer
+	if err := r.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var js struct {
+		OK    bool `json:"ok"`
+		Links []struct{ Name, Status string }
+	}
+	if err := json.Unmarshal(buf.Bytes(), &js); err != nil || !js.OK || len(js.Links) != len(r.Links) {
+		t.Fatalf("json report %s: %v", buf.Bytes(), err)
+	}
+}
+
+func TestDoctorStaleJWKSAndDisabledProvider(t *testing.T) {
+	w := trusttest.Start(t, trusttest.Options{})
+	w.Apply()
+	// Nothing exported: the static server answers 404.
+	_, err := w.Env.Cloudsmith.CreateProvider(w.Ctx(), w.S.Cloudsmith.Org, cloudsmith.ProviderSettings{Name: "jenkins",
+		ProviderURL: w.S.IssuerURL(), Claims: map[string]string{"aud": "jenkins"}, Enabled: false, ServiceAccounts: []string{w.Service}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := trust.Doctor(w.Ctx(), w.Env, trust.DoctorOptions{})
+	if got := r.Failed(); !slices.Equal(got, []string{trust.LinkIssuer, trust.LinkEnabled}) {
+		t.Fatalf("failed links %q:\n%s", got, reportText(r))
+	}
+	if !strings.Contains(r.Link(trust.LinkIssuer).Detail, "answers 404") {
+		t.Errorf("issuer link:\n%s", reportText(r))
+	}
+}
+
+func TestDoctorJenkinsUnreachable(t *testing.T) {
+	w := trusttest.Start(t, trusttest.Options{})
+	_ = w.J.Close()
+	r := trust.Doctor(w.Ctx(), w.Env, trust.DoctorOptions{})
+	if r.OK() || r.Link(trust.LinkJenkins).Status != trust.Fail || r.Link(trust.LinkCredential).Status != trust.Skip {
+		t.Fatalf("report:\n%s", reportText(r))
+	}
+}
+
+func TestMatchClaim(t *testing.T) {
+	tests := []struct {
+		want string
+		got  any
+		ok   bool
+		why  string
+	}{
+		{"jenkins", []any{"jenkins"}, true, ""},
+		{"jenkins", []any{"other"}, false, "no element"},
+		{"https://j/job/.*", "https://j/job/a/", true, ""},
+		{"https://j/job/.*", "https://k/job/a/", false, "does not start with"},
+		{"https://j/job/a/", "https://j/job/a/", true, ""},
+		{"https://j/job/a", "https://j/job/a/", false, "is not"},
+		{"12", 12, false, "compares JSON values"},
+		{"1.*", 12, false, "wildcard only matches strings"},
+		{"true", true, false, "boolean"},
+	}
+	for _, tt := range tests {
+		ok, why := trust.MatchClaim(tt.want, tt.got, true)
+		if ok != tt.ok || !strings.Contains(why, tt.why) {
+			t.Errorf("MatchClaim(%q, %v) = %v, %q; want %v, %q", tt.want, tt.got, ok, why, tt.ok, tt.why)
+		}
+	}
+	if ok, why := trust.MatchClaim("x", nil, false); ok || !strings.Contains(why, "no such claim") {
+		t.Errorf("absent claim: %v %q", ok, why)
+	}
+}
+
+func TestJobURL(t *testing.T) {
+	if got := trust.JobURL("https://j.example.com/ci", "a b/c"); got != "https://j.example.com/ci/job/a%20b/job/c/" {
+		t.Fatal(got)
+	}
+}

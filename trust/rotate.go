@@ -1,0 +1,372 @@
+package trust
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
+)
+
+// RotateOptions tune Rotate.
+type RotateOptions struct {
+	// Out is the directory the custom issuer's documents are exported to
+	// (as `discovery export --out`); empty means someone else publishes
+	// them (e.g. `discovery serve`) and Rotate only waits for them.
+	Out string
+	// Publish is a shell command (bash -c) run after each export, e.g. a
+	// sync of Out to the real host. Its output is masked.
+	Publish string
+	// WaitTimeout bounds each wait: for the hosted documents to show a
+	// change, and for running builds to finish (default 10m).
+	WaitTimeout time.Duration
+	// Grace is how long to wait after the last running build finished
+	// before removing the old key, for tokens minted just before the jobs
+	// were switched (a build that was starting).
+	Grace time.Duration
+	// Poll is the interval between checks of the hosted documents and of
+	// running builds (default 2s).
+	Poll time.Duration
+	// Renderer renders the jobs and credential of the successor (default:
+	// embedded templates).
+	Renderer *render.Renderer
+	// Log receives one line per step.
+	Log io.Writer
+}
+
+// RotateResult says what a rotation did.
+type RotateResult struct {
+	// From and To are the credential ids before and after.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Created is false when the successor already existed (a resumed
+	// rotation).
+	Created bool `json:"created"`
+	// Switched are the jobs whose config was updated to the successor.
+	Switched []string `json:"switched"`
+	// Deleted are the old credential ids removed.
+	Deleted []string `json:"deleted"`
+}
+
+// Rotate replaces the signing key of the spec's OIDC credential without a
+// failed exchange. The plugin's kid is the credential id and a re-save
+// replaces the key under the same kid, so Rotate instead:
+//
+//  1. creates a successor credential (spec.SuccessorID: same audience,
+//     issuer and kind) — Jenkins generates its key;
+//  2. publishes a JWKS holding both keys (custom issuer: export to Out,
+//     run Publish, wait until the issuer serves both; Jenkins' own issuer
+//     serves both by itself) — tokens of either credential verify;
+//  3. switches the managed jobs to the successor (their rendered config);
+//  4. waits for running builds of those jobs (bounded), then Grace;
+//  5. deletes the old credential and publishes the JWKS without its key.
+//
+// Every step derives its state from Jenkins and the issuer (which
+// generations exist, which id the jobs reference, which keys are hosted),
+// so an interrupted rotation is finished by running Rotate again; run on a
+// finished rotation, Rotate starts the next one.
+func Rotate(ctx context.Context, env *Env, o RotateOptions) (*RotateResult, error) {
+	if o.WaitTimeout <= 0 {
+		o.WaitTimeout = 10 * time.Minute
+	}
+	if o.Poll <= 0 {
+		o.Poll = 2 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.Renderer == nil {
+		r, err := render.New(render.Options{})
+		if err != nil {
+			return nil, err
+		}
+		o.Renderer = r
+	}
+	rt := &rotation{env: env, o: o, s: env.Spec, secrets: specSecrets(env.Spec)}
+	return rt.run(ctx)
+}
+
+type rotation struct {
+	env     *Env
+	o       RotateOptions
+	s       *spec.Spec
+	secrets []string
+}
+
+func (rt *rotation) logf(format string, args ...any) {
+	fmt.Fprintf(rt.o.Log, format+"\n", args...)
+}
+
+func (rt *rotation) where() string {
+	if rt.s.OIDC.Folder != "" {
+		return "folder " + rt.s.OIDC.Folder
+	}
+	return "the system store"
+}
+
+func (rt *rotation) generations(ctx context.Context) ([]spec.Generation, error) {
+	ids, err := rt.env.Jenkins.CredentialIDs(ctx, rt.s.OIDC.Folder)
+	if err != nil {
+		return nil, fmt.Errorf("list the credentials in %s: %w", rt.where(), err)
+	}
+	return spec.Generations(ids, rt.s.OIDC.Credential), nil
+}
+
+func (rt *rotation) run(ctx context.Context) (*RotateResult, error) {
+	s, j := rt.s, rt.env.Jenkins
+	gens, err := rt.generations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(gens) == 0 {
+		return nil, fmt.Errorf("credential %q does not exist in %s: run `jenkins-cloudsmith apply` first", s.OIDC.Credential, rt.where())
+	}
+	res := &RotateResult{From: gens[0].ID}
+	if len(gens) == 1 {
+		finished, err := rt.unpublishedRemoval(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if finished {
+			rt.logf("resuming: the old key is still published; publishing the JWKS without it")
+			res.To = gens[0].ID
+			return res, rt.publish(ctx, "the JWKS without the old key")
+		}
+		res.To = spec.SuccessorID(s.OIDC.Credential, gens[0].Gen+1)
+	} else {
+		res.To = gens[len(gens)-1].ID
+		rt.logf("resuming the rotation from %s to %s", res.From, res.To)
+	}
+
+	// 1. The successor credential.
+	succ := s.WithCredential(res.To)
+	out, err := rt.o.Renderer.Render(succ)
+	if err != nil {
+		return nil, fmt.Errorf("render the successor credential %q: %w", res.To, err)
+	}
+	have, err := j.GetCredential(ctx, s.OIDC.Folder, res.To)
+	switch {
+	case errors.Is(err, jenkins.ErrNotFound):
+		if err := j.CreateCredential(ctx, s.OIDC.Folder, out.Credential.FormJSON); err != nil {
+			return nil, err
+		}
+		res.Created = true
+		rt.logf("1/5 created credential %s in %s (Jenkins generated its key)", res.To, rt.where())
+	case err != nil:
+		return nil, err
+	default:
+		if have.Audience != s.OIDC.Audience || have.Issuer != s.OIDC.Issuer || have.Kind != kindOf(s) {
+			return nil, fmt.Errorf("credential %q exists but differs from the spec (audience %q, issuer %q, kind %q): delete it in Jenkins and run rotate again",
+				res.To, have.Audience, have.Issuer, have.Kind)
+		}
+		rt.logf("1/5 credential %s already exists", res.To)
+	}
+
+	// 2. Both keys published.
+	rt.logf("2/5 publishing the keys of %s and %s", res.From, res.To)
+	if err := rt.publish(ctx, "the JWKS with both keys"); err != nil {
+		return nil, err
+	}
+
+	// 3. Jobs switched.
+	olds := []string{}
+	for _, g := range gens {
+		if g.ID != res.To {
+			olds = append(olds, g.ID)
+		}
+	}
+	for _, job := range out.Jobs {
+		cfg, err := j.JobConfig(ctx, job.Name)
+		if errors.Is(err, jenkins.ErrNotFound) {
+			rt.logf("    job %s does not exist in Jenkins; skipped (apply creates it with the active credential)", job.Name)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(olds, func(id string) bool { return mentions(cfg, id) }) {
+			continue
+		}
+		if err := j.UpdateJob(ctx, job.Name, job.ConfigXML); err != nil {
+			return nil, fmt.Errorf("switch job %s to credential %s: %w", job.Name, res.To, err)
+		}
+		res.Switched = append(res.Switched, job.Name)
+	}
+	rt.logf("3/5 switched %d job(s) to %s", len(res.Switched), res.To)
+
+	// 4. Running builds finished.
+	if err := rt.waitBuilds(ctx, out.Jobs); err != nil {
+		return nil, err
+	}
+	if rt.o.Grace > 0 {
+		rt.logf("    waiting %s for tokens minted just before the switch", rt.o.Grace)
+		if err := sleep(ctx, rt.o.Grace); err != nil {
+			return nil, err
+		}
+	}
+
+	// 5. Old credentials removed, and their keys unpublished.
+	for _, id := range olds {
+		if err := j.DeleteCredential(ctx, s.OIDC.Folder, id); err != nil && !errors.Is(err, jenkins.ErrNotFound) {
+			return nil, err
+		}
+		res.Deleted = append(res.Deleted, id)
+	}
+	rt.logf("5/5 deleted credential %s", strings.Join(olds, ", "))
+	if err := rt.publish(ctx, "the JWKS without the old key"); err != nil {
+		return nil, err
+	}
+	rt.logf("rotated: builds now sign with %s; `plan` and `apply` manage it in place of %s", res.To, s.OIDC.Credential)
+	return res, nil
+}
+
+func kindOf(s *spec.Spec) string {
+	if s.OIDC.Kind == "" {
+		return spec.KindString
+	}
+	return s.OIDC.Kind
+}
+
+// mentions reports whether id occurs in cfg as a whole credential id (not
+// as the prefix of a successor's id).
+func mentions(cfg []byte, id string) bool {
+	idChar := func(c byte) bool {
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
+	}
+	for off := 0; ; {
+		i := bytes.Index(cfg[off:], []byte(id))
+		if i < 0 {
+			return false
+		}
+		start, end := off+i, off+i+len(id)
+		if (start == 0 || !idChar(cfg[start-1])) && (end == len(cfg) || !idChar(cfg[end])) {
+			return true
+		}
+		off = start + 1
+	}
+}
+
+// unpublishedRemoval reports whether the issuer still hosts a key of an
+// earlier generation Jenkins no longer has: a rotation interrupted after
+// deleting the old credential.
+func (rt *rotation) unpublishedRemoval(ctx context.Context) (bool, error) {
+	if rt.s.OIDC.Issuer == "" {
+		return false, nil
+	}
+	want, err := FromJenkins(ctx, rt.env.Jenkins, rt.s)
+	if err != nil {
+		return false, err
+	}
+	res := Check(ctx, rt.env.Issuer, want)
+	for _, kid := range res.Kids {
+		if _, ok := spec.CredentialGeneration(kid, rt.s.OIDC.Credential); ok && !slices.Contains(want.Kids(), kid) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// publish makes the issuer serve what Jenkins signs with now and waits
+// until it does: for a custom issuer, export to Out and run Publish, then
+// poll Check; for Jenkins' own issuer, poll Check (Jenkins serves every
+// key of the store itself).
+func (rt *rotation) publish(ctx context.Context, what string) error {
+	want, err := FromJenkins(ctx, rt.env.Jenkins, rt.s)
+	if err != nil {
+		return err
+	}
+	if want.Custom && rt.o.Out != "" {
+		if _, err := Export(rt.o.Out, want); err != nil {
+			return err
+		}
+		rt.logf("    exported %s (keys %s) to %s", what, strings.Join(want.Kids(), ", "), rt.o.Out)
+	}
+	if want.Custom && rt.o.Publish != "" {
+		if err := rt.runPublish(ctx); err != nil {
+			return err
+		}
+	}
+	deadline := time.Now().Add(rt.o.WaitTimeout)
+	for {
+		res := Check(ctx, rt.env.Issuer, want)
+		if res.Publishes(want) {
+			rt.logf("    %s serves %s (keys %s)", want.Issuer, what, strings.Join(want.Kids(), ", "))
+			return nil
+		}
+		if time.Now().After(deadline) {
+			why := res.Err()
+			if why == nil {
+				why = fmt.Errorf("it serves keys %q, Jenkins signs with %q", res.Kids, want.Kids())
+			}
+			return fmt.Errorf("the issuer did not serve %s within %s (is --publish copying --out to the issuer? run `discovery check`): %w", what, rt.o.WaitTimeout, why)
+		}
+		if err := sleep(ctx, rt.o.Poll); err != nil {
+			return err
+		}
+	}
+}
+
+// runPublish runs the --publish command with bash -c, its output masked,
+// with DISCOVERY_DIR set to Out.
+func (rt *rotation) runPublish(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, rt.o.WaitTimeout)
+	defer cancel()
+	w := redact.NewWriter(rt.o.Log, rt.secrets...)
+	defer w.Close()
+	cmd := exec.CommandContext(ctx, "bash", "-c", rt.o.Publish)
+	cmd.Env = append(os.Environ(), "DISCOVERY_DIR="+rt.o.Out)
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("the --publish command failed: %w", err)
+	}
+	rt.logf("    ran the --publish command")
+	return nil
+}
+
+// waitBuilds waits (bounded by WaitTimeout) until no job's last build is
+// running: a build started before the switch holds a token of the old key.
+func (rt *rotation) waitBuilds(ctx context.Context, jobs []render.Job) error {
+	ctx, cancel := context.WithTimeout(ctx, rt.o.WaitTimeout)
+	defer cancel()
+	waited := 0
+	for _, job := range jobs {
+		b, err := rt.env.Jenkins.LastBuild(ctx, job.Name)
+		if errors.Is(err, jenkins.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !b.Building {
+			continue
+		}
+		waited++
+		rt.logf("    waiting for %s #%d to finish", job.Name, b.Number)
+		if _, err := rt.env.Jenkins.WaitForBuild(ctx, job.Name, b.Number); err != nil {
+			return fmt.Errorf("build %s #%d still runs with the old credential after %s; run rotate again when it has finished: %w", job.Name, b.Number, rt.o.WaitTimeout, err)
+		}
+	}
+	rt.logf("4/5 no build of the managed jobs is running (waited for %d)", waited)
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
