@@ -242,7 +242,11 @@ func (r *CheckResult) fetchJSON(ctx context.Context, hc *http.Client, what, raw 
 		return nil, false
 	}
 	if f.status != http.StatusOK {
-		r.add(SevError, republish, "%s at %s answers %d %s%s", what, raw, f.status, http.StatusText(f.status), excerpt(f.body))
+		page := ""
+		if looksHTML(f.body) {
+			page = ", an HTML page, not the JSON document"
+		}
+		r.add(SevError, republish, "%s at %s answers %d %s%s%s", what, raw, f.status, http.StatusText(f.status), page, excerpt(f.body))
 		return nil, false
 	}
 	var obj map[string]any

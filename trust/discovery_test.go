@@ -153,6 +153,7 @@ func TestCheckFindings(t *testing.T) {
 		{"wrong jwks_uri", strings.Replace(goodCfg, "ISSUER/jwks", "ISSUER/keys", 1), string(d.JWKS), "application/json", 200, false, "names jwks_uri"},
 		{"html page", "<!DOCTYPE html><html><body>Not Found</body></html>", "", "text/html", 200, false, "an HTML page"},
 		{"404", "nope", "", "text/plain", 404, false, "answers 404"},
+		{"html 404", "<html><body><h1>404 Not Found</h1></body></html>", "", "text/html", 404, false, "answers 404 Not Found, an HTML page"},
 		{"missing key", goodCfg, `{"keys":[{"kid":"other","kty":"RSA","alg":"RS256","use":"sig","n":"AQAB","e":"AQAB"}]}`, "application/json", 200, false, `lacks key "oidc-token-cred"`},
 	}
 	for _, tt := range tests {

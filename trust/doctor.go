@@ -168,13 +168,13 @@ func Doctor(ctx context.Context, env *Env, o DoctorOptions) *Report {
 		p, ok := doctorProvider(ctx, env, r)
 		if !ok {
 			r.add(LinkClaims, Skip, "", "not checked: no provider to read the required claims from")
-			doctorExchange(ctx, env, o, r)
+			doctorExchange(ctx, env, o, now(), r)
 			return r
 		}
 		required, claimsFrom = p.Claims, fmt.Sprintf("provider %q", p.Name)
 	}
 	doctorClaims(s, required, claimsFrom, now(), r)
-	doctorExchange(ctx, env, o, r)
+	doctorExchange(ctx, env, o, now(), r)
 	return r
 }
 
@@ -410,7 +410,7 @@ func doctorClaims(s *spec.Spec, required map[string]string, from string, now tim
 		"%s", strings.Join(msgs, "\n"))
 }
 
-func doctorExchange(ctx context.Context, env *Env, o DoctorOptions, r *Report) {
+func doctorExchange(ctx context.Context, env *Env, o DoctorOptions, now time.Time, r *Report) {
 	s := env.Spec
 	if o.TokenFile == "" {
 		r.add(LinkExchange, Skip, "", "not tried: pass --token-file with an ID token a build minted to try a real exchange")
@@ -422,6 +422,20 @@ func doctorExchange(ctx context.Context, env *Env, o DoctorOptions, r *Report) {
 		return
 	}
 	token := strings.TrimSpace(string(b))
+	// Say what is wrong with the token itself before Cloudsmith's generic
+	// 401 can hide it.
+	c, err := cloudsmith.ParseClaims(token)
+	switch {
+	case err != nil:
+		r.add(LinkExchange, Fail, "pass the file the oidc-provider credential binds (an ID token: three base64url parts)", "the token file does not hold a JWT: %v", err)
+		return
+	case c.Issuer != s.IssuerURL():
+		r.add(LinkExchange, Fail, "mint the token with the spec's credential, or fix oidc.issuer / the Jenkins URL", "the token's iss %q is not the spec's issuer %q", c.Issuer, s.IssuerURL())
+		return
+	case !c.Expiry.IsZero() && now.After(c.Expiry):
+		r.add(LinkExchange, Fail, "mint a fresh token (a build binds a new one each time) and run doctor again", "the token expired at %s", c.Expiry.UTC().Format(time.RFC3339))
+		return
+	}
 	tok, err := env.Exchange.Exchange(ctx, s.Cloudsmith.Org, s.Cloudsmith.Service, token)
 	if err != nil {
 		r.add(LinkExchange, Fail, "see the causes listed; the links above narrow them down", "%v", err)

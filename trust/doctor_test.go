@@ -164,3 +164,28 @@ func TestJobURL(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestDoctorTokenFile(t *testing.T) {
+	w := trusttest.Start(t, trusttest.Options{})
+	w.Apply()
+	w.Export()
+	w.AddProvider(w.S.IssuerURL(), map[string]any{"aud": "jenkins"})
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct{ name, content, want string }{
+		{"garbage", "not a token", "does not hold a JWT"},
+		{"other issuer", "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL290aGVyLmV4YW1wbGUuY29tIn0.c2ln", `the token's iss "https://other.example.com"`},
+	}
+	for _, tt := range tests {
+		r := trust.Doctor(w.Ctx(), w.Env, trust.DoctorOptions{TokenFile: write(tt.name, tt.content)})
+		if l := r.Link(trust.LinkExchange); l.Status != trust.Fail || !strings.Contains(l.Detail, tt.want) {
+			t.Errorf("%s: exchange link %+v", tt.name, l)
+		}
+	}
+}

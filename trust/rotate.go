@@ -133,13 +133,13 @@ func (rt *rotation) run(ctx context.Context) (*RotateResult, error) {
 	}
 	res := &RotateResult{From: gens[0].ID}
 	if len(gens) == 1 {
-		finished, err := rt.unpublishedRemoval(ctx)
+		stale, err := rt.unpublishedRemoval(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if finished {
-			rt.logf("resuming: the old key is still published; publishing the JWKS without it")
-			res.To = gens[0].ID
+		if len(stale) > 0 {
+			rt.logf("resuming: the issuer still publishes the key of deleted credential %s; publishing the JWKS without it", strings.Join(stale, ", "))
+			res.From, res.To = strings.Join(stale, ", "), gens[0].ID
 			return res, rt.publish(ctx, "the JWKS without the old key")
 		}
 		res.To = spec.SuccessorID(s.OIDC.Credential, gens[0].Gen+1)
@@ -256,24 +256,24 @@ func mentions(cfg []byte, id string) bool {
 	}
 }
 
-// unpublishedRemoval reports whether the issuer still hosts a key of an
-// earlier generation Jenkins no longer has: a rotation interrupted after
-// deleting the old credential.
-func (rt *rotation) unpublishedRemoval(ctx context.Context) (bool, error) {
+// unpublishedRemoval lists the keys of earlier generations the issuer
+// still hosts although Jenkins no longer has them: a rotation interrupted
+// after deleting the old credential.
+func (rt *rotation) unpublishedRemoval(ctx context.Context) ([]string, error) {
 	if rt.s.OIDC.Issuer == "" {
-		return false, nil
+		return nil, nil
 	}
 	want, err := FromJenkins(ctx, rt.env.Jenkins, rt.s)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	res := Check(ctx, rt.env.Issuer, want)
-	for _, kid := range res.Kids {
+	var stale []string
+	for _, kid := range Check(ctx, rt.env.Issuer, want).Kids {
 		if _, ok := spec.CredentialGeneration(kid, rt.s.OIDC.Credential); ok && !slices.Contains(want.Kids(), kid) {
-			return true, nil
+			stale = append(stale, kid)
 		}
 	}
-	return false, nil
+	return stale, nil
 }
 
 // publish makes the issuer serve what Jenkins signs with now and waits

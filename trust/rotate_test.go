@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	planCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/plan"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
@@ -247,5 +251,64 @@ func TestRotateWaitsForRunningBuild(t *testing.T) {
 	if err != nil || b.Result != "SUCCESS" {
 		console, _ := w.Env.Jenkins.ConsoleText(ctx, "app/build", n)
 		t.Fatalf("build %+v %v\n%s", b, err, console)
+	}
+}
+
+// After rotate, plan and apply manage the successor: nothing to do, no
+// re-created original id, no job pointed back at it.
+func TestPlanAfterRotate(t *testing.T) {
+	w := trusttest.Start(t, trusttest.Options{DefaultIssuer: true})
+	w.Apply()
+	ctx := w.Ctx()
+	if _, err := trust.Rotate(ctx, w.Env, trust.RotateOptions{Poll: 10 * time.Millisecond, WaitTimeout: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, _, _ := iostreams.Test(w.Vars)
+	o := planCmd.Options{File: w.SpecFile, Parallel: 4}
+	sess, err := o.Load(&cmdutil.Factory{IO: ios})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Compute(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// (The Cloudsmith provider is not set up by this test: ignore it.)
+	jenkinsSide := sess.Plan.Filter(func(c plan.Change) bool { return c.Kind == plan.KindCredential || c.Kind == plan.KindJob })
+	if !jenkinsSide.Empty() || sess.Spec.OIDC.Credential != "oidc-token-cred--r2" {
+		var b bytes.Buffer
+		_ = planCmd.Write(&b, sess.Plan, "text", false)
+		t.Fatalf("plan after rotate (credential %s):\n%s", sess.Spec.OIDC.Credential, b.String())
+	}
+}
+
+// A rotation interrupted after the old credential was deleted but before
+// its key was unpublished is finished, not restarted.
+func TestRotateFinishesUnpublish(t *testing.T) {
+	w := trusttest.Start(t, trusttest.Options{})
+	w.Apply()
+	ctx := w.Ctx()
+	r, _ := render.New(render.Options{})
+	out, err := r.Render(w.S.WithCredential("oidc-token-cred--r2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Env.Jenkins.CreateCredential(ctx, "", out.Credential.FormJSON); err != nil {
+		t.Fatal(err)
+	}
+	w.Export() // both keys
+	if err := w.Env.Jenkins.DeleteCredential(ctx, "", "oidc-token-cred"); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	res, err := trust.Rotate(ctx, w.Env, trust.RotateOptions{Out: w.Dir, Poll: 10 * time.Millisecond, WaitTimeout: 10 * time.Second, Log: &log})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if res.From != "oidc-token-cred" || res.To != "oidc-token-cred--r2" || res.Created {
+		t.Errorf("result %+v\n%s", res, log.String())
+	}
+	want, _ := trust.FromJenkins(ctx, w.Env.Jenkins, w.S)
+	if chk := trust.Check(ctx, w.Env.Issuer, want); strings.Join(chk.Kids, ",") != "oidc-token-cred--r2" {
+		t.Errorf("hosted kids %v", chk.Kids)
 	}
 }

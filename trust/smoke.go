@@ -181,7 +181,9 @@ var (
 	shellStarted  = regexp.MustCompile(`(?m)^\[[^\]]*\] \$ `)
 	bindFailures  = []string{"Could not find credentials entry", "no OIDC token", "reading the OIDC token", "the OIDC token file", "Apparently unsubstituted claims", "was expected", "id token claim template"}
 	binaryMissing = regexp.MustCompile(`cloudsmith-oidc: (command )?not found|cloudsmith-oidc: No such file|cloudsmith_oidc: unbound variable|sha256sum: WARNING|curl: \(\d+\)`)
-	stepFailure   = regexp.MustCompile(`(?m)^cloudsmith-oidc: .*$`)
+	// stepFailure: an error line of cloudsmith-oidc (its warnings start
+	// "cloudsmith-oidc: warning:" and are not failures).
+	stepFailure = regexp.MustCompile(`(?m)^cloudsmith-oidc: .*$`)
 )
 
 // judge reads the stages from the masked console.
@@ -210,7 +212,10 @@ func judge(r *SmokeResult, console string) {
 			" (set binary.path to where it is installed, or binary.url + sha256)"
 		return
 	}
-	if m := stepFailure.FindString(console); m != "" {
+	for _, m := range stepFailure.FindAllString(console, -1) {
+		if strings.HasPrefix(m, "cloudsmith-oidc: warning:") {
+			continue
+		}
 		r.Problem = "the exchange failed: " + m + " (run `jenkins-cloudsmith doctor` to find the broken link)"
 		return
 	}

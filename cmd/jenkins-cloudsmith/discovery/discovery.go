@@ -27,6 +27,8 @@ type Options struct {
 	File           string
 	IssuerCABundle string
 	Verbose        bool
+	// Output is --output (text or json) for commands that register it.
+	Output string
 }
 
 // AddFlags registers -f, --ca-bundle and -v on cmd.
@@ -39,8 +41,19 @@ func (o *Options) AddFlags(cmd *cobra.Command) {
 	_ = cmd.MarkFlagFilename("ca-bundle", "pem", "crt")
 }
 
-// Load reads the spec and builds its clients; no request is made.
+// AddOutputFlag registers --output text|json.
+func (o *Options) AddOutputFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+}
+
+// Load checks the flags, reads the spec and builds its clients; no request
+// is made.
 func (o *Options) Load(f *cmdutil.Factory) (*trust.Env, error) {
+	if o.Output != "" {
+		if err := planCmd.CheckOutput(o.Output); err != nil {
+			return nil, err
+		}
+	}
 	s, err := spec.Load(o.File, f.IO.Getenv)
 	if err != nil {
 		return nil, err
@@ -152,7 +165,6 @@ func Export(ctx context.Context, f *cmdutil.Factory, env *trust.Env, dir string)
 
 func newCheckCmd(f *cmdutil.Factory) *cobra.Command {
 	var o Options
-	var output string
 	cmd := &cobra.Command{
 		Use:   "check -f SPEC",
 		Short: "Compare what is hosted at the issuer with the keys Jenkins signs with",
@@ -167,13 +179,11 @@ warning. Exit status: 0 OK (warnings allowed), 1 otherwise.`,
   jenkins-cloudsmith discovery check -f spec.yaml --ca-bundle internal-ca.pem --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := planCmd.CheckOutput(output); err != nil {
-				return err
-			}
 			env, err := o.Load(f)
 			if err != nil {
 				return err
 			}
+			output := o.Output
 			want, err := trust.FromJenkins(cmd.Context(), env.Jenkins, env.Spec)
 			if err != nil {
 				return err
@@ -200,7 +210,7 @@ warning. Exit status: 0 OK (warnings allowed), 1 otherwise.`,
 		},
 	}
 	o.AddFlags(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	o.AddOutputFlag(cmd)
 	return cmd
 }
 

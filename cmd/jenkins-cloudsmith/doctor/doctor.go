@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/discovery"
-	planCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
 )
@@ -16,7 +15,7 @@ import (
 // NewCmd returns the doctor command.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	var o discovery.Options
-	var output, tokenFile string
+	var tokenFile string
 	cmd := &cobra.Command{
 		Use:   "doctor -f SPEC",
 		Short: "Check every link from Jenkins to Cloudsmith and say how to fix what is broken",
@@ -48,13 +47,11 @@ only when no link FAILs.`,
   jenkins-cloudsmith doctor -f spec.yaml --output json | jq '.links[] | select(.status=="FAIL")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := planCmd.CheckOutput(output); err != nil {
-				return err
-			}
 			env, err := o.Load(f)
 			if err != nil {
 				return err
 			}
+			output := o.Output
 			r := trust.Doctor(cmd.Context(), env, trust.DoctorOptions{TokenFile: tokenFile})
 			if output == "json" {
 				err = r.WriteJSON(f.IO.Out)
@@ -71,7 +68,7 @@ only when no link FAILs.`,
 		},
 	}
 	o.AddFlags(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	o.AddOutputFlag(cmd)
 	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding an ID token minted by Jenkins, to try a real exchange")
 	_ = cmd.MarkFlagFilename("token-file")
 	return cmd

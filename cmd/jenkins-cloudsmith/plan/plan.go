@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -54,6 +55,8 @@ type Session struct {
 	Targets *apply.Targets
 	Plan    *engine.Plan
 	Options engine.Options
+
+	renderer *render.Renderer
 }
 
 // Load reads and renders the spec and connects to its targets; no request
@@ -82,7 +85,7 @@ func (o *Options) Load(f *cmdutil.Factory) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{Spec: s, Output: out, Targets: t,
+	return &Session{Spec: s, Output: out, Targets: t, renderer: r,
 		Options: engine.Options{Prune: o.Prune, Adopt: o.Adopt, InstallPlugins: o.InstallPlugins, Parallel: o.Parallel}}, nil
 }
 
@@ -97,7 +100,29 @@ func (s *Session) Compute(ctx context.Context) error {
 		return err
 	}
 	s.Plan = p
-	return nil
+	return s.followRotation(ctx)
+}
+
+// followRotation re-plans for the successor credential (<id>--r<N>) when
+// the spec's credential is missing because `rotate` replaced it: apply
+// must manage the successor, not re-create the original id (a needless new
+// key) and point the jobs back at it. It costs a request only when the
+// plan would create the credential.
+func (s *Session) followRotation(ctx context.Context) error {
+	if s.renderer == nil || !slices.ContainsFunc(s.Plan.Changes, func(c engine.Change) bool {
+		return c.Kind == engine.KindCredential && c.Action == engine.Create
+	}) {
+		return nil
+	}
+	id, err := spec.ActiveCredentialID(ctx, s.Targets.Jenkins, s.Spec)
+	if err != nil || id == s.Spec.OIDC.Credential {
+		return err
+	}
+	s.Spec = s.Spec.WithCredential(id)
+	if s.Output, err = s.renderer.Render(s.Spec); err != nil {
+		return fmt.Errorf("render for credential %s: %w", id, err)
+	}
+	return s.Compute(ctx)
 }
 
 // NewCmd returns the plan command.

@@ -3,6 +3,7 @@ package render_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,7 +66,7 @@ func TestRenderTree(t *testing.T) {
 	for _, f := range []string{
 		"jobs/team-a/build-wheel/config.xml", "jobs/team-a/build-wheel/Jenkinsfile", "jobs/team-a/fs/config.xml",
 		"folders/team-a/config.xml", "credential/credential.json", "credential/credential.xml",
-		"vars/withCloudsmith.groovy", "vars/withCloudsmith.txt", "vars/cloudsmithExec.groovy",
+		"vars/withCloudsmith.groovy", "vars/withCloudsmith.txt", "vars/cloudsmithExec.groovy", "vars/cloudsmithSupport.groovy",
 	} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s: %v", f, err)
@@ -123,13 +124,22 @@ func TestRenderVarsOnly(t *testing.T) {
 	if _, _, err := run(t, "--vars-only", "-o", dir); err != nil {
 		t.Fatal(err)
 	}
+	// The two steps, the helpers they share, and a help page for each.
+	want := []string{"cloudsmithExec.groovy", "cloudsmithExec.txt", "cloudsmithSupport.groovy", "cloudsmithSupport.txt",
+		"withCloudsmith.groovy", "withCloudsmith.txt"}
 	entries, _ := os.ReadDir(filepath.Join(dir, "vars"))
-	if len(entries) != 4 {
-		t.Errorf("%d files in vars/", len(entries))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
 	}
-	got, _ := os.ReadFile(filepath.Join(dir, "vars", "withCloudsmith.groovy"))
-	committed, _ := os.ReadFile(filepath.Join("..", "..", "..", "vars", "withCloudsmith.groovy"))
-	if string(got) != string(committed) {
-		t.Errorf("--vars-only output differs from the committed vars/")
+	if !slices.Equal(names, want) {
+		t.Errorf("vars/ holds %q, want %q", names, want)
+	}
+	for _, n := range names {
+		got, _ := os.ReadFile(filepath.Join(dir, "vars", n))
+		committed, _ := os.ReadFile(filepath.Join("..", "..", "..", "vars", n))
+		if string(got) != string(committed) {
+			t.Errorf("--vars-only output vars/%s differs from the committed one", n)
+		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/discovery"
-	planCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
 )
@@ -17,7 +16,7 @@ import (
 // NewCmd returns the smoke command.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	var o discovery.Options
-	var job, output string
+	var job string
 	cmd := &cobra.Command{
 		Use:   "smoke -f SPEC [--job NAME]",
 		Short: "Build a generated job and report whether its OIDC token was bound, exchanged and used",
@@ -35,13 +34,11 @@ hold; when one fails, run doctor to find the broken link.`,
   jenkins-cloudsmith smoke -f spec.yaml --job team-a/publish --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := planCmd.CheckOutput(output); err != nil {
-				return err
-			}
 			env, err := o.Load(f)
 			if err != nil {
 				return err
 			}
+			output := o.Output
 			res, err := trust.Smoke(cmd.Context(), env, trust.SmokeOptions{Job: job, Console: f.IO.ErrOut})
 			if err != nil {
 				return err
@@ -71,6 +68,6 @@ hold; when one fails, run doctor to find the broken link.`,
 	}
 	o.AddFlags(cmd)
 	cmd.Flags().StringVar(&job, "job", "", "full name of the spec job to build (default: the first freestyle job)")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	o.AddOutputFlag(cmd)
 	return cmd
 }
