@@ -89,7 +89,7 @@ func jjbYAML(b testing.TB, r *Renderer, s *spec.Spec) []byte {
 }
 
 // BenchmarkJJBTest1000 times `jenkins-jobs test -o DIR` (Jenkins Job
-// Builder) on the same 1,000 jobs, for render/testdata/bench-vs-jjb.sh.
+// Builder) on the same 1,000 jobs, for bench_jjb.sh.
 func BenchmarkJJBTest1000(b *testing.B) {
 	jjb := needTool(b, "jenkins-jobs")
 	r, err := New(Options{})

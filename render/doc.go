@@ -46,13 +46,22 @@
 // or go generate ./render/, and TestCommittedVarsUpToDate fails when they
 // differ.
 //
+// The steps (withCloudsmith, cloudsmithExec) keep their shared code in one
+// more global variable, vars/cloudsmithSupport.groovy, and call its
+// methods (cloudsmithSupport.settings(args), .runBinary(...)): Jenkins
+// instantiates each vars/ script on first use and resolves its name from
+// the other scripts of the run, so the helpers are written once instead of
+// into every step. The name is specific enough not to collide with another
+// library's variables; its help page says it is internal.
+//
 // # Tests and benchmarks
 //
 // The tests run real tools on the output: encoding/xml on every document,
 // bash on every freestyle shell step (with fakes from testdata/fakebin that
 // record their argv), Debian Groovy 2.4.21 on every Groovy file (one JVM per
 // test group, testdata/groovy/harness.groovy: parse-only compile, literal
-// evaluation, and the vars/ steps run against a stub of the pipeline DSL),
+// evaluation, and the vars/ steps run against a stub of the pipeline DSL,
+// each vars/ script loaded as a global variable of its own as Jenkins does),
 // and the Jenkins and Cloudsmith emulators with the real cloudsmith-oidc.
 // bench_jjb.sh prints the time to render 1,000 jobs next to Jenkins Job
 // Builder's `jenkins-jobs test` on equivalent jobs.

@@ -43,46 +43,46 @@ func xmlEscape(s string, attr bool) (string, error) {
 	if err := xmlChars(s); err != nil {
 		return "", err
 	}
+	// Every character replaced is ASCII, so scanning bytes is safe in
+	// UTF-8, and the runs between them are copied whole (most values have
+	// none: they are returned as they are).
 	var b strings.Builder
-	b.Grow(len(s) + len(s)/8)
-	for _, r := range s {
-		switch r {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;") // also breaks "]]>"
-		case '"':
-			if attr {
-				b.WriteString("&quot;")
-			} else {
-				b.WriteByte('"')
-			}
-		case '\'':
-			if attr {
-				b.WriteString("&apos;")
-			} else {
-				b.WriteByte('\'')
-			}
-		case '\r':
-			b.WriteString("&#xD;")
-		case '\n':
-			if attr {
-				b.WriteString("&#xA;")
-			} else {
-				b.WriteByte('\n')
-			}
-		case '\t':
-			if attr {
-				b.WriteString("&#x9;")
-			} else {
-				b.WriteByte('\t')
-			}
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var rep string
+		switch c := s[i]; {
+		case c == '&':
+			rep = "&amp;"
+		case c == '<':
+			rep = "&lt;"
+		case c == '>':
+			rep = "&gt;" // also breaks "]]>"
+		case c == '\r':
+			rep = "&#xD;"
+		case !attr:
+			continue
+		case c == '"':
+			rep = "&quot;"
+		case c == '\'':
+			rep = "&apos;"
+		case c == '\n':
+			rep = "&#xA;"
+		case c == '\t':
+			rep = "&#x9;"
 		default:
-			b.WriteRune(r)
+			continue
 		}
+		if last == 0 {
+			b.Grow(len(s) + len(s)/8)
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(rep)
+		last = i + 1
 	}
+	if last == 0 {
+		return s, nil
+	}
+	b.WriteString(s[last:])
 	return b.String(), nil
 }
 

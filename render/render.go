@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"text/template"
@@ -303,13 +304,18 @@ func (r *Renderer) Render(s *spec.Spec) (*Output, error) {
 	}
 	out := &Output{}
 	ren := renderer{t: t, lib: r.opts.Library}
+	// Jobs are independent and template execution is CPU work: render
+	// them on every CPU, reporting the first failure in spec order.
+	out.Jobs = make([]Job, len(s.Jobs))
+	errs := forEach(len(s.Jobs), runtime.GOMAXPROCS(0), func(i int) (err error) {
+		out.Jobs[i], err = ren.job(s, s.Jobs[i])
+		return err
+	})
 	var jobNames []string
-	for _, j := range s.Jobs {
-		job, err := ren.job(s, j)
-		if err != nil {
-			return nil, fmt.Errorf("job %q: %w", j.Name, err)
+	for i, j := range s.Jobs {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("job %q: %w", j.Name, errs[i])
 		}
-		out.Jobs = append(out.Jobs, job)
 		jobNames = append(jobNames, j.Name)
 	}
 	if s.Seed != nil {

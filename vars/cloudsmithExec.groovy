@@ -19,11 +19,12 @@
 // that command only, and the Cloudsmith token masked in its output. On
 // Unix the command is run by bash -euo pipefail -c, on Windows by cmd /c.
 // returnStdout: true or returnStatus: true behave as for sh.
-// See cloudsmithExec.txt for every argument.
+// See cloudsmithExec.txt for every argument; the code it shares with
+// withCloudsmith is in cloudsmithSupport.groovy.
 
 def call(Map args = [:]) {
     boolean unix = isUnix()
-    Map cfg = cloudsmithSettings('cloudsmithExec', args, ['command', 'returnStdout', 'returnStatus'], unix)
+    Map cfg = cloudsmithSupport.settings('cloudsmithExec', args, ['command', 'returnStdout', 'returnStatus'], unix)
     String command = args?.command == null ? '' : String.valueOf(args.command)
     if (command.trim() == '') {
         error("cloudsmithExec: 'command' is required, e.g. command: 'pip install -r requirements.txt'")
@@ -31,7 +32,7 @@ def call(Map args = [:]) {
     if (!unix && (command.contains('"') || command.contains('\n'))) {
         error("cloudsmithExec: on Windows agents 'command' must be one line without double quotes")
     }
-    String dir = cloudsmithTempDir(unix)
+    String dir = cloudsmithSupport.tempDir(unix)
     Map opts = [:]
     if (args?.returnStdout) {
         opts.returnStdout = true
@@ -41,238 +42,11 @@ def call(Map args = [:]) {
     }
     def result = null
     try {
-        withEnv(cloudsmithEnv(cfg, dir) + ['CLOUDSMITH_COMMAND=' + command]) {
-            withCredentials([cloudsmithBinding(cfg)]) {
-                if (unix) {
-                    opts.script = '''set +x
-set -eu
-umask 077
-mkdir -p "$CLOUDSMITH_CONFIG_DIR"
-cloudsmith_oidc=$CLOUDSMITH_OIDC_BIN
-if [ -n "${CLOUDSMITH_OIDC_URL:-}" ]; then
-    mkdir -p "$CLOUDSMITH_CONFIG_DIR/.bin"
-    cloudsmith_oidc=$CLOUDSMITH_CONFIG_DIR/.bin/cloudsmith-oidc
-    curl -fsSL --retry 3 -o "$cloudsmith_oidc" "$CLOUDSMITH_OIDC_URL" >&2
-    printf '%s  %s\\n' "$CLOUDSMITH_OIDC_SHA256" "$cloudsmith_oidc" | sha256sum -c - >&2
-    chmod 0700 "$cloudsmith_oidc"
-fi
-if [ -n "${OIDC_TOKEN_FILE:-}" ]; then
-    OIDC_TOKEN=$(cat "$OIDC_TOKEN_FILE")
-    export OIDC_TOKEN
-fi
-"$cloudsmith_oidc" exec --org "$CLOUDSMITH_ORG" --service "$CLOUDSMITH_SERVICE_SLUG" --repo "$CLOUDSMITH_REPO" --format "$CLOUDSMITH_FORMATS" -- bash -euo pipefail -c "$CLOUDSMITH_COMMAND"
-'''
-                    result = sh(opts)
-                } else {
-                    opts.script = '''@echo off
-setlocal
-if not exist "%CLOUDSMITH_CONFIG_DIR%\\" mkdir "%CLOUDSMITH_CONFIG_DIR%" || exit /b 1
-set "cloudsmith_oidc=%CLOUDSMITH_OIDC_BIN%"
-if not defined CLOUDSMITH_OIDC_URL goto cloudsmith_ready
-if not exist "%CLOUDSMITH_CONFIG_DIR%\\.bin\\" mkdir "%CLOUDSMITH_CONFIG_DIR%\\.bin" || exit /b 1
-set "cloudsmith_oidc=%CLOUDSMITH_CONFIG_DIR%\\.bin\\cloudsmith-oidc.exe"
-powershell -NoProfile -NonInteractive -Command "$ErrorActionPreference = 'Stop'; $p = $env:CLOUDSMITH_CONFIG_DIR + '\\.bin\\cloudsmith-oidc.exe'; Invoke-WebRequest -UseBasicParsing -Uri $env:CLOUDSMITH_OIDC_URL -OutFile $p; if ((Get-FileHash -Algorithm SHA256 -LiteralPath $p).Hash -ne $env:CLOUDSMITH_OIDC_SHA256) { Remove-Item -LiteralPath $p; throw 'cloudsmith-oidc.exe does not match binarySha256' }" 1>&2 || exit /b 1
-:cloudsmith_ready
-if defined OIDC_TOKEN_FILE for /f "usebackq delims=" %%t in ("%OIDC_TOKEN_FILE%") do set "OIDC_TOKEN=%%t"
-"%cloudsmith_oidc%" exec --org "%CLOUDSMITH_ORG%" --service "%CLOUDSMITH_SERVICE_SLUG%" --repo "%CLOUDSMITH_REPO%" --format "%CLOUDSMITH_FORMATS%" -- cmd /d /s /c "%CLOUDSMITH_COMMAND%"
-'''
-                    result = bat(opts)
-                }
-            }
-        }
+        result = cloudsmithSupport.runBinary(cfg, cloudsmithSupport.environment(cfg, dir) + ['CLOUDSMITH_COMMAND=' + command], unix, opts,
+            '"$cloudsmith_oidc" exec --org "$CLOUDSMITH_ORG" --service "$CLOUDSMITH_SERVICE_SLUG" --repo "$CLOUDSMITH_REPO" --format "$CLOUDSMITH_FORMATS" -- bash -euo pipefail -c "$CLOUDSMITH_COMMAND"',
+            '"%cloudsmith_oidc%" exec --org "%CLOUDSMITH_ORG%" --service "%CLOUDSMITH_SERVICE_SLUG%" --repo "%CLOUDSMITH_REPO%" --format "%CLOUDSMITH_FORMATS%" -- cmd /d /s /c "%CLOUDSMITH_COMMAND%"')
     } finally {
-        cloudsmithCleanup(unix, dir)
+        cloudsmithSupport.cleanup(unix, dir)
     }
     return result
-}
-
-
-// ---- helpers shared by the jenkins-cloudsmith steps ----
-
-// cloudsmithSettings validates a step's arguments and fills what is missing
-// from the environment (CLOUDSMITH_ORG, CLOUDSMITH_SERVICE_SLUG, ...).
-Map cloudsmithSettings(String step, Map args, List<String> extra, boolean unix) {
-    if (args == null) {
-        args = [:]
-    }
-    List<String> known = ['org', 'service', 'credentialsId', 'kind', 'repo', 'formats',
-                          'apiUrl', 'downloadUrl', 'npmUrl', 'goUrl',
-                          'binary', 'binaryUrl', 'binarySha256'] + extra
-    for (Object k : args.keySet()) {
-        if (!known.contains(String.valueOf(k))) {
-            error(step + ": unknown argument '" + k + "' (known: " + known.join(', ') + ')')
-        }
-    }
-    Map cfg = [:]
-    cfg.org = cloudsmithArg(step, args, 'org', 'CLOUDSMITH_ORG', true, unix)
-    cfg.service = cloudsmithArg(step, args, 'service', 'CLOUDSMITH_SERVICE_SLUG', true, unix)
-    cfg.credentialsId = cloudsmithArg(step, args, 'credentialsId', 'CLOUDSMITH_OIDC_CREDENTIALS_ID', true, unix)
-    cfg.repo = cloudsmithArg(step, args, 'repo', 'CLOUDSMITH_REPO', true, unix)
-    cfg.kind = cloudsmithArg(step, args, 'kind', 'CLOUDSMITH_OIDC_KIND', false, unix) ?: 'string'
-    if (cfg.kind != 'string' && cfg.kind != 'file') {
-        error(step + ": 'kind' must be 'string' (OIDC_TOKEN) or 'file' (OIDC_TOKEN_FILE), not '" + cfg.kind + "'")
-    }
-    cfg.apiUrl = cloudsmithArg(step, args, 'apiUrl', 'CLOUDSMITH_API_URL', false, unix)
-    cfg.downloadUrl = cloudsmithArg(step, args, 'downloadUrl', 'CLOUDSMITH_DOWNLOAD_URL', false, unix)
-    cfg.npmUrl = cloudsmithArg(step, args, 'npmUrl', 'CLOUDSMITH_NPM_URL', false, unix)
-    cfg.goUrl = cloudsmithArg(step, args, 'goUrl', 'CLOUDSMITH_GO_URL', false, unix)
-    cfg.binary = cloudsmithArg(step, args, 'binary', 'CLOUDSMITH_OIDC_BINARY', false, unix) ?: (unix ? 'cloudsmith-oidc' : 'cloudsmith-oidc.exe')
-    cfg.binaryUrl = cloudsmithArg(step, args, 'binaryUrl', 'CLOUDSMITH_OIDC_URL', false, unix)
-    cfg.binarySha256 = cloudsmithArg(step, args, 'binarySha256', 'CLOUDSMITH_OIDC_SHA256', false, unix)
-    if (cfg.binaryUrl && !(cfg.binarySha256 ==~ /[0-9a-fA-F]{64}/)) {
-        error(step + ": 'binaryUrl' needs 'binarySha256', the binary's SHA-256 as 64 hex digits")
-    }
-    def formats = args.containsKey('formats') ? args.formats : env['CLOUDSMITH_FORMATS']
-    List<String> list = []
-    if (formats instanceof Collection) {
-        for (Object f : formats) {
-            list.add(String.valueOf(f).trim())
-        }
-    } else if (formats != null) {
-        for (String f : String.valueOf(formats).split('[,\\s]+')) {
-            if (f) {
-                list.add(f)
-            }
-        }
-    }
-    if (list.isEmpty()) {
-        error(step + ": 'formats' is required, e.g. formats: ['python'] (or set CLOUDSMITH_FORMATS)")
-    }
-    List<String> supported = ['python', 'npm', 'go', 'maven', 'docker', 'cargo', 'nuget', 'helm', 'raw']
-    for (String f : list) {
-        if (!supported.contains(f)) {
-            error(step + ": unknown format '" + f + "' (supported: " + supported.join(', ') + ')')
-        }
-    }
-    cfg.formats = list
-    return cfg
-}
-
-// cloudsmithArg returns a string argument, or the environment variable
-// envName when the argument is absent.
-String cloudsmithArg(String step, Map args, String name, String envName, boolean required, boolean unix) {
-    def v = args.get(name)
-    String s = v == null ? '' : String.valueOf(v)
-    if (s == '' && envName) {
-        s = env[envName] ?: ''
-    }
-    if (s == '' && required) {
-        error(step + ": '" + name + "' is required (or set " + envName + ')')
-    }
-    if (s.contains('\n') || s.contains('\r') || s.indexOf(0) >= 0) {
-        error(step + ": '" + name + "' must be a single line")
-    }
-    if (!unix && s.contains('"')) {
-        error(step + ": '" + name + "' must not contain a double quote on Windows agents")
-    }
-    return s
-}
-
-// cloudsmithEnv is the non-secret environment the scripts read.
-List<String> cloudsmithEnv(Map cfg, String dir) {
-    return [
-        'CLOUDSMITH_ORG=' + cfg.org,
-        'CLOUDSMITH_SERVICE_SLUG=' + cfg.service,
-        'CLOUDSMITH_REPO=' + cfg.repo,
-        'CLOUDSMITH_FORMATS=' + cfg.formats.join(','),
-        'CLOUDSMITH_API_URL=' + cfg.apiUrl,
-        'CLOUDSMITH_DOWNLOAD_URL=' + cfg.downloadUrl,
-        'CLOUDSMITH_NPM_URL=' + cfg.npmUrl,
-        'CLOUDSMITH_GO_URL=' + cfg.goUrl,
-        'CLOUDSMITH_OIDC_BIN=' + cfg.binary,
-        'CLOUDSMITH_OIDC_URL=' + cfg.binaryUrl,
-        'CLOUDSMITH_OIDC_SHA256=' + cfg.binarySha256,
-        'CLOUDSMITH_CONFIG_DIR=' + dir,
-    ]
-}
-
-// cloudsmithBinding binds the OIDC ID token credential: its value exists
-// only in the environment of the scripts run inside withCredentials.
-def cloudsmithBinding(Map cfg) {
-    if (cfg.kind == 'file') {
-        return file(credentialsId: cfg.credentialsId, variable: 'OIDC_TOKEN_FILE')
-    }
-    return string(credentialsId: cfg.credentialsId, variable: 'OIDC_TOKEN')
-}
-
-// cloudsmithTempDir names a fresh private directory under the build's
-// temporary directory (WORKSPACE_TMP, outside the workspace).
-String cloudsmithTempDir(boolean unix) {
-    String base = env['WORKSPACE_TMP'] ?: pwd(tmp: true)
-    return base + (unix ? '/' : '\\') + 'cloudsmith-' + UUID.randomUUID().toString()
-}
-
-// cloudsmithCleanup removes the directory and the configuration in it.
-void cloudsmithCleanup(boolean unix, String dir) {
-    withEnv(['CLOUDSMITH_CONFIG_DIR=' + dir]) {
-        if (unix) {
-            sh(script: 'rm -rf "$CLOUDSMITH_CONFIG_DIR"')
-        } else {
-            bat(script: '@if exist "%CLOUDSMITH_CONFIG_DIR%\\" rmdir /s /q "%CLOUDSMITH_CONFIG_DIR%"')
-        }
-    }
-}
-
-// cloudsmithExports turns the "export NAME=value" and "unset NAME" (or
-// Windows "set NAME=value") lines cloudsmith-oidc configure prints into
-// withEnv entries ("NAME=" removes a variable). They hold paths and URLs
-// only; a name that looks like a secret is refused.
-List<String> cloudsmithExports(String out) {
-    List<String> result = []
-    for (String raw : out.readLines()) {
-        String line = raw.trim()
-        if (line.startsWith('unset ')) {
-            for (String name : line.substring(6).trim().split('\\s+')) {
-                if (name ==~ /[A-Za-z_][A-Za-z0-9_]*/) {
-                    result.add(name + '=')
-                }
-            }
-            continue
-        }
-        String rest
-        if (line.startsWith('export ')) {
-            rest = line.substring(7).trim()
-        } else if (line.toLowerCase().startsWith('set ')) {
-            rest = cloudsmithUnquote(line.substring(4).trim())
-        } else {
-            continue
-        }
-        int eq = rest.indexOf('=')
-        if (eq <= 0) {
-            continue
-        }
-        String name = rest.substring(0, eq)
-        if (!(name ==~ /[A-Za-z_][A-Za-z0-9_]*/)) {
-            continue
-        }
-        if (name ==~ /(?i).*(TOKEN|PASSWORD|SECRET|API_KEY).*/) {
-            error('cloudsmith-oidc configure printed ' + name + ', which looks like a secret: refusing to put it in the environment')
-        }
-        result.add(name + '=' + cloudsmithUnquote(rest.substring(eq + 1)))
-    }
-    return result
-}
-
-// cloudsmithUnquote undoes POSIX shell quoting of one word ('...' with
-// '\'' for a quote, or "..." with backslash escapes).
-String cloudsmithUnquote(String v) {
-    if (v.length() >= 2 && v.startsWith("'") && v.endsWith("'")) {
-        return v.substring(1, v.length() - 1).replace("'\\''", "'")
-    }
-    if (v.length() >= 2 && v.startsWith('"') && v.endsWith('"')) {
-        StringBuilder b = new StringBuilder()
-        String s = v.substring(1, v.length() - 1)
-        int i = 0
-        while (i < s.length()) {
-            char c = s.charAt(i)
-            if (c == ('\\' as char) && i + 1 < s.length() && '"\\$`'.indexOf((int) s.charAt(i + 1)) >= 0) {
-                i++
-                c = s.charAt(i)
-            }
-            b.append(c)
-            i++
-        }
-        return b.toString()
-    }
-    return v
 }

@@ -14,6 +14,9 @@
 //       Runs the vars/ steps (and Jenkinsfiles using them) as described by
 //       the SCENARIOS JSON against a stub whose sh runs real /bin/sh -xe;
 //       writes one result per scenario (error, recorded calls, console).
+//       Every vars/*.groovy is loaded as Jenkins loads a shared library's
+//       global variables (loadVars), so the steps reach their shared
+//       helpers as the cloudsmithSupport variable.
 //
 // The stub keeps bound secrets out of Groovy: withCredentials puts them in
 // an environment only sh/bat processes see, never in `env`, so a step that
@@ -202,6 +205,27 @@ Closure stepCallable(Script s) {
     return { Object... a -> s.invokeMethod('call', a) }
 }
 
+// loadVars loads every vars/*.groovy in dir the way a Jenkins shared
+// library exposes them (pipeline-groovy-lib's UserDefinedGlobalVariable):
+// each is one Script instance with a binding of its own holding the
+// pipeline steps, and every name resolves in every script (the
+// Jenkinsfile's and each other's): a script with a call method is invoked
+// like a step, name(...); any other is the Script object itself, whose
+// methods are called on it (cloudsmithSupport.settings(...)).
+Map<String, Script> loadVars(Stub stub, String dir, Binding main) {
+    Map<String, Script> vars = [:]
+    List<File> files = new File(dir).listFiles().findAll { it.name.endsWith('.groovy') }.sort { it.name }
+    for (File f : files) {
+        vars[f.name - '.groovy'] = new GroovyShell(this.class.classLoader, stub.binding()).parse(f)
+    }
+    for (Binding b : [main] + vars.values()*.binding) {
+        vars.each { String name, Script s ->
+            b.setVariable(name, s.metaClass.respondsTo(s, 'call') ? stepCallable(s) : s)
+        }
+    }
+    return vars
+}
+
 Script load(GroovyShell shell, String path) {
     return shell.parse(new File(path))
 }
@@ -265,8 +289,9 @@ if (mode == 'parse') {
         stub.env.putAll(sc.env ?: [:])
         Binding b = stub.binding()
         GroovyShell shell = new GroovyShell(this.class.classLoader, b)
-        for (String step : ['withCloudsmith', 'cloudsmithExec']) {
-            b.setVariable(step, stepCallable(load(shell, sc.vars + '/' + step + '.groovy')))
+        Map<String, Script> vars = loadVars(stub, sc.vars, b)
+        if (!vars.containsKey('withCloudsmith') || !vars.containsKey('cloudsmithExec')) {
+            throw new IllegalStateException("${sc.vars} lacks withCloudsmith.groovy or cloudsmithExec.groovy")
         }
         Map r = [name: sc.name, error: null, result: null, bodyEnv: null]
         try {
