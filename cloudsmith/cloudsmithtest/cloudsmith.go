@@ -1,35 +1,3 @@
-// Package cloudsmithtest is an in-memory, importable Cloudsmith emulator in
-// the spirit of go-containerregistry's pkg/registry: tests and the demo
-// start it on loopback and talk to it with real clients (our own client,
-// pip, npm, go).
-//
-// It emulates what the project depends on, as faithfully as the public
-// facts allow:
-//
-//   - the OIDC exchange POST /openid/{org}/, verifying the incoming token for
-//     real: exact issuer match against an enabled provider, discovery and
-//     JWKS fetched over HTTP (plain http only on loopback), RS256 signature
-//     and kid, exp/iat/nbf with a small leeway, required claims (exact or
-//     trailing ".*"; any element of an array claim such as aud), service
-//     linked to the provider. Every failure is the same generic 401, while
-//     the real reason is kept in the request log and LastExchangeFailure;
-//   - the management API (X-Api-Key, "Authorization: Token|Bearer") for
-//     service accounts (/orgs/{org}/services/) and OIDC provider settings
-//     (/orgs/{org}/openid-connect/), with the shapes, status codes and DRF
-//     error bodies of Cloudsmith's OpenAPI description (also under /v1/);
-//   - package hosts that accept only a token from the exchange, a service
-//     key or the API key (Basic with any user name, Bearer, X-Api-Key) and
-//     challenge with WWW-Authenticate: Basic otherwise:
-//     {dl}/basic/{org}/{repo}/python/simple/ (PEP 503, a wheel built at
-//     start-up), {dl}/basic/{org}/{repo}/raw/files/hello.txt,
-//     {npm}/{org}/{repo}/ (packument and tarball with sha512 integrity) and
-//     {go}/{org}/{repo}/ (GOPROXY protocol; the go command sends credentials
-//     only over https, see WithTLS);
-//   - fault injection (latency, 503, 429 with Retry-After, connection resets)
-//     and a request log, so clients' retry logic can be tested.
-//
-// Where Cloudsmith's behaviour is undocumented the emulator picks the
-// strictest plausible rule and offers an option to relax it.
 package cloudsmithtest
 
 import (

@@ -114,3 +114,16 @@ func TestStartTLS(t *testing.T) {
 		t.Error("an untrusting client accepted the self-signed certificate")
 	}
 }
+
+// TestThrottledDetail follows DRF's rest_framework/exceptions.py Throttled
+// (extra_detail_singular / extra_detail_plural chosen by ngettext).
+func TestThrottledDetail(t *testing.T) {
+	for wait, want := range map[int]string{
+		1: "Request was throttled. Expected available in 1 second.",
+		3: "Request was throttled. Expected available in 3 seconds.",
+	} {
+		if got := throttledDetail(wait); got != want {
+			t.Errorf("throttledDetail(%d) = %q, want %q", wait, got, want)
+		}
+	}
+}

@@ -80,7 +80,7 @@ func (c *Cloudsmith) wrap(h Host, next http.Handler) http.Handler {
 					writeJSON(sw, http.StatusServiceUnavailable, errorBody{Detail: "Service temporarily unavailable, try again later."})
 				case "429":
 					w.Header().Set("Retry-After", strconv.Itoa(c.cfg.retryAfter))
-					writeJSON(sw, http.StatusTooManyRequests, errorBody{Detail: "Request was throttled. Expected available in " + strconv.Itoa(c.cfg.retryAfter) + " second."})
+					writeJSON(sw, http.StatusTooManyRequests, errorBody{Detail: throttledDetail(c.cfg.retryAfter)})
 				case "reset":
 					resetConnection(w)
 				}
@@ -151,4 +151,14 @@ func (f *faultInjector) next() string {
 		return ""
 	}
 	return [...]string{"503", "429", "reset"}[f.rng.IntN(3)]
+}
+
+// throttledDetail is DRF's exceptions.Throttled message, whose unit is
+// ngettext'd: "Expected available in 1 second." / "in 3 seconds."
+func throttledDetail(wait int) string {
+	unit := "seconds"
+	if wait == 1 {
+		unit = "second"
+	}
+	return "Request was throttled. Expected available in " + strconv.Itoa(wait) + " " + unit + "."
 }

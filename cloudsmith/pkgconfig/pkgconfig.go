@@ -167,11 +167,34 @@ func SecretForms(tok string) []string {
 		url.PathEscape(tok),
 		strings.TrimPrefix(url.UserPassword(Username, tok).String(), Username+":"),
 	}
+	// base64(1) wraps at 76 columns and openssl at 64: each whole line of
+	// a wrapped encoding is masked too, so `base64 <<<"$TOKEN"` in a build
+	// step does not print it in pieces.
+	for _, width := range []int{76, 64} {
+		forms = append(forms, wrappedLines(base64.StdEncoding.EncodeToString([]byte(tok)), width)...)
+	}
 	var out []string
 	for _, f := range forms {
 		if f != "" && !slices.Contains(out, f) {
 			out = append(out, f)
 		}
+	}
+	return out
+}
+
+// wrappedLines returns enc cut into lines of width, leaving out a last line
+// too short to mask without masking ordinary text.
+func wrappedLines(enc string, width int) []string {
+	if len(enc) <= width {
+		return nil
+	}
+	var out []string
+	for len(enc) > 0 {
+		n := min(width, len(enc))
+		if n >= 16 {
+			out = append(out, enc[:n])
+		}
+		enc = enc[n:]
 	}
 	return out
 }

@@ -8,6 +8,7 @@ package redact
 import (
 	"bytes"
 	"io"
+	"regexp"
 	"sort"
 	"sync"
 )
@@ -116,3 +117,13 @@ func String(s string, secrets ...string) string {
 	_ = w.Flush()
 	return b.String()
 }
+
+// jwtShape matches a compact JWS whose header is a JSON object ("eyJ" is
+// Base64URL for `{"`), as ID tokens and Cloudsmith tokens are.
+var jwtShape = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+
+// JWTs replaces every JWT-shaped substring of s with Mask. Use it on text
+// that should never hold a token but may quote what a user typed (an
+// error naming a bad argument): the token there is unknown, its shape is
+// not.
+func JWTs(s string) string { return jwtShape.ReplaceAllString(s, Mask) }

@@ -75,3 +75,16 @@ func FuzzWriter(f *testing.F) {
 		}
 	})
 }
+
+func TestJWTs(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"no token here: a.b.c", "no token here: a.b.c"},
+		{`got "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_x" as an argument`, `got "****" as an argument`},
+		{"unsigned eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0. too", "unsigned **** too"},
+	}
+	for _, tt := range tests {
+		if got := JWTs(tt.in); got != tt.want {
+			t.Errorf("JWTs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

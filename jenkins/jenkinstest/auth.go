@@ -19,6 +19,7 @@ type Permission string
 const (
 	Administer        Permission = "hudson.model.Hudson.Administer"
 	Manage            Permission = "hudson.model.Hudson.Manage"
+	SystemRead        Permission = "hudson.model.Hudson.SystemRead"
 	OverallRead       Permission = "hudson.model.Hudson.Read"
 	ItemCreate        Permission = "hudson.model.Item.Create"
 	ItemConfigure     Permission = "hudson.model.Item.Configure"
@@ -47,6 +48,7 @@ var impliedBy = map[Permission]Permission{
 	OverallRead:       GenericRead,
 	GenericRead:       Administer,
 	Manage:            Administer,
+	SystemRead:        Administer,
 	GenericWrite:      Administer,
 	GenericCreate:     GenericWrite,
 	GenericUpdate:     GenericWrite,
@@ -151,7 +153,7 @@ func (j *Jenkins) require(q *request, perm Permission) bool {
 		return true
 	}
 	h := q.w.Header()
-	j.apiHeaders(q.w)
+	j.advertiseHeaders(q.w)
 	h.Set("X-You-Are-Authenticated-As", j.headerValue(q.p.name()))
 	h.Set("X-You-Are-In-Group-Disabled", "JENKINS-39402: use -Dhudson.security.AccessDeniedException2.REPORT_GROUP_HEADERS=true or use /whoAmI to diagnose")
 	h.Set("X-Required-Permission", string(perm))

@@ -12,6 +12,7 @@ func TestAuthentication(t *testing.T) {
 	s := testServer(t,
 		WithUser(User{Name: "reader", Password: "rpw", Token: "rtok", Permissions: ReadOnly}),
 		WithUser(User{Name: "dev", Password: "dpw", Token: "dtok", Permissions: []Permission{OverallRead, ItemCreate, ItemRead}}),
+		WithUser(User{Name: "ops", Token: "otok", Permissions: []Permission{OverallRead, SystemRead}}),
 	)
 	admin := adminClient(t, s)
 	admin.mustStatus(200, "POST", "createItem?name=j", freestyleXML, xmlCT)
@@ -36,6 +37,12 @@ func TestAuthentication(t *testing.T) {
 		{"dev cannot read config", "dev", "dtok", "GET", "job/j/config.xml", "", 403, "hudson.model.Item.ExtendedRead", nil},
 		{"dev cannot see credentials", "dev", "dtok", "GET", "credentials/store/system/domain/_/api/json", "", 403, "com.cloudbees.plugins.credentials.CredentialsProvider.View", []string{"hudson.security.Permission.GenericRead", "hudson.model.Hudson.Administer"}},
 		{"reader no manage jwks", "reader", "rtok", "GET", "descriptorByName/" + ClassIDTokenString + "/jwks?id=x&issuer=https://i", "", 403, "hudson.model.Hudson.Manage", []string{"hudson.model.Hudson.Administer"}},
+		// PluginManager.getApi: Jenkins.get().checkPermission(Jenkins.SYSTEM_READ)
+		// (jenkinsci/jenkins core/src/main/java/hudson/PluginManager.java);
+		// SYSTEM_READ = new Permission(PERMISSIONS, "SystemRead", …, ADMINISTER, …).
+		{"reader no plugin list", "reader", "rtok", "GET", "pluginManager/api/json?tree=plugins[shortName]", "", 403, "hudson.model.Hudson.SystemRead", []string{"hudson.model.Hudson.Administer"}},
+		{"system reader lists plugins", "ops", "otok", "GET", "pluginManager/api/json?tree=plugins[shortName]", "", 200, "", nil},
+		{"admin lists plugins", "admin", s.Jenkins.AdminToken(), "GET", "manage/pluginManager/api/json", "", 200, "", nil},
 		{"password POST without crumb", "reader", "rpw", "POST", "job/j/config.xml", freestyleXML, 403, "", nil},
 	}
 	for _, tt := range tests {
@@ -53,6 +60,9 @@ func TestAuthentication(t *testing.T) {
 				t.Errorf("WWW-Authenticate %q", r.header.Get("WWW-Authenticate"))
 			}
 			if tt.required != "" {
+				if r.header.Get("X-Hudson") != "1.395" || r.header.Get("X-Jenkins") == "" {
+					t.Errorf("403 lacks advertiseHeaders: %v", r.header)
+				}
 				if got := r.header.Get("X-Required-Permission"); got != tt.required {
 					t.Errorf("X-Required-Permission %q, want %q", got, tt.required)
 				}

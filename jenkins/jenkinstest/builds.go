@@ -56,6 +56,7 @@ type queueItem struct {
 	id    int
 	job   *item
 	since time.Time
+	quiet time.Duration // the quiet period it waits
 	build *build
 	cause string
 }
@@ -105,9 +106,57 @@ func (j *Jenkins) buildModel(q *request, it *item, b *build) *node {
 		add("culprits", []*node{})
 }
 
-// triggerBuild is Job.doBuild: 201 with the queue item's Location.
-func (j *Jenkins) triggerBuild(q *request, it *item) {
-	if !requirePOST(q) || !j.require(q, ItemBuild) {
+// triggerBuild is ParameterizedJobMixIn.doBuild: the delay parameter (or
+// the quiet period), 409 for a disabled job, Item/Build, then POST (or an
+// API token: BuildAuthorizationToken.checkPermission lets those GET), and
+// 201 with the queue item's Location. doBuildWithParameters checks the
+// permission first and refuses jobs without parameter definitions (the
+// emulator does not model parameters beyond that).
+func (j *Jenkins) triggerBuild(q *request, it *item, withParams bool) {
+	quiet := j.o.quietPeriod
+	if v := q.r.URL.Query()["delay"]; len(v) > 0 {
+		d, err := parseTimeDuration(v[0])
+		if err != nil {
+			serverError(q, err)
+			return
+		}
+		quiet = d.Truncate(time.Second) // schedule2 gets delay.getTimeInSeconds()
+	}
+	j.mu.Lock()
+	disabled := it.dom.childText("disabled") == "true"
+	parameterized := findDescendant(it.dom.child("properties"), "hudson.model.ParametersDefinitionProperty") != nil
+	j.mu.Unlock()
+	authorized := func() bool {
+		if !j.require(q, ItemBuild) {
+			return false
+		}
+		if q.r.Method != http.MethodPost && !q.p.apiToken {
+			q.w.Header().Set("Allow", http.MethodPost)
+			methodNotAllowed(q)
+			return false
+		}
+		return true
+	}
+	if withParams && !authorized() {
+		return
+	}
+	if disabled {
+		// HttpResponses.error(SC_CONFLICT, new IOException(...)) prints the
+		// exception as text/plain; doBuildWithParameters' message ends in "!".
+		bang := ""
+		if withParams {
+			bang = "!"
+		}
+		q.w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
+		q.w.WriteHeader(http.StatusConflict)
+		fmt.Fprintf(q.w, "java.io.IOException: %s is not buildable%s\n", it.fullName(), bang)
+		return
+	}
+	if withParams && !parameterized {
+		serverError(q, javaError("java.lang.IllegalStateException: This build is not parameterized!"))
+		return
+	}
+	if !withParams && !authorized() {
 		return
 	}
 	cause := "Started by user " + q.p.name()
@@ -124,7 +173,7 @@ func (j *Jenkins) triggerBuild(q *request, it *item) {
 			return
 		}
 	}
-	qi := &queueItem{id: j.nextQueueID, job: it, since: j.o.now(), cause: cause}
+	qi := &queueItem{id: j.nextQueueID, job: it, since: j.o.now(), quiet: quiet, cause: cause}
 	j.nextQueueID++
 	j.queue[qi.id] = qi
 	it.queued = true
@@ -139,7 +188,7 @@ func (j *Jenkins) triggerBuild(q *request, it *item) {
 // (jobs do not run concurrently), then runs the build.
 func (j *Jenkins) runQueued(qi *queueItem, root string) {
 	defer j.running.Done()
-	t := time.NewTimer(j.o.quietPeriod)
+	t := time.NewTimer(qi.quiet)
 	select {
 	case <-t.C:
 	case <-j.ctx.Done():
@@ -442,31 +491,118 @@ func (j *Jenkins) serveQueue(q *request, segs []string) {
 		return
 	}
 	id, err := strconv.Atoi(segs[1])
+	var n *node
 	j.mu.Lock()
-	qi := j.queue[id]
+	if qi := j.queue[id]; err == nil && qi != nil {
+		n = j.queueItemModel(q, qi)
+	}
 	j.mu.Unlock()
-	if err != nil || qi == nil {
+	if n == nil {
 		notFound(q)
 		return
 	}
-	j.mu.Lock()
+	j.writeAPI(q, n)
+}
+
+// Queue.Item is @ExportedBean(defaultVisibility = 999) (core
+// hudson/model/Queue.java), so its own properties show at any nesting
+// level, e.g. as a job's "queueItem"; "actions" is declared in Actionable
+// with the default visibility 1.
+const visQueueItem = 999
+
+// queuedItem is the job's item still waiting in the queue (what
+// Job.getQueueItem exports), or nil. Call with j.mu held.
+func (j *Jenkins) queuedItem(it *item) *queueItem {
+	for _, qi := range j.queue {
+		if qi.job == it && qi.build == nil {
+			return qi
+		}
+	}
+	return nil
+}
+
+// queueItemModel exports a queue item: a WaitingItem in its quiet period,
+// a BlockedItem while the job's previous build still runs (jobs do not run
+// concurrently), a LeftItem once it has a build. Property order follows
+// Queue.Item then the subclass, as Stapler's Model walks superclasses
+// first. Call with j.mu held.
+func (j *Jenkins) queueItemModel(q *request, qi *queueItem) *node {
 	it, b := qi.job, qi.build
 	task := newNode(it.class()).addVis("name", 2, it.name).addVis("url", 2, q.root+it.url()).addVis("color", 2, it.color())
-	j.mu.Unlock()
-	common := func(class string) *node {
-		return newNode(class).add("actions", []*node{}).add("blocked", false).add("buildable", false).add("id", qi.id).
-			add("inQueueSince", qi.since.UnixMilli()).add("params", "").add("stuck", false).add("task", task).
-			add("url", "queue/item/"+strconv.Itoa(qi.id)+"/")
+	due := qi.since.Add(qi.quiet)
+	left := due.Sub(j.o.now())
+	blocked := b == nil && left <= 0 && it.running
+	common := func(class string, why any) *node {
+		return newNode(class).add("actions", []*node{}).addVis("blocked", visQueueItem, blocked).
+			addVis("buildable", visQueueItem, false).addVis("id", visQueueItem, qi.id).
+			addVis("inQueueSince", visQueueItem, qi.since.UnixMilli()).addVis("params", visQueueItem, "").
+			addVis("stuck", visQueueItem, false).addVis("task", visQueueItem, task).
+			addVis("url", visQueueItem, "queue/item/"+strconv.Itoa(qi.id)+"/").addVis("why", visQueueItem, why)
 	}
-	var n *node
-	if b == nil {
-		left := time.Until(qi.since.Add(j.o.quietPeriod))
+	switch {
+	case b != nil:
+		return common("hudson.model.Queue$LeftItem", nil).addVis("cancelled", visQueueItem, false).addVis("executable", visQueueItem, j.buildRef(q, it, b))
+	case blocked:
+		// BlockedItem's why is BlockedBecauseOfBuildInProgress'
+		// shortDescription "Build #{0} is already in progress{1}", {1} being
+		// " (ETA: …)" with the executor's estimate, "N/A" without history.
+		why := "Build #" + strconv.Itoa(it.next-1) + " is already in progress (ETA: N/A)"
+		// NotWaitingItem exports buildableStartMilliseconds: when it left
+		// the waiting list, i.e. the end of the quiet period.
+		return common("hudson.model.Queue$BlockedItem", why).addVis("buildableStartMilliseconds", visQueueItem, due.UnixMilli())
+	default:
 		if left < 0 {
 			left = 0
 		}
-		n = common("hudson.model.Queue$WaitingItem").add("why", fmt.Sprintf("In the quiet period. Expires in %d ms", left.Milliseconds())).add("timestamp", qi.since.Add(j.o.quietPeriod).UnixMilli())
-	} else {
-		n = common("hudson.model.Queue$LeftItem").add("why", nil).add("cancelled", false).add("executable", j.buildRef(q, it, b))
+		// "In the quiet period. Expires in {0}" with Util.getTimeSpanString
+		// (real answers read "4.9 sec", "0 ms", "1 hr 12 min").
+		return common("hudson.model.Queue$WaitingItem", "In the quiet period. Expires in "+timeSpanString(left)).
+			addVis("timestamp", visQueueItem, due.UnixMilli())
 	}
-	j.writeAPI(q, n)
+}
+
+// timeSpanString is hudson.Util.getTimeSpanString for spans under a day
+// (quiet periods are short): "N hr M min" / "N min M sec" with the second
+// unit only while the first is under 10, "4.9 sec", "0.12 sec", "45 ms".
+// Numbers go through MessageFormat, so 4.0 prints as "4".
+func timeSpanString(d time.Duration) string {
+	ms := d.Milliseconds()
+	hr, mins, sec, milli := ms/3600000, ms/60000%60, ms/1000%60, ms%1000
+	two := func(big int64, bigLabel string, small int64, smallLabel string) string {
+		s := fmt.Sprintf("%d %s", big, bigLabel)
+		if big < 10 {
+			s += fmt.Sprintf(" %d %s", small, smallLabel)
+		}
+		return s
+	}
+	num := func(f float32) string { return strconv.FormatFloat(float64(f), 'f', -1, 32) }
+	switch {
+	case hr > 0:
+		return two(hr, "hr", mins, "min")
+	case mins > 0:
+		return two(mins, "min", sec, "sec")
+	case sec >= 10:
+		return fmt.Sprintf("%d sec", sec)
+	case sec >= 1:
+		return num(float32(sec)+float32(milli/100)/10) + " sec"
+	case milli >= 100:
+		return num(float32(milli/10)/100) + " sec"
+	}
+	return fmt.Sprintf("%d ms", milli)
+}
+
+// parseTimeDuration is hudson.util.TimeDuration.fromString: milliseconds,
+// or seconds with a "sec"/"secs" suffix.
+func parseTimeDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	unit := time.Millisecond
+	if strings.HasSuffix(s, "sec") || strings.HasSuffix(s, "secs") {
+		s = strings.TrimSpace(s[:strings.LastIndex(s, "sec")])
+		unit = time.Second
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, javaError("java.lang.IllegalArgumentException: Invalid time duration value: " + s)
+	}
+	return time.Duration(n) * unit, nil
 }

@@ -2,6 +2,7 @@ package jenkinstest
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -189,4 +190,177 @@ func TestSecretTextAndUsernameBindings(t *testing.T) {
 	}
 	c.mustStatus(404, "GET", "job/sec/lastFailedBuild/api/json", "")
 	c.mustStatus(200, "GET", "job/sec/1/api/json", "")
+}
+
+// TestJobQueueItem checks the job's "queueItem": Job.getQueueItem is
+// @Exported and Queue.Item is @ExportedBean(defaultVisibility = 999)
+// (jenkinsci/jenkins core/src/main/java/hudson/model/Queue.java), so at
+// depth 0 the item's own properties show while its task, one level deeper,
+// keeps only its _class. A second trigger while build #1 runs waits as a
+// BlockedItem (BlockedBecauseOfBuildInProgress: "Build #{0} is already in
+// progress{1}", ETA "N/A" without an estimate).
+func TestJobQueueItem(t *testing.T) {
+	s := testServer(t, WithQuietPeriod(5*time.Second))
+	c := adminClient(t, s)
+	c.mustStatus(200, "POST", "createItem?name=q", freestyleXML, xmlCT)
+	r := c.mustStatus(200, "GET", "job/q/api/json", "")
+	if !strings.Contains(r.body, `"queueItem":null`) {
+		t.Errorf("idle job: %s", r.body)
+	}
+	loc := c.mustStatus(201, "POST", "job/q/build", "").header.Get("Location")
+	var job struct {
+		InQueue   bool
+		QueueItem map[string]any
+	}
+	r = c.mustStatus(200, "GET", "job/q/api/json", "")
+	if err := json.Unmarshal([]byte(r.body), &job); err != nil {
+		t.Fatal(err)
+	}
+	qi := job.QueueItem
+	if !job.InQueue || qi == nil || qi["_class"] != "hudson.model.Queue$WaitingItem" || fmt.Sprint(qi["id"]) != "1" ||
+		!strings.HasSuffix(loc, "queue/item/1/") || qi["url"] != "queue/item/1/" || qi["blocked"] != false || qi["stuck"] != false {
+		t.Fatalf("queued job: %s", r.body)
+	}
+	if why, _ := qi["why"].(string); !strings.HasPrefix(why, "In the quiet period. Expires in ") || !strings.HasSuffix(why, " sec") {
+		t.Errorf("why = %q", why)
+	}
+	if !strings.Contains(r.body, `"task":{"_class":"hudson.model.FreeStyleProject"}`) || qi["actions"] != nil {
+		t.Errorf("nesting: %s", r.body)
+	}
+	// The same item at /queue/item/1/ shows the task's visibility-2 fields.
+	r = c.mustStatus(200, "GET", "queue/item/1/api/json", "")
+	if !strings.Contains(r.body, `"task":{"_class":"hudson.model.FreeStyleProject","name":"q","url":"`+s.URL+`job/q/","color":"notbuilt"}`) {
+		t.Errorf("queue item: %s", r.body)
+	}
+	// ?depth=1 reaches the task's fields and the item's actions.
+	r = c.mustStatus(200, "GET", "job/q/api/json?depth=1", "")
+	if !strings.Contains(r.body, `"actions":[],"blocked":false`) || !strings.Contains(r.body, `"task":{"_class":"hudson.model.FreeStyleProject","name":"q"`) {
+		t.Errorf("depth=1: %s", r.body)
+	}
+}
+
+func TestBlockedQueueItem(t *testing.T) {
+	s := testServer(t, WithQuietPeriod(time.Millisecond))
+	c := adminClient(t, s)
+	job := `<project><builders><hudson.tasks.Shell><command>sleep 1</command></hudson.tasks.Shell></builders></project>`
+	c.mustStatus(200, "POST", "createItem?name=b", job, xmlCT)
+	first := c.mustStatus(201, "POST", "job/b/build", "").header.Get("Location")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(c.mustStatus(200, "GET", strings.TrimPrefix(first, s.URL)+"api/json", "").body, `"executable":{`) {
+		if time.Now().After(deadline) {
+			t.Fatal("build #1 did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.mustStatus(201, "POST", "job/b/build", "")
+	time.Sleep(20 * time.Millisecond) // past the quiet period
+	r := c.mustStatus(200, "GET", "job/b/api/json?tree=queueItem[*]", "")
+	if !strings.Contains(r.body, `"queueItem":{"_class":"hudson.model.Queue$BlockedItem",`) || !strings.Contains(r.body, `"blocked":true,"buildable":false,"id":2,`) || !strings.Contains(r.body, `"why":"Build #1 is already in progress (ETA: N/A)","buildableStartMilliseconds":`) {
+		t.Errorf("blocked item: %s", r.body)
+	}
+}
+
+// TestTimeSpanString follows hudson.Util.getTimeSpanString and its
+// Messages (Util.second "{0} sec", Util.millisecond "{0} ms").
+func TestTimeSpanString(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{45 * time.Millisecond, "45 ms"},
+		{120 * time.Millisecond, "0.12 sec"},
+		{4950 * time.Millisecond, "4.9 sec"},
+		{4 * time.Second, "4 sec"},
+		{12 * time.Second, "12 sec"},
+		{3*time.Minute + 43*time.Second, "3 min 43 sec"},
+		{13*time.Minute + 43*time.Second, "13 min"},
+		{2*time.Hour + 5*time.Minute, "2 hr 5 min"},
+	} {
+		if got := timeSpanString(tt.d); got != tt.want {
+			t.Errorf("timeSpanString(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestFreestyleJobKeys pins the job bean's property order: Stapler's Model
+// writes superclass properties first and each class's sorted by name
+// (stapler org/kohsuke/stapler/export/Model.java, Property.compareTo), so
+// Actionable, AbstractItem, Job, then AbstractProject (core
+// hudson/model/{Actionable,AbstractItem,Job,AbstractProject}.java).
+func TestFreestyleJobKeys(t *testing.T) {
+	s := testServer(t)
+	c := adminClient(t, s)
+	c.mustStatus(200, "POST", "createItem?name=k", freestyleXML, xmlCT)
+	body := c.mustStatus(200, "GET", "job/k/api/json", "").body
+	dec := json.NewDecoder(strings.NewReader(body))
+	var keys []string
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			if v == '{' || v == '[' {
+				depth++
+			} else {
+				depth--
+			}
+		case string:
+			if depth == 1 && dec.More() {
+				keys = append(keys, v)
+				var skip json.RawMessage
+				_ = dec.Decode(&skip)
+			}
+		}
+	}
+	want := "_class actions description displayName displayNameOrNull fullDisplayName fullName name url " +
+		"buildable builds color firstBuild healthReport inQueue keepDependencies lastBuild lastCompletedBuild " +
+		"lastFailedBuild lastStableBuild lastSuccessfulBuild lastUnstableBuild lastUnsuccessfulBuild nextBuildNumber " +
+		"property queueItem concurrentBuild disabled downstreamProjects labelExpression scm upstreamProjects"
+	if got := strings.Join(keys, " "); got != want {
+		t.Errorf("keys\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestBuildTrigger follows ParameterizedJobMixIn.doBuild (core
+// jenkins/model/ParameterizedJobMixIn.java): ?delay= is a
+// hudson.util.TimeDuration (ms, or "sec"/"secs"), a disabled job is 409
+// "is not buildable", and BuildAuthorizationToken.checkPermission accepts
+// GET only from API-token callers (else 405 with Allow: POST).
+func TestBuildTrigger(t *testing.T) {
+	s := testServer(t, WithQuietPeriod(time.Hour),
+		WithUser(User{Name: "pw", Password: "secret", Permissions: []Permission{Administer}}))
+	c := adminClient(t, s)
+	c.mustStatus(200, "POST", "createItem?name=t", freestyleXML, xmlCT)
+	c.mustStatus(200, "POST", "createItem?name=off", `<project><disabled>true</disabled></project>`, xmlCT)
+
+	r := c.mustStatus(409, "POST", "job/off/build", "")
+	if r.body != "java.io.IOException: off is not buildable\n" {
+		t.Errorf("disabled body %q", r.body)
+	}
+	c.mustStatus(500, "POST", "job/t/build?delay=soon", "")
+	pw := &client{t: t, base: s.URL, user: "pw", secret: "secret", hc: noFollow()}
+	if r := pw.mustStatus(405, "GET", "job/t/build", ""); r.header.Get("Allow") != "POST" {
+		t.Errorf("Allow %q", r.header.Get("Allow"))
+	}
+	// doBuildWithParameters: permission first, "not buildable!", and 500
+	// for a job without parameter definitions.
+	c.mustStatus(500, "POST", "job/t/buildWithParameters", "")
+	if r := c.mustStatus(409, "POST", "job/off/buildWithParameters", ""); !strings.HasSuffix(r.body, "is not buildable!\n") {
+		t.Errorf("disabled buildWithParameters %q", r.body)
+	}
+	loc := c.mustStatus(201, "GET", "job/t/build?delay=0sec", "").header.Get("Location")
+	if _, result := waitBuild(t, c, loc, "t"); result != "SUCCESS" {
+		t.Errorf("delay=0sec build: %s", result)
+	}
+	for _, tt := range []struct {
+		in   string
+		want time.Duration
+	}{{"0", 0}, {"1500", 1500 * time.Millisecond}, {"3sec", 3 * time.Second}, {" 2 secs", 2 * time.Second}} {
+		if got, err := parseTimeDuration(tt.in); err != nil || got != tt.want {
+			t.Errorf("parseTimeDuration(%q) = %v, %v", tt.in, got, err)
+		}
+	}
 }

@@ -28,6 +28,11 @@
 //     only after safeRestart, during which every request gets a 503.
 //   - Tokens carry "aud" as an array, as current oidc-provider releases do
 //     (WithAudienceString for the older single string).
+//   - /pluginManager/api/json needs Overall/SystemRead (implied by
+//     Administer). Jenkins only offers SystemRead with
+//     -Djenkins.security.SystemReadPermission=true, so in practice a
+//     non-admin account cannot list plugins; the emulator lets a User hold
+//     SystemRead to model controllers that enable it.
 //   - Builds wait a 50ms quiet period (Jenkins: 5s; WithQuietPeriod).
 //   - Header values go out as Jetty writes them: X-Error's ‘’ quotes become
 //     spaces (the HTML body keeps them; WithUTF8Headers sends UTF-8).
@@ -42,6 +47,33 @@
 //	/credentials/store/system/domain/_/..., /job/F/credentials/store/folder/domain/_/...
 //	/oidc/.well-known/openid-configuration, /oidc/jwks, /oidc/job/F/...
 //	/descriptorByName/io.jenkins.plugins.oidc_provider.IdTokenStringCredentials/{wellKnownOpenidConfiguration,jwks}
+//
+// Behaviour → upstream source (jenkinsci/jenkins core unless noted):
+//
+//	403 + X-Required-Permission/X-Permission-Implied-By   hudson/security/AccessDeniedException3.java, AccessDeniedHandlerImpl.java
+//	401 + WWW-Authenticate on a wrong token/password     jenkins/security/BasicHeaderProcessor.java
+//	crumb: SHA-256(user;session), POST only, API tokens  hudson/security/csrf/DefaultCrumbIssuer.java, CrumbFilter.java,
+//	exempt                                               jenkins/security/ApiCrumbExclusion.java
+//	createItem order of checks, 400 + X-Error Failure     hudson/model/ItemGroupMixIn.java, hudson/model/Failure.java
+//	config.xml GET/POST/other, doDelete 302, DELETE 204  hudson/model/AbstractItem.java
+//	/pluginManager/api/json needs Overall/SystemRead     hudson/PluginManager.java (getApi), jenkins/model/Jenkins.java (SYSTEM_READ)
+//	job "queueItem", Queue.Item visibility 999           hudson/model/Queue.java (@ExportedBean(defaultVisibility = 999)),
+//	                                                     hudson/model/Job.java; BlockedBecauseOfBuildInProgress.java
+//	"why" durations                                      hudson/Util.java (getTimeSpanString)
+//	build: ?delay=, 409 when disabled, Item/Build, POST  jenkins/model/ParameterizedJobMixIn.java (doBuild),
+//	or an API token, 201 + queue Location                hudson/model/BuildAuthorizationToken.java, hudson/util/TimeDuration.java
+//	?depth= / ?tree= pruning                             stapler org/kohsuke/stapler/export/TreePruner.java
+//	bean property order: superclass first, then by name  stapler export/Model.java, Property.compareTo
+//	X-Jenkins(-Session) on /api/*; X-Hudson only on      hudson/model/Api.java (setHeaders),
+//	pages and 403s                                       hudson/Functions.java (advertiseHeaders)
+//	credentials REST (create 200/409, config.xml,        jenkinsci/credentials-plugin CredentialsStoreAction.java
+//	redacted secrets, doDelete, updateSubmit)
+//	IdToken key: RSA-2048 on constructor paths only,     jenkinsci/oidc-provider-plugin IdTokenCredentials.java
+//	readResolve failure without <privateKey>
+//	token claims iss, aud, exp, iat, templates           oidc-provider IdTokenCredentials.token(), config/IdTokenConfiguration.java,
+//	(Integer.valueOf, Boolean.valueOf), sub required     config/IntegerClaimType.java, config/BooleanClaimType.java
+//	/oidc discovery + JWKS, 404 empty body, folders      oidc-provider Keys.java, RootIssuer.java, FolderIssuer.java
+//	descriptorByName …/jwks needs Manage or Item/Read    oidc-provider IdTokenCredentials.IdTokenCredentialsDescriptor, RootIssuer
 //
 // Shell steps run with bash (Jenkins runs /bin/sh -xe, which the console
 // shows) unless the script starts with a shebang. Pipeline jobs can be

@@ -482,11 +482,26 @@ func (j *Jenkins) itemModel(q *request, it *item) *node {
 	n.add("lastBuild", last)
 	n.add("lastCompletedBuild", j.buildRef(q, it, it.lastWhere(func(b *build) bool { return !b.building() })))
 	n.add("lastFailedBuild", j.buildRef(q, it, it.lastWhere(func(b *build) bool { return b.res() == "FAILURE" })))
+	// Builds end SUCCESS or FAILURE here, so stable = successful and
+	// unsuccessful = completed but not SUCCESS.
+	n.add("lastStableBuild", j.buildRef(q, it, it.lastWhere(func(b *build) bool { return b.res() == "SUCCESS" })))
 	n.add("lastSuccessfulBuild", j.buildRef(q, it, it.lastWhere(func(b *build) bool { return b.res() == "SUCCESS" })))
+	n.add("lastUnstableBuild", j.buildRef(q, it, it.lastWhere(func(b *build) bool { return b.res() == "UNSTABLE" })))
+	n.add("lastUnsuccessfulBuild", j.buildRef(q, it, it.lastWhere(func(b *build) bool { return !b.building() && b.res() != "SUCCESS" })))
 	n.add("nextBuildNumber", it.next)
 	n.add("property", []*node{})
-	n.add("queueItem", nil)
+	var queued *node
+	if qi := j.queuedItem(it); qi != nil {
+		queued = j.queueItemModel(q, qi)
+	}
+	n.add("queueItem", queued)
 	n.add("concurrentBuild", false)
 	n.add("disabled", it.dom.childText("disabled") == "true")
+	if it.kind == kindFreestyle {
+		// The rest of AbstractProject's @Exported properties, in Stapler's
+		// order (superclass first, then by name).
+		n.add("downstreamProjects", []*node{}).add("labelExpression", nil).
+			add("scm", newNode("hudson.scm.NullSCM")).add("upstreamProjects", []*node{})
+	}
 	return n
 }

@@ -109,10 +109,18 @@ func TestItemsLifecycleAndNames(t *testing.T) {
 	if got := root.Jobs[0].Jobs; len(got) != 2 || got[0].FullName != "team a/pipe" || got[1].Jobs[0].FullName != "team a/sub/café+1" {
 		t.Fatalf("nested listing: %s", r.body)
 	}
-	for _, h := range []string{"X-Jenkins", "X-Jenkins-Session", "X-Hudson"} {
+	for _, h := range []string{"X-Jenkins", "X-Jenkins-Session"} {
 		if r.header.Get(h) == "" {
 			t.Errorf("missing %s", h)
 		}
+	}
+	// hudson.model.Api.setHeaders sets only X-Jenkins and X-Jenkins-Session;
+	// X-Hudson comes from Functions.advertiseHeaders (pages, 403s).
+	if r.header.Get("X-Hudson") != "" {
+		t.Errorf("api/json sends X-Hudson")
+	}
+	if p := c.mustStatus(200, "GET", "job/team%20a/", ""); p.header.Get("X-Hudson") != "1.395" || p.header.Get("X-Jenkins") == "" {
+		t.Errorf("page headers: %v", p.header)
 	}
 
 	// Depth 0 shows name/url/color only.

@@ -345,7 +345,7 @@ func (j *Jenkins) serveItem(q *request, it *item, segs []string) {
 			notFound(q)
 			return
 		}
-		j.triggerBuild(q, it)
+		j.triggerBuild(q, it, segs[0] == "buildWithParameters")
 	default:
 		if it.kind == kindFreestyle || it.kind == kindPipeline {
 			j.serveBuildPath(q, it, segs)
@@ -440,7 +440,8 @@ func (j *Jenkins) writeAPI(q *request, n *node) {
 	}
 }
 
-// apiHeaders sets the headers hudson.model.Api and advertiseHeaders set.
+// apiHeaders sets the headers hudson.model.Api.setHeaders sets on /api/*
+// answers: X-Jenkins and X-Jenkins-Session, not X-Hudson.
 func (j *Jenkins) apiHeaders(w http.ResponseWriter) {
 	j.mu.Lock()
 	session := j.session
@@ -448,7 +449,14 @@ func (j *Jenkins) apiHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("X-Jenkins", j.o.version)
 	h.Set("X-Jenkins-Session", session)
-	h.Set("X-Hudson", "1.395")
+}
+
+// advertiseHeaders is hudson.Functions.advertiseHeaders, which pages
+// (layout.jelly) and the access-denied answers send: the API headers plus
+// the legacy X-Hudson.
+func (j *Jenkins) advertiseHeaders(w http.ResponseWriter) {
+	j.apiHeaders(w)
+	w.Header().Set("X-Hudson", "1.395")
 }
 
 // writeBody answers 200 with body (nothing for HEAD).
@@ -464,7 +472,7 @@ func writeBody(q *request, contentType string, body []byte) {
 func page(q *request, status int, title string) {
 	h := q.w.Header()
 	h.Set("Content-Type", "text/html;charset=utf-8")
-	q.j.apiHeaders(q.w)
+	q.j.advertiseHeaders(q.w)
 	q.w.WriteHeader(status)
 	if q.r.Method != http.MethodHead {
 		fmt.Fprintf(q.w, "<!DOCTYPE html><html><head><title>%s [Jenkins]</title></head><body><h1>%s</h1></body></html>\n",

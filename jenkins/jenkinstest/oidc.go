@@ -143,7 +143,8 @@ func (j *Jenkins) mint(c *credential, iss string, env map[string]string, inBuild
 		var v any = s
 		switch t.Type {
 		case ClaimInteger:
-			n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 32)
+			// IntegerClaimType.parse is Integer.valueOf(text): no trimming.
+			n, err := strconv.ParseInt(s, 10, 32)
 			if err != nil {
 				return "", fmt.Errorf("java.lang.NumberFormatException: For input string: %q (claim %s)", s, t.Name)
 			}

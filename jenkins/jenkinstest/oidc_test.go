@@ -250,6 +250,10 @@ func TestClaimTemplates(t *testing.T) {
 		{"no sub", ClaimTemplates{Build: []ClaimTemplate{{"x", "y", ClaimString}}}, "must specify sub", nil},
 		{"standard claim", ClaimTemplates{All: []ClaimTemplate{{"nbf", "1", ClaimInteger}}, Build: []ClaimTemplate{{"sub", "s", ClaimString}}}, "must not specify nbf", nil},
 		{"unsubstituted", ClaimTemplates{Build: []ClaimTemplate{{"sub", "${NOPE}", ClaimString}}}, "Apparently unsubstituted", nil},
+		// IntegerClaimType.parse = Integer.valueOf(text), which refuses
+		// surrounding spaces (jenkinsci/oidc-provider-plugin
+		// src/main/java/io/jenkins/plugins/oidc_provider/config/IntegerClaimType.java).
+		{"integer with spaces", ClaimTemplates{Build: []ClaimTemplate{{"sub", "s", ClaimString}, {"n", " ${BUILD_NUMBER}", ClaimInteger}}}, `NumberFormatException: For input string: " 1"`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

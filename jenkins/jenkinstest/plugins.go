@@ -117,6 +117,11 @@ func (j *Jenkins) servePlugins(q *request, segs []string) {
 	case "pluginManager":
 		switch {
 		case len(segs) == 3 && segs[1] == "api" && segs[2] == "json":
+			// PluginManager.getApi checks Jenkins.SYSTEM_READ (implied by
+			// Administer), so Overall/Read alone gets a 403.
+			if !j.require(q, SystemRead) {
+				return
+			}
 			j.mu.Lock()
 			n := newNode("hudson.LocalPluginManager")
 			list := []*node{}

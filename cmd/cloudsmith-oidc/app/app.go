@@ -23,6 +23,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
 )
 
 // Exit statuses of cloudsmith-oidc's own failures (exec otherwise exits
@@ -84,7 +85,11 @@ func MainVersion(ctx context.Context, args []string, ios *iostreams.IOStreams, v
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	fmt.Fprintf(ios.ErrOut, "%s: %v\n", a.prog, err)
+	// Errors are printed to build logs: whatever path produced one, it
+	// must not carry the OIDC token, nor any token a user pasted as an
+	// argument (some errors quote what was typed).
+	msg := redact.JWTs(redact.String(err.Error(), strings.TrimSpace(ios.Getenv("OIDC_TOKEN"))))
+	fmt.Fprintf(ios.ErrOut, "%s: %s\n", a.prog, msg)
 	return cmdutil.ExitCode(err)
 }
 

@@ -143,6 +143,9 @@ func TestUsageErrors(t *testing.T) {
 		{"exec without command", nil, []string{"exec", "--"}, ExitUsage, "needs a command"},
 		{"unknown command", nil, []string{"frobnicate"}, ExitUsage, "unknown command"},
 		{"unknown flag", nil, []string{"exchange", "--frob"}, ExitUsage, "flag provided but not defined"},
+		// A token pasted as an argument is quoted back masked.
+		{"token as exchange argument", nil, []string{"exchange", oidc}, ExitUsage, "exchange takes no arguments"},
+		{"token as a format", map[string]string{"CLOUDSMITH_REPO": "demo"}, []string{"configure", oidc}, ExitUsage, "unknown format"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

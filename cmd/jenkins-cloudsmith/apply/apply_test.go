@@ -189,7 +189,7 @@ func TestInstallPlugins(t *testing.T) {
 
 func TestMissingPermissionNamed(t *testing.T) {
 	u := jenkinstest.User{Name: "deployer", Token: "11deployer0token0000000000000000ab", Permissions: []jenkinstest.Permission{
-		jenkinstest.OverallRead, jenkinstest.ItemRead, jenkinstest.ItemExtendedRead, jenkinstest.ItemConfigure,
+		jenkinstest.OverallRead, jenkinstest.SystemRead, jenkinstest.ItemRead, jenkinstest.ItemExtendedRead, jenkinstest.ItemConfigure,
 		jenkinstest.CredentialsView, jenkinstest.CredentialsCreate, jenkinstest.CredentialsUpdate}}
 	c := newCLI(t, jenkinstest.WithUser(u))
 	c.token = u.Token

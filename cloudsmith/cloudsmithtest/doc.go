@@ -1,0 +1,59 @@
+// Package cloudsmithtest is an in-memory, importable Cloudsmith emulator in
+// the spirit of go-containerregistry's pkg/registry: tests and the demo
+// start it on loopback and talk to it with real clients (our own client,
+// pip, npm, go).
+//
+// It emulates what the project depends on, as faithfully as the public
+// facts allow:
+//
+//   - the OIDC exchange POST /openid/{org}/, verifying the incoming token for
+//     real: exact issuer match against an enabled provider, discovery and
+//     JWKS fetched over HTTP (plain http only on loopback), RS256 signature
+//     and kid, exp/iat/nbf with a small leeway, required claims (exact or
+//     trailing ".*"; any element of an array claim such as aud), service
+//     linked to the provider. Every failure is the same generic 401, while
+//     the real reason is kept in the request log and LastExchangeFailure;
+//   - the management API (X-Api-Key, "Authorization: Token|Bearer") for
+//     service accounts (/orgs/{org}/services/) and OIDC provider settings
+//     (/orgs/{org}/openid-connect/), with the shapes, status codes and DRF
+//     error bodies of Cloudsmith's OpenAPI description (also under /v1/);
+//   - package hosts that accept only a token from the exchange, a service
+//     key or the API key (Basic with any user name, Bearer, X-Api-Key) and
+//     challenge with WWW-Authenticate: Basic otherwise:
+//     {dl}/basic/{org}/{repo}/python/simple/ (PEP 503, a wheel built at
+//     start-up), {dl}/basic/{org}/{repo}/raw/files/hello.txt,
+//     {npm}/{org}/{repo}/ (packument and tarball with sha512 integrity) and
+//     {go}/{org}/{repo}/ (GOPROXY protocol; the go command sends credentials
+//     only over https, see WithTLS);
+//   - fault injection (latency, 503, 429 with Retry-After, connection resets)
+//     and a request log, so clients' retry logic can be tested.
+//
+// Where Cloudsmith's behaviour is undocumented the emulator picks the
+// strictest plausible rule and offers an option to relax it.
+//
+// Behaviour → upstream source. Cloudsmith's server is closed source, so
+// the sources are its published OpenAPI description (cloudsmith-io/
+// cloudsmith-api-go api/openapi.yaml, "GO-SPEC"), its docs
+// (cloudsmith-io/cloudsmith-docs src/content/..., "DOCS") and Django REST
+// framework, whose messages its API returns:
+//
+//	POST /openid/{org}/ at the host root, body            GO-SPEC /openid/{owner}/ (openid_create), OidcRequest;
+//	{oidc_token, service_slug}, 201 {"token"}             DOCS authentication/openid-connect.mdx
+//	400/401/422 ErrorDetail {detail[, fields]}            GO-SPEC /openid/{owner}/ responses, ErrorDetail
+//	one generic 401 for every exchange failure            DOCS openid-connect.mdx ("intentionally quite generic")
+//	iss must equal provider_url exactly (option: slash)   DOCS setup-…-github-actions.mdx ("must precisely match")
+//	discovery + JWKS fetched from the provider URL        DOCS openid-connect.mdx ("we use this to verify")
+//	required claims exact, ".*" only as a suffix          DOCS openid-connect.mdx (Claims)
+//	service_accounts vs mapping_claim/dynamic_mappings    GO-SPEC ProviderSettings*, DynamicMapping
+//	returned token is a JWT with exp (2h default)         DOCS openid-connect.mdx; cloudsmith-cli oidc/cache.py
+//	/orgs/{org}/openid-connect/ POST 201, PUT/PATCH 200,  GO-SPEC orgs_openid-connect_*
+//	DELETE 204, dynamic-mappings read-only
+//	/orgs/{org}/services/ POST 200 with key, refresh/     GO-SPEC orgs_services_*; DOCS accounts-and-teams/service-accounts.mdx
+//	401 "Invalid token." / "Authentication credentials    DOCS api/error-handling.mdx, api/index.mdx;
+//	were not provided.", 403, 404 "Not found.", 405,      DRF rest_framework/exceptions.py, parsers.py
+//	415, 400 "JSON parse error - …", 422 fields
+//	429 "Request was throttled. Expected available in     DRF rest_framework/exceptions.py (Throttled, ngettext)
+//	N second(s)." + Retry-After, 503
+//	X-Api-Key, Basic, "Authorization: Token|Bearer"       GO-SPEC securitySchemes; DOCS api/index.mdx; cloudsmith-cli
+//	package hosts: user "token" + key/JWT, /basic/ paths  DOCS formats/*.mdx; cloudsmith-cli credential_helpers
+package cloudsmithtest
