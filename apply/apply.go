@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 )
@@ -159,7 +160,7 @@ func Execute(ctx context.Context, j Jenkins, cs Cloudsmith, p *plan.Plan, opt Op
 		opt.MaxFailures = 10
 	}
 	if opt.Sleep == nil {
-		opt.Sleep = sleep
+		opt.Sleep = httpx.Sleep
 	}
 	e := &executor{j: j, cs: cs, opt: opt, res: &Result{UnchangedJobs: p.UnchangedJobs}}
 
@@ -322,17 +323,6 @@ func (e *executor) parallel(ctx context.Context, changes []plan.Change, do func(
 		e.mu.Unlock()
 	}
 	return e.failedCount() == before && ctx.Err() == nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // The real client satisfies the interface.

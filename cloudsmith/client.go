@@ -100,46 +100,13 @@ func NewClient(o Options) (*Client, error) {
 	ex.Path = strings.TrimSuffix(strings.TrimSuffix(api.Path, "/"), "/v1")
 	ex.RawPath = ""
 
-	var base http.RoundTripper
-	var timeout time.Duration
-	if o.HTTPClient != nil {
-		base = o.HTTPClient.Transport
-		if base == nil {
-			base = http.DefaultTransport
-		}
-		if t, ok := base.(*http.Transport); ok && t.TLSClientConfig != nil && t.TLSClientConfig.InsecureSkipVerify {
-			return nil, errors.New("cloudsmith: the HTTP client skips TLS verification; trust a CA bundle instead")
-		}
-		timeout = o.HTTPClient.Timeout
-	} else {
-		rht := o.ResponseHeaderTimeout
-		if rht == 0 {
-			rht = 30 * time.Second
-		}
-		t, err := httpx.NewTransport(httpx.Options{CABundle: o.CABundle, Proxy: o.Proxy, DialTimeout: o.DialTimeout, ResponseHeaderTimeout: rht})
-		if err != nil {
-			return nil, fmt.Errorf("cloudsmith: %w", err)
-		}
-		base = t
-	}
-	budget := o.RetryBudget
-	if budget <= 0 {
-		budget = 60 * time.Second
-	}
-	retryBase, retryCap := o.RetryBase, o.RetryCap
-	if retryBase <= 0 {
-		retryBase = 250 * time.Millisecond
-	}
-	if retryCap <= 0 {
-		retryCap = 8 * time.Second
-	}
-	maxAttempts := o.MaxAttempts
-	if maxAttempts <= 0 {
-		maxAttempts = 8
+	base, timeout, err := baseTransport(o)
+	if err != nil {
+		return nil, err
 	}
 	// Per attempt: count, then log, then send.
 	logged := &httpx.Log{Next: &countAttempts{next: base}, Logger: o.Logger}
-	retry := &httpx.Retry{Next: logged, MaxAttempts: maxAttempts, Base: retryBase, Cap: retryCap, Budget: budget}
+	retry := retryLayer(o, logged)
 
 	c := &Client{
 		apiURL:      api,
@@ -147,7 +114,7 @@ func NewClient(o Options) (*Client, error) {
 		hasKey:      o.APIKey != "",
 		apiKey:      o.APIKey,
 		userAgent:   o.UserAgent,
-		budget:      budget,
+		budget:      retry.Budget,
 		now:         o.Now,
 	}
 	if c.userAgent == "" {
@@ -168,6 +135,49 @@ func NewClient(o Options) (*Client, error) {
 	}
 	c.api = &http.Client{Transport: authed, CheckRedirect: checkRedirect, Timeout: timeout}
 	return c, nil
+}
+
+// baseTransport is the bottom layer and the client timeout: o.HTTPClient's
+// (refused when it skips TLS verification), or a new httpx transport.
+func baseTransport(o Options) (http.RoundTripper, time.Duration, error) {
+	if o.HTTPClient != nil {
+		base := o.HTTPClient.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		if t, ok := base.(*http.Transport); ok && t.TLSClientConfig != nil && t.TLSClientConfig.InsecureSkipVerify {
+			return nil, 0, errors.New("cloudsmith: the HTTP client skips TLS verification; trust a CA bundle instead")
+		}
+		return base, o.HTTPClient.Timeout, nil
+	}
+	rht := o.ResponseHeaderTimeout
+	if rht == 0 {
+		rht = 30 * time.Second
+	}
+	t, err := httpx.NewTransport(httpx.Options{CABundle: o.CABundle, Proxy: o.Proxy, DialTimeout: o.DialTimeout, ResponseHeaderTimeout: rht})
+	if err != nil {
+		return nil, 0, fmt.Errorf("cloudsmith: %w", err)
+	}
+	return t, 0, nil
+}
+
+// retryLayer is the retry transport over next with o's knobs, Cloudsmith's
+// defaults (8 attempts, 250ms..8s backoff, 60s budget) filled in.
+func retryLayer(o Options, next http.RoundTripper) *httpx.Retry {
+	r := &httpx.Retry{Next: next, MaxAttempts: o.MaxAttempts, Base: o.RetryBase, Cap: o.RetryCap, Budget: o.RetryBudget}
+	if r.Budget <= 0 {
+		r.Budget = 60 * time.Second
+	}
+	if r.Base <= 0 {
+		r.Base = 250 * time.Millisecond
+	}
+	if r.Cap <= 0 {
+		r.Cap = 8 * time.Second
+	}
+	if r.MaxAttempts <= 0 {
+		r.MaxAttempts = 8
+	}
+	return r
 }
 
 // APIURL returns the management API base the client was configured with.

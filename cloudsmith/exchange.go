@@ -57,11 +57,6 @@ func (t Token) MarshalJSON() ([]byte, error) {
 // LogValue keeps the value out of slog output.
 func (t Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
-// ExpiresWithin reports whether the token expires within d of now.
-func (t Token) ExpiresWithin(now time.Time, d time.Duration) bool {
-	return !now.Add(d).Before(t.Expiry)
-}
-
 // slugRE is Cloudsmith's slug pattern (OpenAPI: ^[-a-zA-Z0-9_]+$).
 var slugRE = regexp.MustCompile(`^[-a-zA-Z0-9_]+$`)
 

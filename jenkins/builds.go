@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/bndr/gojenkins"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
 )
 
 // Build is the state of one build.
@@ -74,7 +76,7 @@ func (c *Client) TriggerBuild(ctx context.Context, fullName string) (string, err
 			if !st.InQueue {
 				return false, nil
 			}
-			if err := sleepCtx(ctx, pollDelay(attempt)); err != nil {
+			if err := httpx.Sleep(ctx, pollDelay(attempt)); err != nil {
 				return false, err
 			}
 		}
@@ -135,7 +137,7 @@ func (c *Client) WaitForQueueItem(ctx context.Context, queueURL string) (int, er
 		case item.Cancelled:
 			return 0, fmt.Errorf("queue item %s was cancelled before it started", m[1])
 		}
-		if err := sleepCtx(ctx, pollDelay(attempt)); err != nil {
+		if err := httpx.Sleep(ctx, pollDelay(attempt)); err != nil {
 			return 0, fmt.Errorf("waiting for queue item %s (%s): %w", m[1], item.Why, err)
 		}
 	}
@@ -152,7 +154,7 @@ func (c *Client) WaitForBuild(ctx context.Context, fullName string, number int) 
 		if !b.Building {
 			return b, nil
 		}
-		if err := sleepCtx(ctx, pollDelay(attempt)); err != nil {
+		if err := httpx.Sleep(ctx, pollDelay(attempt)); err != nil {
 			return nil, fmt.Errorf("waiting for build %s #%d: %w", fullName, number, err)
 		}
 	}

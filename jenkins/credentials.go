@@ -80,7 +80,7 @@ func (c *Client) GetCredential(ctx context.Context, folder, id string) (*IDToken
 		Issuer      string `xml:"issuer"`
 		Audience    string `xml:"audience"`
 	}
-	if err := xml.Unmarshal(stripDeclaration(r.body), &v); err != nil {
+	if err := xml.Unmarshal(StripDeclaration(r.body), &v); err != nil {
 		return nil, fmt.Errorf("read credential %q: Jenkins answered config.xml that does not parse: %w", id, err)
 	}
 	cred := &IDTokenCredential{ID: v.ID, Description: v.Description, Audience: v.Audience, Issuer: v.Issuer,

@@ -7,11 +7,14 @@ import (
 	"sort"
 )
 
-// RequiredPlugins are the plugins the generated jobs and the credential
-// need. credentials and plain-credentials are not listed: they are
+// RequiredPlugins returns the plugins the generated jobs and the credential
+// need, a fresh slice each call (a shared one could be changed by any
+// caller). credentials and plain-credentials are not listed: they are
 // mandatory dependencies of credentials-binding and oidc-provider, so
 // Jenkins cannot enable those without them.
-var RequiredPlugins = []string{"oidc-provider", "credentials-binding", "workflow-job", "workflow-cps", "cloudbees-folder"}
+func RequiredPlugins() []string {
+	return []string{"oidc-provider", "credentials-binding", "workflow-job", "workflow-cps", "cloudbees-folder"}
+}
 
 // Info is what Info reports about a controller.
 type Info struct {
@@ -83,7 +86,7 @@ func (c *Client) Plugins(ctx context.Context) (map[string]Plugin, error) {
 // missing, disabled or not yet active. No names means RequiredPlugins.
 func (c *Client) CheckPlugins(ctx context.Context, names ...string) error {
 	if len(names) == 0 {
-		names = RequiredPlugins
+		names = RequiredPlugins()
 	}
 	have, err := c.Plugins(ctx)
 	if err != nil {

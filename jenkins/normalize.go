@@ -23,7 +23,7 @@ import (
 // re-escaped minimally (&amp; &lt; &gt;, and &quot; in attributes), so
 // "&#39;" and "'" compare equal.
 func NormalizeConfig(data []byte) ([]byte, error) {
-	d := xml.NewDecoder(bytes.NewReader(stripDeclaration(data)))
+	d := xml.NewDecoder(bytes.NewReader(StripDeclaration(data)))
 	d.Strict = true
 	var (
 		out     bytes.Buffer
@@ -56,10 +56,14 @@ func NormalizeConfig(data []byte) ([]byte, error) {
 		closeOpen()
 		escapeText(&out, t, false)
 	}
-	markChild := func() {
+	// beginChild ends what precedes a child node (element, comment, PI,
+	// directive) of the current element.
+	beginChild := func() {
+		flushText(true)
 		if len(hasKids) > 0 {
 			hasKids[len(hasKids)-1] = true
 		}
+		closeOpen()
 	}
 	for {
 		tok, err := d.RawToken()
@@ -77,21 +81,8 @@ func NormalizeConfig(data []byte) ([]byte, error) {
 					return nil, errors.New("config.xml does not parse: more than one root element")
 				}
 			}
-			flushText(true)
-			markChild()
-			closeOpen()
-			out.WriteByte('<')
-			out.WriteString(qname(t.Name))
-			for _, a := range t.Attr {
-				if a.Name.Space == "" && a.Name.Local == "plugin" {
-					continue
-				}
-				out.WriteByte(' ')
-				out.WriteString(qname(a.Name))
-				out.WriteString(`="`)
-				escapeText(&out, a.Value, true)
-				out.WriteByte('"')
-			}
+			beginChild()
+			writeStartTag(&out, t)
 			open = true
 			stack = append(stack, t.Name)
 			hasKids = append(hasKids, false)
@@ -111,23 +102,17 @@ func NormalizeConfig(data []byte) ([]byte, error) {
 		case xml.CharData:
 			text.Write(t)
 		case xml.Comment:
-			flushText(true)
-			markChild()
-			closeOpen()
+			beginChild()
 			out.WriteString("<!--" + string(t) + "-->")
 		case xml.ProcInst:
-			flushText(true)
-			markChild()
-			closeOpen()
+			beginChild()
 			out.WriteString("<?" + t.Target)
 			if len(t.Inst) > 0 {
 				out.WriteString(" " + string(t.Inst))
 			}
 			out.WriteString("?>")
 		case xml.Directive:
-			flushText(true)
-			markChild()
-			closeOpen()
+			beginChild()
 			out.WriteString("<!" + string(t) + ">")
 		}
 	}
@@ -140,9 +125,28 @@ func NormalizeConfig(data []byte) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// stripDeclaration removes a byte-order mark, leading whitespace and the
-// <?xml …?> declaration.
-func stripDeclaration(data []byte) []byte {
+// writeStartTag writes "<name attrs" without the closing ">", which
+// depends on whether the element turns out empty. The plugin="name@version"
+// attributes Jenkins adds on save are dropped.
+func writeStartTag(out *bytes.Buffer, t xml.StartElement) {
+	out.WriteByte('<')
+	out.WriteString(qname(t.Name))
+	for _, a := range t.Attr {
+		if a.Name.Space == "" && a.Name.Local == "plugin" {
+			continue
+		}
+		out.WriteByte(' ')
+		out.WriteString(qname(a.Name))
+		out.WriteString(`="`)
+		escapeText(out, a.Value, true)
+		out.WriteByte('"')
+	}
+}
+
+// StripDeclaration removes a byte-order mark, leading whitespace and the
+// <?xml …?> declaration: Jenkins writes version 1.1, which encoding/xml
+// refuses to read.
+func StripDeclaration(data []byte) []byte {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) > 5 && bytes.HasPrefix(trimmed, []byte("<?xml")) && strings.ContainsRune(" \t\r\n", rune(trimmed[5])) {

@@ -82,7 +82,7 @@ func (c *Client) WaitReady(ctx context.Context) error {
 		default:
 			last = err
 		}
-		if serr := sleepCtx(ctx, pollDelay(attempt)); serr != nil {
+		if serr := httpx.Sleep(ctx, pollDelay(attempt)); serr != nil {
 			return fmt.Errorf("jenkins %s not ready: %w (last answer: %v)", c.base, serr, last)
 		}
 	}

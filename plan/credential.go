@@ -81,10 +81,7 @@ func desiredCredential(in Input) CredentialSettings {
 // new key, so a no-op must plan nothing.
 func planCredential(ctx context.Context, in Input) ([]Change, error) {
 	w := desiredCredential(in)
-	where := "the system store"
-	if w.Folder != "" {
-		where = "folder " + w.Folder
-	}
+	where := spec.StoreName(w.Folder)
 	have, err := in.Jenkins.GetCredential(ctx, w.Folder, w.ID)
 	switch {
 	case errors.Is(err, jenkins.ErrNotFound):

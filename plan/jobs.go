@@ -170,7 +170,7 @@ func SameConfig(have, want []byte) (same, sameType bool, err error) {
 // ManagedConfig reports whether a job's config.xml carries the managed
 // marker at the end of its description.
 func ManagedConfig(config []byte) bool {
-	dec := xml.NewDecoder(bytes.NewReader(stripDecl(config)))
+	dec := xml.NewDecoder(bytes.NewReader(jenkins.StripDeclaration(config)))
 	depth := 0
 	var desc []byte
 	in := false
@@ -227,7 +227,7 @@ func compareConfig(name string, have, want []byte, secrets []string) (jobDiff, e
 // rootElement names the document element: project (freestyle),
 // flow-definition (pipeline), and so on.
 func rootElement(doc []byte) string {
-	dec := xml.NewDecoder(bytes.NewReader(stripDecl(doc)))
+	dec := xml.NewDecoder(bytes.NewReader(jenkins.StripDeclaration(doc)))
 	for {
 		tok, err := dec.Token()
 		if err != nil {
@@ -256,7 +256,7 @@ func typeName(root string) string {
 // it (& and <), so scripts stay readable; on a parse error the input is
 // returned as is.
 func indentXML(doc []byte) string {
-	doc = stripDecl(doc)
+	doc = jenkins.StripDeclaration(doc)
 	dec := xml.NewDecoder(bytes.NewReader(doc))
 	dec.Strict = false
 	var b strings.Builder
@@ -336,16 +336,4 @@ func escText(s string, attr bool) string {
 		r = strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;")
 	}
 	return r.Replace(s)
-}
-
-// stripDecl drops a leading XML declaration: Jenkins writes version 1.1,
-// which encoding/xml refuses to read.
-func stripDecl(doc []byte) []byte {
-	d := bytes.TrimLeft(doc, " \t\r\n\ufeff")
-	if bytes.HasPrefix(d, []byte("<?xml")) {
-		if i := bytes.Index(d, []byte("?>")); i >= 0 {
-			return d[i+2:]
-		}
-	}
-	return doc
 }

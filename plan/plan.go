@@ -155,7 +155,7 @@ type Input struct {
 	// (the spec has no cloudsmith.api_key).
 	Cloudsmith Cloudsmith
 	// Required are the plugins the controller must have (default
-	// jenkins.RequiredPlugins).
+	// jenkins.RequiredPlugins()).
 	Required []string
 }
 
@@ -238,7 +238,7 @@ func (e *ConflictError) Error() string {
 func planPlugins(ctx context.Context, in Input, opt Options) ([]Change, error) {
 	required := in.Required
 	if required == nil {
-		required = jenkins.RequiredPlugins
+		required = jenkins.RequiredPlugins()
 	}
 	info, err := in.Jenkins.Info(ctx)
 	if err != nil {

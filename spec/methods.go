@@ -97,3 +97,12 @@ func (c Cloudsmith) NPM() string { return orDefault(c.NPMURL, DefaultNPMURL) }
 
 // Go is the Go module proxy base URL, without a trailing slash.
 func (c Cloudsmith) Go() string { return orDefault(c.GoURL, DefaultGoURL) }
+
+// StoreName names the Jenkins credential store of folder in messages:
+// "folder team-a", or "the system store" for "".
+func StoreName(folder string) string {
+	if folder == "" {
+		return "the system store"
+	}
+	return "folder " + folder
+}

@@ -93,42 +93,55 @@ func (d *Documents) Kids() []string {
 // JWKS is Jenkins' document unchanged.
 func FromJenkins(ctx context.Context, j Discoverer, s *spec.Spec) (*Documents, error) {
 	d := &Documents{Issuer: s.IssuerURL(), Custom: s.OIDC.Issuer != ""}
-	where := "the system store"
-	if s.OIDC.Folder != "" {
-		where = "folder " + s.OIDC.Folder
+	read := readDefaultIssuer
+	if d.Custom {
+		read = readCustomIssuer
 	}
-	if !d.Custom {
-		cfg, jwks, err := j.Discovery(ctx, "", s.OIDC.Credential, s.OIDC.Folder)
-		if err != nil {
-			return nil, fmt.Errorf("read the discovery documents of %s from Jenkins: %w", d.Issuer, err)
-		}
-		d.Config, d.JWKS = cfg, jwks
-		keys, err := parseJWKS(jwks)
-		if err != nil {
-			return nil, fmt.Errorf("JWKS Jenkins serves for %s: %w", d.Issuer, err)
-		}
-		d.Keys = keys
-		for _, k := range keys {
-			if _, ok := spec.CredentialGeneration(k.Kid, s.OIDC.Credential); ok {
-				d.Credentials = append(d.Credentials, k.Kid)
-			}
-		}
-		return d, nil
+	if err := read(ctx, j, s, d); err != nil {
+		return nil, err
 	}
+	return d, nil
+}
+
+// readDefaultIssuer fills d with the documents Jenkins serves for its own
+// issuer, whose JWKS holds the key of every credential.
+func readDefaultIssuer(ctx context.Context, j Discoverer, s *spec.Spec, d *Documents) error {
+	cfg, jwks, err := j.Discovery(ctx, "", s.OIDC.Credential, s.OIDC.Folder)
+	if err != nil {
+		return fmt.Errorf("read the discovery documents of %s from Jenkins: %w", d.Issuer, err)
+	}
+	d.Config, d.JWKS = cfg, jwks
+	keys, err := parseJWKS(jwks)
+	if err != nil {
+		return fmt.Errorf("JWKS Jenkins serves for %s: %w", d.Issuer, err)
+	}
+	d.Keys = keys
+	for _, k := range keys {
+		if _, ok := spec.CredentialGeneration(k.Kid, s.OIDC.Credential); ok {
+			d.Credentials = append(d.Credentials, k.Kid)
+		}
+	}
+	return nil
+}
+
+// readCustomIssuer fills d with the documents of a custom issuer: the
+// configuration and the keys of every generation of the credential.
+func readCustomIssuer(ctx context.Context, j Discoverer, s *spec.Spec, d *Documents) error {
+	where := spec.StoreName(s.OIDC.Folder)
 	ids, err := j.CredentialIDs(ctx, s.OIDC.Folder)
 	if err != nil {
-		return nil, fmt.Errorf("list the credentials in %s: %w", where, err)
+		return fmt.Errorf("list the credentials in %s: %w", where, err)
 	}
 	gens := spec.Generations(ids, s.OIDC.Credential)
 	if len(gens) == 0 {
-		return nil, fmt.Errorf("credential %q does not exist in %s on Jenkins: run `jenkins-cloudsmith apply` first, so there is a key to publish", s.OIDC.Credential, where)
+		return fmt.Errorf("credential %q does not exist in %s on Jenkins: run `jenkins-cloudsmith apply` first, so there is a key to publish", s.OIDC.Credential, where)
 	}
 	var raws []json.RawMessage
 	var jwksDocs [][]byte
 	for _, g := range gens {
 		cfg, jwks, err := j.Discovery(ctx, d.Issuer, g.ID, s.OIDC.Folder)
 		if err != nil {
-			return nil, fmt.Errorf("read the documents of custom issuer %s for credential %q from Jenkins: %w", d.Issuer, g.ID, err)
+			return fmt.Errorf("read the documents of custom issuer %s for credential %q from Jenkins: %w", d.Issuer, g.ID, err)
 		}
 		if d.Config == nil {
 			d.Config = cfg
@@ -137,7 +150,7 @@ func FromJenkins(ctx context.Context, j Discoverer, s *spec.Spec) (*Documents, e
 			Keys []json.RawMessage `json:"keys"`
 		}
 		if err := json.Unmarshal(jwks, &doc); err != nil {
-			return nil, fmt.Errorf("JWKS of credential %q from Jenkins does not parse: %w", g.ID, err)
+			return fmt.Errorf("JWKS of credential %q from Jenkins does not parse: %w", g.ID, err)
 		}
 		raws = append(raws, doc.Keys...)
 		jwksDocs = append(jwksDocs, jwks)
@@ -146,21 +159,26 @@ func FromJenkins(ctx context.Context, j Discoverer, s *spec.Spec) (*Documents, e
 	if len(jwksDocs) == 1 {
 		d.JWKS = jwksDocs[0]
 	} else {
-		var b bytes.Buffer
-		b.WriteString(`{"keys":[`)
-		for i, r := range raws {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.Write(r)
-		}
-		b.WriteString("]}")
-		d.JWKS = b.Bytes()
+		d.JWKS = joinKeys(raws)
 	}
 	if d.Keys, err = parseJWKS(d.JWKS); err != nil {
-		return nil, fmt.Errorf("JWKS from Jenkins: %w", err)
+		return fmt.Errorf("JWKS from Jenkins: %w", err)
 	}
-	return d, nil
+	return nil
+}
+
+// joinKeys makes one JWKS of keys, each key's bytes as Jenkins wrote them.
+func joinKeys(keys []json.RawMessage) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"keys":[`)
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(k)
+	}
+	b.WriteString("]}")
+	return b.Bytes()
 }
 
 // parseJWKS parses a JWKS document, requiring at least one key with a kid.

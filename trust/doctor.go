@@ -198,11 +198,11 @@ func doctorJenkins(ctx context.Context, env *Env, r *Report) bool {
 		return false
 	}
 	r.add(LinkJenkins, OK, "", "Jenkins %s at %s, logged in as %s", orUnknown(info.Version), s.Jenkins.URL, info.User)
-	if err := env.Jenkins.CheckPlugins(ctx, jenkins.RequiredPlugins...); err != nil {
+	if err := env.Jenkins.CheckPlugins(ctx, jenkins.RequiredPlugins()...); err != nil {
 		r.add(LinkPlugins, Fail, "run `jenkins-cloudsmith apply --install-plugins`, or install them in Manage Jenkins » Plugins", "%v", err)
 	} else {
 		var have []string
-		for _, n := range jenkins.RequiredPlugins {
+		for _, n := range jenkins.RequiredPlugins() {
 			have = append(have, n+" "+info.Plugins[n].Version)
 		}
 		r.add(LinkPlugins, OK, "", "%s", strings.Join(have, ", "))
@@ -219,10 +219,7 @@ func orUnknown(s string) string {
 
 func doctorCredential(ctx context.Context, env *Env, r *Report) {
 	s := env.Spec
-	where := "the system store"
-	if s.OIDC.Folder != "" {
-		where = "folder " + s.OIDC.Folder
-	}
+	where := spec.StoreName(s.OIDC.Folder)
 	id, err := spec.ActiveCredentialID(ctx, env.Jenkins, s)
 	if err != nil {
 		r.add(LinkCredential, Fail, "give jenkins.user permission to view credentials (Credentials/View)", "%v", err)
@@ -362,7 +359,15 @@ func doctorProvider(ctx context.Context, env *Env, r *Report) (*cloudsmith.Provi
 	} else {
 		r.add(LinkEnabled, Fail, "enable it (Cloudsmith » Settings » OpenID Connect, or `jenkins-cloudsmith apply`)", "provider %q is disabled: Cloudsmith ignores it for exchanges", p.Name)
 	}
-	svc := s.Cloudsmith.Service
+	doctorService(ctx, env, p, r)
+	return &p, true
+}
+
+// doctorService checks the spec's service account exists and is linked to
+// provider p.
+func doctorService(ctx context.Context, env *Env, p cloudsmith.ProviderSettings, r *Report) {
+	org := env.Spec.Cloudsmith.Org
+	svc := env.Spec.Cloudsmith.Service
 	switch _, err := env.Cloudsmith.GetService(ctx, org, svc); {
 	case errors.Is(err, cloudsmith.ErrNotFound):
 		r.add(LinkService, Fail, "create the service account, or set cloudsmith.service to its slug (slugs may carry a random suffix)", "service account %q does not exist in org %q", svc, org)
@@ -376,7 +381,6 @@ func doctorProvider(ctx context.Context, env *Env, r *Report) (*cloudsmith.Provi
 	default:
 		r.add(LinkService, OK, "", "service %q is linked to provider %q", svc, p.Name)
 	}
-	return &p, true
 }
 
 // sameIssuerLoosely spots a provider URL that differs from iss only in

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
@@ -108,10 +109,7 @@ func (rt *rotation) logf(format string, args ...any) {
 }
 
 func (rt *rotation) where() string {
-	if rt.s.OIDC.Folder != "" {
-		return "folder " + rt.s.OIDC.Folder
-	}
-	return "the system store"
+	return spec.StoreName(rt.s.OIDC.Folder)
 }
 
 func (rt *rotation) generations(ctx context.Context) ([]spec.Generation, error) {
@@ -123,7 +121,7 @@ func (rt *rotation) generations(ctx context.Context) ([]spec.Generation, error) 
 }
 
 func (rt *rotation) run(ctx context.Context) (*RotateResult, error) {
-	s, j := rt.s, rt.env.Jenkins
+	s := rt.s
 	gens, err := rt.generations(ctx)
 	if err != nil {
 		return nil, err
@@ -149,8 +147,59 @@ func (rt *rotation) run(ctx context.Context) (*RotateResult, error) {
 	}
 
 	// 1. The successor credential.
-	succ := s.WithCredential(res.To)
-	out, err := rt.o.Renderer.Render(succ)
+	out, err := rt.ensureSuccessor(ctx, res)
+	if err != nil {
+		return nil, err
+	}
+
+	// 2. Both keys published.
+	rt.logf("2/5 publishing the keys of %s and %s", res.From, res.To)
+	if err := rt.publish(ctx, "the JWKS with both keys"); err != nil {
+		return nil, err
+	}
+
+	// 3. Jobs switched.
+	olds := []string{}
+	for _, g := range gens {
+		if g.ID != res.To {
+			olds = append(olds, g.ID)
+		}
+	}
+	if err := rt.switchJobs(ctx, out.Jobs, olds, res); err != nil {
+		return nil, err
+	}
+
+	// 4. Running builds finished.
+	if err := rt.waitBuilds(ctx, out.Jobs); err != nil {
+		return nil, err
+	}
+	if rt.o.Grace > 0 {
+		rt.logf("    waiting %s for tokens minted just before the switch", rt.o.Grace)
+		if err := httpx.Sleep(ctx, rt.o.Grace); err != nil {
+			return nil, err
+		}
+	}
+
+	// 5. Old credentials removed, and their keys unpublished.
+	for _, id := range olds {
+		if err := rt.env.Jenkins.DeleteCredential(ctx, s.OIDC.Folder, id); err != nil && !errors.Is(err, jenkins.ErrNotFound) {
+			return nil, err
+		}
+		res.Deleted = append(res.Deleted, id)
+	}
+	rt.logf("5/5 deleted credential %s", strings.Join(olds, ", "))
+	if err := rt.publish(ctx, "the JWKS without the old key"); err != nil {
+		return nil, err
+	}
+	rt.logf("rotated: builds now sign with %s; `plan` and `apply` manage it in place of %s", res.To, s.OIDC.Credential)
+	return res, nil
+}
+
+// ensureSuccessor creates the credential res.To unless it exists already
+// (a resumed rotation), and renders the jobs and credential that use it.
+func (rt *rotation) ensureSuccessor(ctx context.Context, res *RotateResult) (*render.Output, error) {
+	s, j := rt.s, rt.env.Jenkins
+	out, err := rt.o.Renderer.Render(s.WithCredential(res.To))
 	if err != nil {
 		return nil, fmt.Errorf("render the successor credential %q: %w", res.To, err)
 	}
@@ -171,63 +220,32 @@ func (rt *rotation) run(ctx context.Context) (*RotateResult, error) {
 		}
 		rt.logf("1/5 credential %s already exists", res.To)
 	}
+	return out, nil
+}
 
-	// 2. Both keys published.
-	rt.logf("2/5 publishing the keys of %s and %s", res.From, res.To)
-	if err := rt.publish(ctx, "the JWKS with both keys"); err != nil {
-		return nil, err
-	}
-
-	// 3. Jobs switched.
-	olds := []string{}
-	for _, g := range gens {
-		if g.ID != res.To {
-			olds = append(olds, g.ID)
-		}
-	}
-	for _, job := range out.Jobs {
+// switchJobs rewrites the jobs whose config still names one of the old
+// credentials olds, recording them in res.Switched.
+func (rt *rotation) switchJobs(ctx context.Context, jobs []render.Job, olds []string, res *RotateResult) error {
+	j := rt.env.Jenkins
+	for _, job := range jobs {
 		cfg, err := j.JobConfig(ctx, job.Name)
 		if errors.Is(err, jenkins.ErrNotFound) {
 			rt.logf("    job %s does not exist in Jenkins; skipped (apply creates it with the active credential)", job.Name)
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if !slices.ContainsFunc(olds, func(id string) bool { return mentions(cfg, id) }) {
 			continue
 		}
 		if err := j.UpdateJob(ctx, job.Name, job.ConfigXML); err != nil {
-			return nil, fmt.Errorf("switch job %s to credential %s: %w", job.Name, res.To, err)
+			return fmt.Errorf("switch job %s to credential %s: %w", job.Name, res.To, err)
 		}
 		res.Switched = append(res.Switched, job.Name)
 	}
 	rt.logf("3/5 switched %d job(s) to %s", len(res.Switched), res.To)
-
-	// 4. Running builds finished.
-	if err := rt.waitBuilds(ctx, out.Jobs); err != nil {
-		return nil, err
-	}
-	if rt.o.Grace > 0 {
-		rt.logf("    waiting %s for tokens minted just before the switch", rt.o.Grace)
-		if err := sleep(ctx, rt.o.Grace); err != nil {
-			return nil, err
-		}
-	}
-
-	// 5. Old credentials removed, and their keys unpublished.
-	for _, id := range olds {
-		if err := j.DeleteCredential(ctx, s.OIDC.Folder, id); err != nil && !errors.Is(err, jenkins.ErrNotFound) {
-			return nil, err
-		}
-		res.Deleted = append(res.Deleted, id)
-	}
-	rt.logf("5/5 deleted credential %s", strings.Join(olds, ", "))
-	if err := rt.publish(ctx, "the JWKS without the old key"); err != nil {
-		return nil, err
-	}
-	rt.logf("rotated: builds now sign with %s; `plan` and `apply` manage it in place of %s", res.To, s.OIDC.Credential)
-	return res, nil
+	return nil
 }
 
 func kindOf(s *spec.Spec) string {
@@ -310,7 +328,7 @@ func (rt *rotation) publish(ctx context.Context, what string) error {
 			}
 			return fmt.Errorf("the issuer did not serve %s within %s (is --publish copying --out to the issuer? run `discovery check`): %w", what, rt.o.WaitTimeout, why)
 		}
-		if err := sleep(ctx, rt.o.Poll); err != nil {
+		if err := httpx.Sleep(ctx, rt.o.Poll); err != nil {
 			return err
 		}
 	}
@@ -358,15 +376,4 @@ func (rt *rotation) waitBuilds(ctx context.Context, jobs []render.Job) error {
 	}
 	rt.logf("4/5 no build of the managed jobs is running (waited for %d)", waited)
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -3,8 +3,11 @@
 package cmdutil
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
 )
@@ -25,6 +28,7 @@ type ExitError struct {
 	Err  error
 }
 
+// Error is Err's message, or the bare status when there is none.
 func (e *ExitError) Error() string {
 	if e.Err == nil {
 		return fmt.Sprintf("exit status %d", e.Code)
@@ -32,6 +36,7 @@ func (e *ExitError) Error() string {
 	return e.Err.Error()
 }
 
+// Unwrap returns Err, so errors.Is and errors.As see through the status.
 func (e *ExitError) Unwrap() error { return e.Err }
 
 // ExitCode returns the process exit status for err: 0 for nil, the code of
@@ -45,4 +50,37 @@ func ExitCode(err error) int {
 		return ee.Code
 	}
 	return 1
+}
+
+// Output formats a command's --output flag accepts.
+const (
+	OutputText = "text"
+	OutputJSON = "json"
+)
+
+// CheckOutput rejects an --output value other than text or json, before
+// the command does any work.
+func CheckOutput(output string) error {
+	if output != OutputText && output != OutputJSON {
+		return fmt.Errorf("--output %q: use text or json", output)
+	}
+	return nil
+}
+
+// WriteJSON writes v as indented JSON: what every command prints for
+// --output json.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// DebugLogger is the logger --verbose asks for: debug lines on w (the
+// clients log one per HTTP request, never headers or bodies), or nil when
+// verbose is off so the clients log nothing.
+func DebugLogger(verbose bool, w io.Writer) *slog.Logger {
+	if !verbose {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -4,13 +4,19 @@ import (
 	"net/http"
 )
 
-// HeaderAuth adds headers to requests for one host only (scheme and
-// host:port must match), so a redirect or an absolute link to another host
-// never carries the credential. Values are read through a func so that a
-// refreshed token is picked up without rebuilding the client.
+// HeaderAuth adds headers to requests for one host only (host:port, and
+// the scheme when Scheme is set, must match), so a redirect or an absolute
+// link to another host never carries the credential. Values are read
+// through a func so that a refreshed token is picked up without rebuilding
+// the client.
 type HeaderAuth struct {
 	// Host is the URL host (host:port) the credential belongs to.
 	Host string
+	// Scheme, when set, is the only scheme the credential is sent over
+	// ("https"), so an absolute http:// link to the same host (a
+	// controller whose root URL says http behind a TLS proxy) does not
+	// send it in clear.
+	Scheme string
 	// Header returns the headers to set; it is called once per request.
 	Header func() http.Header
 	// Next is the layer below; nil means http.DefaultTransport.
@@ -23,7 +29,7 @@ func (a *HeaderAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	if req.URL.Host != a.Host || a.Header == nil {
+	if req.URL.Host != a.Host || a.Header == nil || (a.Scheme != "" && req.URL.Scheme != a.Scheme) {
 		return next.RoundTrip(req)
 	}
 	req = req.Clone(req.Context())

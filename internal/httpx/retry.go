@@ -76,27 +76,14 @@ func (r *Retry) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !idempotent(req) || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
 		return next.RoundTrip(req)
 	}
-	maxAttempts := r.MaxAttempts
-	if maxAttempts <= 0 {
-		maxAttempts = 5
-	}
-	base, capDelay, budget := r.Base, r.Cap, r.Budget
-	if base <= 0 {
-		base = 100 * time.Millisecond
-	}
-	if capDelay <= 0 {
-		capDelay = 5 * time.Second
-	}
+	maxAttempts := r.Attempts()
+	budget := r.Budget
 	if budget <= 0 {
 		budget = 60 * time.Second
 	}
 	retryable := r.Retryable
 	if retryable == nil {
 		retryable = RetryableStatus
-	}
-	sleep := r.Sleep
-	if sleep == nil {
-		sleep = sleepCtx
 	}
 	ctx := req.Context()
 	giveUp := time.Now().Add(budget)
@@ -133,7 +120,7 @@ func (r *Retry) RoundTrip(req *http.Request) (*http.Response, error) {
 		if attempt >= maxAttempts {
 			return resp, err
 		}
-		wait := backoff(base, capDelay, attempt)
+		wait := r.Backoff(attempt)
 		if resp != nil {
 			if ra, ok := retryAfter(resp); ok {
 				wait = ra
@@ -147,7 +134,7 @@ func (r *Retry) RoundTrip(req *http.Request) (*http.Response, error) {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 		}
-		if serr := sleep(ctx, wait); serr != nil {
+		if serr := r.Wait(ctx, wait); serr != nil {
 			if err == nil {
 				err = serr
 			}
@@ -167,8 +154,26 @@ func permanent(err error) bool {
 	return errors.As(err, &verr) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
-// backoff returns a full-jitter delay for the given attempt (1-based).
-func backoff(base, capDelay time.Duration, attempt int) time.Duration {
+// Attempts is MaxAttempts with its default applied.
+func (r *Retry) Attempts() int {
+	if r.MaxAttempts <= 0 {
+		return 5
+	}
+	return r.MaxAttempts
+}
+
+// Backoff returns the full-jitter delay before retrying after the given
+// attempt (1-based), from Base and Cap with their defaults applied. Callers
+// that retry at a higher level (a POST that must be checked before it is
+// sent again) use it to back off exactly as the transport does.
+func (r *Retry) Backoff(attempt int) time.Duration {
+	base, capDelay := r.Base, r.Cap
+	if base <= 0 {
+		base = 100 * time.Millisecond
+	}
+	if capDelay <= 0 {
+		capDelay = 5 * time.Second
+	}
 	d := capDelay
 	if attempt < 31 {
 		if e := base << (attempt - 1); e > 0 && e < capDelay {
@@ -197,7 +202,17 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 	return 0, false
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Wait sleeps d with r.Sleep, or with Sleep when that is nil.
+func (r *Retry) Wait(ctx context.Context, d time.Duration) error {
+	if r.Sleep != nil {
+		return r.Sleep(ctx, d)
+	}
+	return Sleep(ctx, d)
+}
+
+// Sleep waits d or until ctx is done, returning ctx.Err() in that case:
+// the default Retry.Sleep, and the cancellable wait of every poll loop.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -207,7 +222,3 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
-
-// ErrBudget is returned by callers that want to say the retry budget ran
-// out; the transport itself returns the last response or error.
-var ErrBudget = errors.New("retry budget exhausted")

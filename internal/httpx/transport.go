@@ -80,14 +80,18 @@ func NewTransport(o Options) (*http.Transport, error) {
 func NoFollow(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // SameHostRedirects is a CheckRedirect that follows at most 10 redirects
-// and refuses to follow one to another host, so that credentials added by
-// an auth layer can never reach a host they were not meant for.
+// and refuses to follow one to another host, or from https down to http,
+// so that credentials added by an auth layer can never reach a host they
+// were not meant for, nor cross the network in clear.
 func SameHostRedirects(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
 		return errors.New("stopped after 10 redirects")
 	}
 	if req.URL.Host != via[0].URL.Host {
 		return fmt.Errorf("refusing to follow a redirect from %s to another host (%s)", via[0].URL.Host, req.URL.Host)
+	}
+	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return fmt.Errorf("refusing to follow a redirect from https to %s on %s (is the server's root URL set to http?)", req.URL.Scheme, req.URL.Host)
 	}
 	return nil
 }

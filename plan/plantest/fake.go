@@ -44,7 +44,7 @@ type Fake struct {
 func New() *Fake {
 	f := &Fake{Items: map[string]*Item{}, Credentials: map[string]*jenkins.IDTokenCredential{},
 		KeyGen: map[string]int{}, Plugins: map[string]jenkins.Plugin{}, calls: map[string]int{}}
-	for _, p := range jenkins.RequiredPlugins {
+	for _, p := range jenkins.RequiredPlugins() {
 		f.Plugins[p] = jenkins.Plugin{ShortName: p, Version: "1.0", Active: true, Enabled: true}
 	}
 	return f

@@ -49,7 +49,7 @@ func StepBinary() (string, error) {
 		bin := filepath.Join(dir, "cloudsmith-oidc")
 		cmd := exec.Command("go", "build", "-o", bin, "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/cloudsmith-oidc")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("building cloudsmith-oidc: %v\n%s", err, out)
+			binErr = fmt.Errorf("building cloudsmith-oidc: %w\n%s", err, out)
 			return
 		}
 		binPath = bin

@@ -4,7 +4,6 @@ package apply
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -23,7 +22,6 @@ import (
 // NewCmd returns the apply command.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	var o planCmd.Options
-	var output string
 	cmd := &cobra.Command{
 		Use:   "apply -f SPEC",
 		Short: "Make Jenkins (and Cloudsmith) match the spec",
@@ -50,20 +48,13 @@ OIDC provider (provider URL = the issuer, the spec's claims, the service linked)
   # Also delete managed jobs removed from the spec, 16 requests at a time
   jenkins-cloudsmith apply -f spec.yaml --prune --parallel 16`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := planCmd.CheckOutput(output); err != nil {
-				return err
-			}
-			s, err := o.Load(f)
-			if err != nil {
-				return err
-			}
-			_, err = run(cmd.Context(), f.IO, s, nil, output == "json")
+		RunE: o.RunE(f, func(ctx context.Context, s *planCmd.Session) error {
+			_, err := run(ctx, f.IO, s, nil, o.Output == cmdutil.OutputJSON)
 			return err
-		},
+		}),
 	}
 	o.AddFlags(cmd, true)
-	planCmd.AddOutputFlag(cmd, &output, "result format: text (one summary line) or json")
+	planCmd.AddOutputFlag(cmd, &o.Output, "result format: text (one summary line) or json")
 	return cmd
 }
 
@@ -115,9 +106,7 @@ func run(ctx context.Context, io *iostreams.IOStreams, s *planCmd.Session, keep 
 	bar.finish()
 	res.Installed = append(installed, res.Installed...)
 	if asJSON {
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
-		if jerr := enc.Encode(res); jerr != nil && err == nil {
+		if jerr := cmdutil.WriteJSON(io.Out, res); jerr != nil && err == nil {
 			err = jerr
 		}
 	} else {

@@ -6,7 +6,6 @@ package discovery
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,24 +32,23 @@ type Options struct {
 
 // AddFlags registers -f, --ca-bundle and -v on cmd.
 func (o *Options) AddFlags(cmd *cobra.Command) {
+	planCmd.AddFileFlag(cmd, &o.File)
 	fl := cmd.Flags()
-	fl.StringVarP(&o.File, "file", "f", "jenkins-cloudsmith.yaml", "spec file to read")
 	fl.StringVar(&o.IssuerCABundle, "ca-bundle", "", "PEM file of extra roots for fetching the issuer's documents (a private CA; Cloudsmith itself needs a public one)")
 	fl.BoolVarP(&o.Verbose, "verbose", "v", false, "log every HTTP request to Jenkins and Cloudsmith (method, URL without query values, status) to stderr")
-	_ = cmd.MarkFlagFilename("file", "yaml", "yml")
 	_ = cmd.MarkFlagFilename("ca-bundle", "pem", "crt")
 }
 
 // AddOutputFlag registers --output text|json.
 func (o *Options) AddOutputFlag(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+	planCmd.AddOutputFlag(cmd, &o.Output, "output format: text or json")
 }
 
 // Load checks the flags, reads the spec and builds its clients; no request
 // is made.
 func (o *Options) Load(f *cmdutil.Factory) (*trust.Env, error) {
 	if o.Output != "" {
-		if err := planCmd.CheckOutput(o.Output); err != nil {
+		if err := cmdutil.CheckOutput(o.Output); err != nil {
 			return nil, err
 		}
 	}
@@ -58,29 +56,20 @@ func (o *Options) Load(f *cmdutil.Factory) (*trust.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return trust.Connect(s, trust.ConnectOptions{IssuerCABundle: o.IssuerCABundle, Logger: o.Logger(f.IO.ErrOut)})
+	return trust.Connect(s, trust.ConnectOptions{IssuerCABundle: o.IssuerCABundle, Logger: cmdutil.DebugLogger(o.Verbose, f.IO.ErrOut)})
 }
 
-// Logger is the debug logger -v asks for, or nil.
-func (o *Options) Logger(w io.Writer) *slog.Logger {
-	if !o.Verbose {
-		return nil
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// WriteJSON writes v as indented JSON: every trust command's --output json.
-func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+// RunE is a trust command's cobra RunE: it loads the spec and its clients
+// (see Load) and calls run with the command's context.
+func (o *Options) RunE(f *cmdutil.Factory, run func(ctx context.Context, env *trust.Env) error) func(*cobra.Command, []string) error {
+	return planCmd.LoadThen(f, o.Load, run)
 }
 
 // Failed is what a trust command returns when what it checked does not
 // hold: exit status 1, with err printed after text output; after JSON
 // output the JSON already says why.
 func Failed(output string, err error) error {
-	if output == "json" {
+	if output == cmdutil.OutputJSON {
 		return &cmdutil.ExitError{Code: 1}
 	}
 	return &cmdutil.ExitError{Code: 1, Err: err}
@@ -120,13 +109,9 @@ current and the successor credential's key. Files are replaced atomically (mode
 		Example: `  jenkins-cloudsmith discovery export -f spec.yaml --out ./public
   rsync -a ./public/ www@issuer.example.com:/srv/issuer/`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			env, err := o.Load(f)
-			if err != nil {
-				return err
-			}
-			return Export(cmd.Context(), f, env, out)
-		},
+		RunE: o.RunE(f, func(ctx context.Context, env *trust.Env) error {
+			return Export(ctx, f, env, out)
+		}),
 	}
 	o.AddFlags(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "directory to write the documents into (served at the issuer URL)")
@@ -178,19 +163,15 @@ warning. Exit status: 0 OK (warnings allowed), 1 otherwise.`,
 		Example: `  jenkins-cloudsmith discovery check -f spec.yaml
   jenkins-cloudsmith discovery check -f spec.yaml --ca-bundle internal-ca.pem --output json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			env, err := o.Load(f)
-			if err != nil {
-				return err
-			}
+		RunE: o.RunE(f, func(ctx context.Context, env *trust.Env) error {
 			output := o.Output
-			want, err := trust.FromJenkins(cmd.Context(), env.Jenkins, env.Spec)
+			want, err := trust.FromJenkins(ctx, env.Jenkins, env.Spec)
 			if err != nil {
 				return err
 			}
-			res := trust.Check(cmd.Context(), env.Issuer, want)
-			if output == "json" {
-				if err := WriteJSON(f.IO.Out, struct {
+			res := trust.Check(ctx, env.Issuer, want)
+			if output == cmdutil.OutputJSON {
+				if err := cmdutil.WriteJSON(f.IO.Out, struct {
 					OK bool `json:"ok"`
 					*trust.CheckResult
 				}{res.OK(), res}); err != nil {
@@ -202,12 +183,12 @@ warning. Exit status: 0 OK (warnings allowed), 1 otherwise.`,
 			if err := res.Err(); err != nil {
 				return Failed(output, err)
 			}
-			if output == "json" {
+			if output == cmdutil.OutputJSON {
 				return nil
 			}
 			fmt.Fprintf(f.IO.Out, "ok: %s and %s serve key %s, as Jenkins signs\n", res.ConfigURL, res.JWKSURL, strings.Join(want.Kids(), ", "))
 			return nil
-		},
+		}),
 	}
 	o.AddFlags(cmd)
 	o.AddOutputFlag(cmd)
@@ -241,11 +222,7 @@ good copy while Jenkins is unreachable. Put it behind your TLS proxy at the issu
 URL. It stops gracefully on Ctrl-C or SIGTERM.`,
 		Example: `  jenkins-cloudsmith discovery serve -f spec.yaml --addr 127.0.0.1:8080 --refresh 30s`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			env, err := o.Load(f)
-			if err != nil {
-				return err
-			}
+		RunE: o.RunE(f, func(ctx context.Context, env *trust.Env) error {
 			if env.Spec.OIDC.Issuer == "" {
 				return fmt.Errorf("the spec uses Jenkins' own issuer %s, which Jenkins serves itself: set oidc.issuer to serve a custom one", env.Spec.IssuerURL())
 			}
@@ -263,8 +240,8 @@ URL. It stops gracefully on Ctrl-C or SIGTERM.`,
 				Refresh: refresh,
 				Logger:  slog.New(slog.NewTextHandler(f.IO.ErrOut, nil)),
 			}
-			return srv.Run(cmd.Context(), ln)
-		},
+			return srv.Run(ctx, ln)
+		}),
 	}
 	o.AddFlags(cmd)
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")

@@ -3,6 +3,7 @@
 package doctor
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -46,14 +47,11 @@ only when no link FAILs.`,
   # For scripts
   jenkins-cloudsmith doctor -f spec.yaml --output json | jq '.links[] | select(.status=="FAIL")'`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			env, err := o.Load(f)
-			if err != nil {
-				return err
-			}
+		RunE: o.RunE(f, func(ctx context.Context, env *trust.Env) error {
 			output := o.Output
-			r := trust.Doctor(cmd.Context(), env, trust.DoctorOptions{TokenFile: tokenFile})
-			if output == "json" {
+			r := trust.Doctor(ctx, env, trust.DoctorOptions{TokenFile: tokenFile})
+			var err error
+			if output == cmdutil.OutputJSON {
 				err = r.WriteJSON(f.IO.Out)
 			} else {
 				err = r.WriteText(f.IO.Out, !f.IO.NoColor)
@@ -65,7 +63,7 @@ only when no link FAILs.`,
 				return discovery.Failed(output, fmt.Errorf("%d link(s) of the trust chain failed: %q", len(r.Failed()), r.Failed()))
 			}
 			return nil
-		},
+		}),
 	}
 	o.AddFlags(cmd)
 	o.AddOutputFlag(cmd)

@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -28,13 +27,15 @@ type Options struct {
 	Adopt          bool
 	InstallPlugins bool
 	Verbose        bool
+	// Output is --output (text or json) for commands that register it.
+	Output string
 }
 
 // AddFlags registers the shared flags on cmd; prune omits --prune,
 // --adopt and --install-plugins.
 func (o *Options) AddFlags(cmd *cobra.Command, reconcile bool) {
+	AddFileFlag(cmd, &o.File)
 	fl := cmd.Flags()
-	fl.StringVarP(&o.File, "file", "f", "jenkins-cloudsmith.yaml", "spec file to read")
 	fl.StringVar(&o.Templates, "templates", "", "directory of templates overriding the embedded ones, file by file")
 	fl.IntVar(&o.Parallel, "parallel", 8, "requests to Jenkins in flight at once")
 	fl.BoolVarP(&o.Verbose, "verbose", "v", false, "log every HTTP request (method, URL without query values, status) to stderr")
@@ -43,8 +44,14 @@ func (o *Options) AddFlags(cmd *cobra.Command, reconcile bool) {
 		fl.BoolVar(&o.Adopt, "adopt", false, "take over existing jobs the spec names that jenkins-cloudsmith did not create")
 		fl.BoolVar(&o.InstallPlugins, "install-plugins", false, "install missing required plugins through the update center and wait for Jenkins' safe restart")
 	}
-	_ = cmd.MarkFlagFilename("file", "yaml", "yml")
 	_ = cmd.MarkFlagDirname("templates")
+}
+
+// AddFileFlag registers -f/--file, the spec file a command reads and then
+// connects with (validate has its own: required, and "-" for stdin).
+func AddFileFlag(cmd *cobra.Command, file *string) {
+	cmd.Flags().StringVarP(file, "file", "f", "jenkins-cloudsmith.yaml", "spec file to read")
+	_ = cmd.MarkFlagFilename("file", "yaml", "yml")
 }
 
 // Session is a loaded spec, its rendering, its connected targets and the
@@ -62,6 +69,11 @@ type Session struct {
 // Load reads and renders the spec and connects to its targets; no request
 // is made yet.
 func (o *Options) Load(f *cmdutil.Factory) (*Session, error) {
+	if o.Output != "" {
+		if err := cmdutil.CheckOutput(o.Output); err != nil {
+			return nil, err
+		}
+	}
 	if o.Parallel < 1 {
 		return nil, fmt.Errorf("--parallel must be at least 1, not %d", o.Parallel)
 	}
@@ -77,16 +89,31 @@ func (o *Options) Load(f *cmdutil.Factory) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", o.File, err)
 	}
-	var logger *slog.Logger
-	if o.Verbose {
-		logger = slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	t, err := apply.Connect(s, logger)
+	t, err := apply.Connect(s, cmdutil.DebugLogger(o.Verbose, f.IO.ErrOut))
 	if err != nil {
 		return nil, err
 	}
 	return &Session{Spec: s, Output: out, Targets: t, renderer: r,
 		Options: engine.Options{Prune: o.Prune, Adopt: o.Adopt, InstallPlugins: o.InstallPlugins, Parallel: o.Parallel}}, nil
+}
+
+// RunE is a plan-based command's cobra RunE: it loads the session (see
+// Load) and calls run with the command's context.
+func (o *Options) RunE(f *cmdutil.Factory, run func(ctx context.Context, s *Session) error) func(*cobra.Command, []string) error {
+	return LoadThen(f, o.Load, run)
+}
+
+// LoadThen is the cobra RunE of a command that loads what it works on
+// from its flags (the spec, its clients) and then runs: load errors are
+// returned before run is called.
+func LoadThen[T any](f *cmdutil.Factory, load func(*cmdutil.Factory) (T, error), run func(ctx context.Context, v T) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		v, err := load(f)
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), v)
+	}
 }
 
 // Compute (re)computes the session's plan.
@@ -128,7 +155,6 @@ func (s *Session) followRotation(ctx context.Context) error {
 // NewCmd returns the plan command.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	var o Options
-	var output string
 	var detailed bool
 	cmd := &cobra.Command{
 		Use:   "plan -f SPEC",
@@ -151,28 +177,21 @@ never printed.`,
   # Machine-readable, including managed jobs that --prune would delete
   jenkins-cloudsmith plan -f spec.yaml --prune --output json | jq '.summary'`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := CheckOutput(output); err != nil {
+		RunE: o.RunE(f, func(ctx context.Context, s *Session) error {
+			if err := s.Compute(ctx); err != nil {
 				return err
 			}
-			s, err := o.Load(f)
-			if err != nil {
-				return err
-			}
-			if err := s.Compute(cmd.Context()); err != nil {
-				return err
-			}
-			if err := Write(f.IO.Out, s.Plan, output, !f.IO.NoColor); err != nil {
+			if err := Write(f.IO.Out, s.Plan, o.Output, !f.IO.NoColor); err != nil {
 				return err
 			}
 			if detailed && !s.Plan.Empty() {
 				return &cmdutil.ExitError{Code: 2}
 			}
 			return nil
-		},
+		}),
 	}
 	o.AddFlags(cmd, true)
-	AddOutputFlag(cmd, &output, "output format: text or json")
+	AddOutputFlag(cmd, &o.Output, "output format: text or json")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there is nothing to do, 2 when there are changes, 1 on error")
 	return cmd
 }
@@ -181,20 +200,12 @@ never printed.`,
 // shell) on cmd.
 func AddOutputFlag(cmd *cobra.Command, output *string, usage string) {
 	cmd.Flags().StringVarP(output, "output", "o", "text", usage)
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
-}
-
-// CheckOutput rejects an --output value other than text or json.
-func CheckOutput(output string) error {
-	if output != "text" && output != "json" {
-		return fmt.Errorf("--output must be text or json, not %q", output)
-	}
-	return nil
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{cmdutil.OutputText, cmdutil.OutputJSON}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // Write prints p as text or JSON.
 func Write(w io.Writer, p *engine.Plan, format string, color bool) error {
-	if format == "json" {
+	if format == cmdutil.OutputJSON {
 		return engine.WriteJSON(w, p)
 	}
 	return engine.WriteText(w, p, color)

@@ -3,6 +3,8 @@
 package prune
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	applyCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/apply"
@@ -25,21 +27,17 @@ prints what would be deleted.`,
 		Example: `  jenkins-cloudsmith prune -f jenkins-cloudsmith.yaml --dry-run
   jenkins-cloudsmith prune -f jenkins-cloudsmith.yaml`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := o.Load(f)
-			if err != nil {
-				return err
-			}
+		RunE: o.RunE(f, func(ctx context.Context, s *planCmd.Session) error {
 			s.Options.PruneOnly = true
 			if dryRun {
-				if err := s.Compute(cmd.Context()); err != nil {
+				if err := s.Compute(ctx); err != nil {
 					return err
 				}
 				return plan.WriteText(f.IO.Out, s.Plan, !f.IO.NoColor)
 			}
-			_, err = applyCmd.Run(cmd.Context(), f.IO, s, func(c plan.Change) bool { return c.Action == plan.Delete })
+			_, err := applyCmd.Run(ctx, f.IO, s, func(c plan.Change) bool { return c.Action == plan.Delete })
 			return err
-		},
+		}),
 	}
 	o.AddFlags(cmd, false)
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be deleted and change nothing")

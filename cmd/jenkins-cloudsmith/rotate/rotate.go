@@ -3,6 +3,7 @@
 package rotate
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -49,29 +50,26 @@ DISCOVERY_DIR set to --out; its output is masked.`,
   # Jenkins' own issuer: nothing to publish
   jenkins-cloudsmith rotate -f spec.yaml --wait-timeout 30m`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			env, err := o.Load(f)
-			if err != nil {
-				return err
-			}
+		RunE: o.RunE(f, func(ctx context.Context, env *trust.Env) error {
 			if env.Spec.OIDC.Issuer == "" && (ro.Out != "" || ro.Publish != "") {
 				return fmt.Errorf("--out and --publish are for a custom issuer; %s is Jenkins' own, which serves its keys itself", env.Spec.IssuerURL())
 			}
 			if ro.Publish != "" && ro.Out == "" {
 				return fmt.Errorf("--publish needs --out: the directory it publishes")
 			}
+			var err error
 			if ro.Renderer, err = render.New(render.Options{TemplatesDir: templates}); err != nil {
 				return err
 			}
 			ro.Log = f.IO.ErrOut
-			res, err := trust.Rotate(cmd.Context(), env, ro)
+			res, err := trust.Rotate(ctx, env, ro)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(f.IO.Out, "rotated %s → %s; jobs switched: %s; deleted: %s\n", res.From, res.To,
 				orNone(res.Switched), orNone(res.Deleted))
 			return nil
-		},
+		}),
 	}
 	o.AddFlags(cmd)
 	fl := cmd.Flags()

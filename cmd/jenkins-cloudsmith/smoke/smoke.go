@@ -4,6 +4,7 @@
 package smoke
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -33,18 +34,14 @@ hold; when one fails, run doctor to find the broken link.`,
 		Example: `  jenkins-cloudsmith smoke -f spec.yaml
   jenkins-cloudsmith smoke -f spec.yaml --job team-a/publish --output json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			env, err := o.Load(f)
-			if err != nil {
-				return err
-			}
+		RunE: o.RunE(f, func(ctx context.Context, env *trust.Env) error {
 			output := o.Output
-			res, err := trust.Smoke(cmd.Context(), env, trust.SmokeOptions{Job: job, Console: f.IO.ErrOut})
+			res, err := trust.Smoke(ctx, env, trust.SmokeOptions{Job: job, Console: f.IO.ErrOut})
 			if err != nil {
 				return err
 			}
-			if output == "json" {
-				if err := discovery.WriteJSON(f.IO.Out, struct {
+			if output == cmdutil.OutputJSON {
+				if err := cmdutil.WriteJSON(f.IO.Out, struct {
 					OK bool `json:"ok"`
 					*trust.SmokeResult
 				}{res.OK(), res}); err != nil {
@@ -64,7 +61,7 @@ hold; when one fails, run doctor to find the broken link.`,
 				return discovery.Failed(output, fmt.Errorf("smoke test of %s #%d failed: %s", res.Job, res.Number, res.Problem))
 			}
 			return nil
-		},
+		}),
 	}
 	o.AddFlags(cmd)
 	cmd.Flags().StringVar(&job, "job", "", "full name of the spec job to build (default: the first freestyle job)")

@@ -4,7 +4,6 @@
 package validate
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,8 +48,8 @@ Exit status: 0 valid, 1 invalid or unreadable.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.output != "text" && opts.output != "json" {
-				return fmt.Errorf("--output %q: use text or json", opts.output)
+			if err := cmdutil.CheckOutput(opts.output); err != nil {
+				return err
 			}
 			return run(f, opts)
 		},
@@ -100,10 +99,8 @@ func run(f *cmdutil.Factory, opts *options) error {
 		res.Errors = append(res.Errors, Issue{File: res.File, Message: err.Error()})
 	}
 
-	if opts.output == "json" {
-		enc := json.NewEncoder(f.IO.Out)
-		enc.SetIndent("", "  ")
-		if encErr := enc.Encode(res); encErr != nil {
+	if opts.output == cmdutil.OutputJSON {
+		if encErr := cmdutil.WriteJSON(f.IO.Out, res); encErr != nil {
 			return encErr
 		}
 	} else {
