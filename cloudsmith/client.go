@@ -127,7 +127,7 @@ func NewClient(o Options) (*Client, error) {
 	var authed http.RoundTripper = retry
 	if o.APIKey != "" {
 		key := o.APIKey
-		authed = &httpx.HeaderAuth{Host: api.Host, Next: retry, Header: func() http.Header {
+		authed = &httpx.HeaderAuth{Host: api.Host, Scheme: api.Scheme, Next: retry, Header: func() http.Header {
 			return http.Header{"X-Api-Key": {key}}
 		}}
 		// HeaderAuth sits above Retry so that every attempt, and every

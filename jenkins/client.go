@@ -93,7 +93,12 @@ func New(cfg Config) (*Client, error) {
 	rt = &retry
 	if cfg.User != "" {
 		token := cfg.Token
-		rt = httpx.BasicAuth(base.Host, cfg.User, func() string { return token }, rt)
+		auth := httpx.BasicAuth(base.Host, cfg.User, func() string { return token }, rt)
+		// Only over the controller's own scheme: an http:// link to the same
+		// host (a wrong root URL behind a TLS proxy) must not carry the token
+		// in clear.
+		auth.Scheme = base.Scheme
+		rt = auth
 	}
 	sess := newSession(base, rt)
 	rt = recorder{next: sess}

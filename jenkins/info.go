@@ -24,7 +24,16 @@ type Info struct {
 	User string
 	// Plugins by short name.
 	Plugins map[string]Plugin
+	// PluginsHidden is set when the user may not read the plugin list:
+	// Jenkins asks for Overall/SystemRead there, which most controllers
+	// grant only with Administer. Plugins is nil then, and callers skip
+	// the plugin check with a warning instead of refusing to work.
+	PluginsHidden bool
 }
+
+// PluginsHiddenHint says how to let the plugin check run.
+const PluginsHiddenHint = "the plugin check was skipped: jenkins.user may not read the plugin list " +
+	"(it needs Overall/SystemRead, which most controllers grant only with Overall/Administer)"
 
 // Plugin is one installed plugin.
 type Plugin struct {
@@ -56,7 +65,11 @@ func (c *Client) Info(ctx context.Context) (*Info, error) {
 		return nil, fmt.Errorf("%s does not look like Jenkins: its answer has no X-Jenkins header (check jenkins.url)", c.base)
 	}
 	info.User = who.Name
-	if info.Plugins, err = c.Plugins(ctx); err != nil {
+	info.Plugins, err = c.Plugins(ctx)
+	switch {
+	case errors.Is(err, ErrForbidden):
+		info.Plugins, info.PluginsHidden = nil, true
+	case err != nil:
 		return nil, err
 	}
 	return info, nil

@@ -49,6 +49,7 @@ type jsonPlan struct {
 	Jenkins       string   `json:"jenkins"`
 	Issuer        string   `json:"issuer"`
 	CustomIssuer  bool     `json:"custom_issuer"`
+	Warnings      []string `json:"warnings,omitempty"`
 	Changes       []Change `json:"changes"`
 	Summary       Summary  `json:"summary"`
 }
@@ -66,7 +67,7 @@ func WriteJSON(w io.Writer, p *Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(jsonPlan{FormatVersion: SchemaVersion, Jenkins: p.Jenkins, Issuer: p.Issuer, CustomIssuer: p.CustomIssuer,
-		Changes: changes, Summary: p.Summarize()})
+		Warnings: p.Warnings, Changes: changes, Summary: p.Summarize()})
 }
 
 // ANSI colours, used only when the caller says the output is a colour
@@ -94,6 +95,9 @@ func WriteText(w io.Writer, p *Plan, color bool) error {
 		return c + s + reset
 	}
 	var b strings.Builder
+	for _, warning := range p.Warnings {
+		b.WriteString(paint(yellow, "warning: "+warning) + "\n")
+	}
 	for _, c := range p.Changes {
 		sym, col := "+", green
 		switch c.Action {

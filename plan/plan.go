@@ -96,6 +96,8 @@ type Plan struct {
 	Jenkins string
 	// Issuer is the issuer URL tokens will carry, for messages.
 	Issuer string
+	// Warnings are checks that could not run, with how to let them run.
+	Warnings []string
 	// CustomIssuer is set when the issuer is not Jenkins itself: its
 	// discovery documents are published elsewhere and must be updated
 	// when the key rotates.
@@ -177,7 +179,7 @@ func Compute(ctx context.Context, in Input, opt Options) (*Plan, error) {
 		return p, nil
 	}
 
-	plugins, err := planPlugins(ctx, in, opt)
+	plugins, err := planPlugins(ctx, in, opt, p)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +237,7 @@ func (e *ConflictError) Error() string {
 	return "jenkins holds items the spec cannot take over:\n  " + strings.Join(e.Conflicts, "\n  ")
 }
 
-func planPlugins(ctx context.Context, in Input, opt Options) ([]Change, error) {
+func planPlugins(ctx context.Context, in Input, opt Options, p *Plan) ([]Change, error) {
 	required := in.Required
 	if required == nil {
 		required = jenkins.RequiredPlugins()
@@ -243,6 +245,10 @@ func planPlugins(ctx context.Context, in Input, opt Options) ([]Change, error) {
 	info, err := in.Jenkins.Info(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read controller %s: %w", in.Spec.Jenkins.URL, err)
+	}
+	if info.PluginsHidden {
+		p.Warnings = append(p.Warnings, jenkins.PluginsHiddenHint)
+		return nil, nil
 	}
 	missing, disabled := MissingPlugins(info, required)
 	if len(disabled) > 0 {

@@ -187,7 +187,7 @@ func doctorJenkins(ctx context.Context, env *Env, r *Report) bool {
 		case errors.Is(err, jenkins.ErrUnauthorized):
 			fix = "check jenkins.user and the API token in the variable jenkins.token names (User » Security » API Token)"
 		case errors.Is(err, jenkins.ErrForbidden):
-			fix = "give jenkins.user Overall/Administer (or Overall/Read plus credential and job permissions)"
+			fix = "give jenkins.user Overall/Administer (or Overall/Read plus credential and job permissions; the plugin check then needs Overall/SystemRead)"
 		}
 		r.add(LinkJenkins, Fail, fix, "cannot reach Jenkins at %s: %v", s.Jenkins.URL, err)
 		return false
@@ -198,7 +198,10 @@ func doctorJenkins(ctx context.Context, env *Env, r *Report) bool {
 		return false
 	}
 	r.add(LinkJenkins, OK, "", "Jenkins %s at %s, logged in as %s", orUnknown(info.Version), s.Jenkins.URL, info.User)
-	if err := env.Jenkins.CheckPlugins(ctx, jenkins.RequiredPlugins()...); err != nil {
+	if info.PluginsHidden {
+		r.add(LinkPlugins, Warn, "give jenkins.user Overall/Administer, or start Jenkins with -Djenkins.security.SystemReadPermission=true and grant Overall/SystemRead",
+			"%s", jenkins.PluginsHiddenHint)
+	} else if err := env.Jenkins.CheckPlugins(ctx, jenkins.RequiredPlugins()...); err != nil {
 		r.add(LinkPlugins, Fail, "run `jenkins-cloudsmith apply --install-plugins`, or install them in Manage Jenkins » Plugins", "%v", err)
 	} else {
 		var have []string
@@ -420,7 +423,7 @@ func doctorExchange(ctx context.Context, env *Env, o DoctorOptions, now time.Tim
 		r.add(LinkExchange, Skip, "", "not tried: pass --token-file with an ID token a build minted to try a real exchange")
 		return
 	}
-	b, err := os.ReadFile(o.TokenFile)
+	b, err := readTokenFile(o.TokenFile)
 	if err != nil {
 		r.add(LinkExchange, Fail, "pass a readable file holding one ID token", "cannot read the token file: %v", err)
 		return
@@ -447,4 +450,24 @@ func doctorExchange(ctx context.Context, env *Env, o DoctorOptions, now time.Tim
 	}
 	r.add(LinkExchange, OK, "", "Cloudsmith exchanged the token for service %q of org %q (its token expires %s)",
 		s.Cloudsmith.Service, s.Cloudsmith.Org, tok.Expiry.UTC().Format(time.RFC3339))
+}
+
+// maxTokenFile bounds what doctor reads from --token-file: an ID token is a
+// few KiB, and a wrong path (a log, a device) must not be slurped whole.
+const maxTokenFile = 64 << 10
+
+func readTokenFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxTokenFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxTokenFile {
+		return nil, fmt.Errorf("%s is larger than %d KiB: an ID token is a few KiB", name, maxTokenFile>>10)
+	}
+	return b, nil
 }

@@ -342,7 +342,9 @@ func (rt *rotation) runPublish(ctx context.Context) error {
 	w := redact.NewWriter(rt.o.Log, rt.secrets...)
 	defer w.Close()
 	cmd := exec.CommandContext(ctx, "bash", "-c", rt.o.Publish)
-	cmd.Env = append(os.Environ(), "DISCOVERY_DIR="+rt.o.Out)
+	// The publish tool syncs public documents: it needs none of the spec's
+	// secrets, so they are not in its environment at all.
+	cmd.Env = append(withoutVars(os.Environ(), rt.s.Jenkins.Token.Ref, rt.s.Cloudsmith.APIKey.Ref), "DISCOVERY_DIR="+rt.o.Out)
 	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("the --publish command failed: %w", err)
@@ -376,4 +378,19 @@ func (rt *rotation) waitBuilds(ctx context.Context, jobs []render.Job) error {
 	}
 	rt.logf("4/5 no build of the managed jobs is running (waited for %d)", waited)
 	return nil
+}
+
+// withoutVars returns env without the named variables (empty names ignored).
+func withoutVars(env []string, names ...string) []string {
+	out := make([]string, 0, len(env))
+next:
+	for _, kv := range env {
+		for _, n := range names {
+			if n != "" && strings.HasPrefix(kv, n+"=") {
+				continue next
+			}
+		}
+		out = append(out, kv)
+	}
+	return out
 }

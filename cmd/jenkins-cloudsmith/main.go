@@ -21,6 +21,7 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/root"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -39,7 +40,9 @@ func main() {
 	err := cmd.ExecuteContext(ctx)
 	var ee *cmdutil.ExitError
 	if err != nil && (!errors.As(err, &ee) || ee.Err != nil) {
-		fmt.Fprintln(f.IO.ErrOut, "error:", err)
+		// Errors are written to be safe; masking anything token-shaped is
+		// the last line of defence for one that is not.
+		fmt.Fprintln(f.IO.ErrOut, "error:", redact.JWTs(err.Error()))
 	}
 	os.Exit(cmdutil.ExitCode(err))
 }

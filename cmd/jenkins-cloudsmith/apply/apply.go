@@ -92,6 +92,9 @@ func run(ctx context.Context, io *iostreams.IOStreams, s *planCmd.Session, keep 
 			s.Plan = s.Plan.Filter(keep)
 		}
 	}
+	for _, w := range s.Plan.Warnings {
+		fmt.Fprintf(io.ErrOut, "warning: %s\n", w)
+	}
 	for _, c := range s.Plan.Changes {
 		if c.RotatesKey {
 			fmt.Fprintf(io.ErrOut, "! %s credential %s: Jenkins generates a new OIDC signing key\n", c.Action, c.Name)

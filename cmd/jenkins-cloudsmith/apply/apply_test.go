@@ -202,3 +202,26 @@ func TestMissingPermissionNamed(t *testing.T) {
 		t.Errorf("exit %d:\n%s%s", code, out, errOut)
 	}
 }
+
+// A deployer without Overall/SystemRead cannot read the plugin list (most
+// controllers grant it only with Administer): plan and apply skip that check
+// with a warning instead of refusing to work.
+func TestPluginListHiddenWarns(t *testing.T) {
+	u := jenkinstest.User{Name: "deployer", Token: "11deployer0token0000000000000000cd", Permissions: []jenkinstest.Permission{
+		jenkinstest.OverallRead, jenkinstest.ItemCreate, jenkinstest.ItemRead, jenkinstest.ItemExtendedRead, jenkinstest.ItemConfigure,
+		jenkinstest.CredentialsView, jenkinstest.CredentialsCreate, jenkinstest.CredentialsUpdate}}
+	c := newCLI(t, jenkinstest.WithUser(u))
+	c.token = u.Token
+	y := strings.Replace(plantest.SpecYAML(c.url, "hello"), "user: admin", "user: deployer", 1)
+	if err := os.WriteFile(c.spec, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := c.run(applyCmd.NewCmd)
+	if code != 0 || !strings.Contains(errOut, "plugin check was skipped") || !strings.Contains(errOut, "Overall/SystemRead") {
+		t.Errorf("exit %d:\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = c.run(planCmd.NewCmd, "--detailed-exitcode")
+	if code != 0 || !strings.Contains(out+errOut, "plugin check was skipped") {
+		t.Errorf("plan exit %d:\n%s%s", code, out, errOut)
+	}
+}
