@@ -45,6 +45,7 @@ if [ -n "$unformatted" ]; then printf 'gofmt would change:\n%s\n' "$unformatted"
 log "staticcheck"
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-log "go test"
-# -p 2 matches CI's two cores; the emulators and real clients are I/O bound.
-go test -count=1 -timeout 15m ./... "$@"
+log "go test -race"
+# The race detector costs about a minute on two cores and guards the
+# parallel apply, the emulators and the streaming masker.
+go test -race -count=1 -timeout 15m ./... "$@"
