@@ -187,16 +187,24 @@ func TestInstallPlugins(t *testing.T) {
 	}
 }
 
-func TestMissingPermissionNamed(t *testing.T) {
-	u := jenkinstest.User{Name: "deployer", Token: "11deployer0token0000000000000000ab", Permissions: []jenkinstest.Permission{
-		jenkinstest.OverallRead, jenkinstest.SystemRead, jenkinstest.ItemRead, jenkinstest.ItemExtendedRead, jenkinstest.ItemConfigure,
-		jenkinstest.CredentialsView, jenkinstest.CredentialsCreate, jenkinstest.CredentialsUpdate}}
+// deployerCLI returns a CLI whose spec logs in as "deployer", a user with
+// the job and credential permissions apply needs plus extra.
+func deployerCLI(t *testing.T, extra ...jenkinstest.Permission) *cli {
+	t.Helper()
+	u := jenkinstest.User{Name: "deployer", Token: "11deployer0token0000000000000000ab", Permissions: append([]jenkinstest.Permission{
+		jenkinstest.OverallRead, jenkinstest.ItemRead, jenkinstest.ItemExtendedRead, jenkinstest.ItemConfigure,
+		jenkinstest.CredentialsView, jenkinstest.CredentialsCreate, jenkinstest.CredentialsUpdate}, extra...)}
 	c := newCLI(t, jenkinstest.WithUser(u))
 	c.token = u.Token
 	y := strings.Replace(plantest.SpecYAML(c.url, "hello"), "user: admin", "user: deployer", 1)
 	if err := os.WriteFile(c.spec, []byte(y), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+func TestMissingPermissionNamed(t *testing.T) {
+	c := deployerCLI(t, jenkinstest.SystemRead)
 	out, errOut, code := c.run(applyCmd.NewCmd)
 	if code != 1 || !strings.Contains(errOut, "hudson.model.Item.Create") || !strings.Contains(errOut, "deployer") {
 		t.Errorf("exit %d:\n%s%s", code, out, errOut)
@@ -207,15 +215,7 @@ func TestMissingPermissionNamed(t *testing.T) {
 // controllers grant it only with Administer): plan and apply skip that check
 // with a warning instead of refusing to work.
 func TestPluginListHiddenWarns(t *testing.T) {
-	u := jenkinstest.User{Name: "deployer", Token: "11deployer0token0000000000000000cd", Permissions: []jenkinstest.Permission{
-		jenkinstest.OverallRead, jenkinstest.ItemCreate, jenkinstest.ItemRead, jenkinstest.ItemExtendedRead, jenkinstest.ItemConfigure,
-		jenkinstest.CredentialsView, jenkinstest.CredentialsCreate, jenkinstest.CredentialsUpdate}}
-	c := newCLI(t, jenkinstest.WithUser(u))
-	c.token = u.Token
-	y := strings.Replace(plantest.SpecYAML(c.url, "hello"), "user: admin", "user: deployer", 1)
-	if err := os.WriteFile(c.spec, []byte(y), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	c := deployerCLI(t, jenkinstest.ItemCreate)
 	out, errOut, code := c.run(applyCmd.NewCmd)
 	if code != 0 || !strings.Contains(errOut, "plugin check was skipped") || !strings.Contains(errOut, "Overall/SystemRead") {
 		t.Errorf("exit %d:\n%s%s", code, out, errOut)
