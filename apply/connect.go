@@ -23,12 +23,9 @@ type Targets struct {
 func Connect(s *spec.Spec, logger *slog.Logger) (*Targets, error) {
 	cfg := jenkins.Config{URL: s.Jenkins.URL, User: s.Jenkins.User, Token: s.Jenkins.Token.Value(),
 		CABundle: s.Resolve(s.Jenkins.CABundle), Logger: logger}
-	if s.Jenkins.Proxy != "" {
-		u, err := url.Parse(s.Jenkins.Proxy)
-		if err != nil {
-			return nil, fmt.Errorf("jenkins.proxy %q: %w", s.Jenkins.Proxy, err)
-		}
-		cfg.Proxy = u
+	var err error
+	if cfg.Proxy, err = proxyURL("jenkins.proxy", s.Jenkins.Proxy); err != nil {
+		return nil, err
 	}
 	jc, err := jenkins.New(cfg)
 	if err != nil {
@@ -36,12 +33,28 @@ func Connect(s *spec.Spec, logger *slog.Logger) (*Targets, error) {
 	}
 	t := &Targets{Jenkins: jc}
 	if s.Cloudsmith.APIKey.Value() != "" {
+		proxy, err := proxyURL("cloudsmith.proxy", s.Cloudsmith.Proxy)
+		if err != nil {
+			return nil, err
+		}
 		cc, err := cloudsmith.NewClient(cloudsmith.Options{APIURL: s.Cloudsmith.API(), APIKey: s.Cloudsmith.APIKey.Value(),
-			CABundle: s.Resolve(s.Cloudsmith.CABundle), Logger: logger})
+			CABundle: s.Resolve(s.Cloudsmith.CABundle), Proxy: proxy, Logger: logger})
 		if err != nil {
 			return nil, err
 		}
 		t.Cloudsmith = CloudsmithClient{C: cc}
 	}
 	return t, nil
+}
+
+// proxyURL parses a proxy setting; empty means the environment's.
+func proxyURL(field, value string) (*url.URL, error) {
+	if value == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(value)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: %w", field, value, err)
+	}
+	return u, nil
 }

@@ -262,6 +262,7 @@ func TestRejected(t *testing.T) {
 		{"issuer http remote", edit(t, "audience: jenkins", "audience: jenkins\n  issuer: http://oidc.example.com"), nil, []wantErr{{12, 11, "plain http"}}},
 		{"cloudsmith url", edit(t, "  service: jenkins-ci", "  service: jenkins-ci\n  api_url: http://api.example.com"), nil, []wantErr{{9, 12, "cloudsmith.api_url uses plain http"}}},
 		{"proxy credentials", edit(t, "  user: automation", "  user: automation\n  proxy: http://u:p@proxy:3128"), nil, []wantErr{{5, 10, "jenkins.proxy contains credentials"}}},
+		{"cloudsmith proxy scheme", edit(t, "  service: jenkins-ci", "  service: jenkins-ci\n  proxy: ftp://proxy:21"), nil, []wantErr{{9, 10, `cloudsmith.proxy has scheme "ftp"`}}},
 
 		// Jenkins and Cloudsmith rules.
 		{"user with colon", edit(t, "user: automation", "user: a:b"), nil, []wantErr{{4, 9, "contains ':'"}}},

@@ -51,6 +51,7 @@ var fieldDocs = map[string]fieldDoc{
 	"Cloudsmith.go_url":       {"Go proxy URL override. Default " + DefaultGoURL + ".", DefaultGoURL, uriFormat},
 	"Cloudsmith.api_key":      {"Optional API key, as a ${VAR} reference, to manage the service account and OIDC provider.", "${CLOUDSMITH_API_KEY}", nil},
 	"Cloudsmith.provider":     {"The Cloudsmith OIDC provider that trusts this Jenkins' issuer.", "", nil},
+	"Cloudsmith.proxy":        {"Proxy URL for the Cloudsmith API (http, https or socks5), overriding HTTPS_PROXY. No credentials.", "http://proxy.example.com:3128", map[string]any{"format": "uri"}},
 	"Cloudsmith.ca_bundle":    {"PEM file of extra CA roots for a Cloudsmith custom domain (relative to this file).", "ca.pem", nil},
 	"Provider.name":           {"Provider display name in Cloudsmith.", "jenkins", nil},
 	"Provider.claims":         {"Claims every token must carry: exact string values, or a prefix ending in '.*'.", "", nil},

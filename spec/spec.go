@@ -73,6 +73,8 @@ type Cloudsmith struct {
 	APIKey   Secret   `yaml:"api_key,omitempty" json:"api_key,omitempty"`
 	Provider Provider `yaml:"provider,omitempty" json:"provider,omitempty"`
 	CABundle string   `yaml:"ca_bundle,omitempty" json:"ca_bundle,omitempty"`
+	// Proxy overrides HTTPS_PROXY for the Cloudsmith API.
+	Proxy string `yaml:"proxy,omitempty" json:"proxy,omitempty"`
 }
 
 // Defaults for Cloudsmith's public hosts.

@@ -96,17 +96,25 @@ func (c *checker) jenkins(j *Jenkins) {
 	case strings.Contains(j.User, ":"):
 		c.fail("jenkins.user", "use the Jenkins user id; HTTP basic auth cannot carry ':' in a user name", "jenkins.user contains ':'")
 	}
-	if j.Proxy != "" {
-		if why, hint := checkURL(j.Proxy, urlRules{schemes: []string{"http", "https", "socks5"}, anyHTTPHost: true}); why != "" {
-			if why == "contains credentials" {
-				hint = "put an authenticated proxy in HTTPS_PROXY in the environment instead of the spec"
-			}
-			c.fail("jenkins.proxy", hint, "jenkins.proxy %s", why)
+	c.proxy("jenkins.proxy", j.Proxy)
+}
+
+// proxy checks a proxy URL setting: http, https or socks5, and no
+// credentials (they would be a literal secret in the spec).
+func (c *checker) proxy(field, value string) {
+	if value == "" {
+		return
+	}
+	if why, hint := checkURL(value, urlRules{schemes: []string{"http", "https", "socks5"}, anyHTTPHost: true}); why != "" {
+		if why == "contains credentials" {
+			hint = "put an authenticated proxy in HTTPS_PROXY in the environment instead of the spec"
 		}
+		c.fail(field, hint, "%s %s", field, why)
 	}
 }
 
 func (c *checker) cloudsmith(cs *Cloudsmith) {
+	c.proxy("cloudsmith.proxy", cs.Proxy)
 	if cs.Org != "" {
 		c.slug("cloudsmith.org", cs.Org, "organisation")
 	}
