@@ -213,14 +213,21 @@ func syntaxError(errs *errList, data []byte, err error) {
 	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	at := Pos{Line: 1, Column: 1}
+	line := 0
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		if n, convErr := strconv.Atoi(m[1]); convErr == nil && n > 0 {
-			at.Line = n
-			at.Column = firstNonSpace(data, n)
-		}
+		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
-	errs.add(at, "", "check indentation and quoting on this line and the one before; quote values containing ': ', ' #' or starting with one of [ ] { } & * ! | > ' \" % @ `",
+	// yaml.v3 reports some flow-collection errors a line early (or with no
+	// line at all); the first prefix of the file that no longer parses ends
+	// on the culprit, so take the later of the two.
+	if n := firstFailingLine(data); n > line {
+		line = n
+	}
+	if line > 0 {
+		at = Pos{Line: line, Column: firstNonSpace(data, line)}
+	}
+	errs.add(at, "", "check indentation and quoting on this line and the one before; quote values containing ': ', ' #' or starting with one of [ ] { } & * ! | > ' \" % @ `, and ${...} inside { } or [ ]",
 		"YAML syntax error: %s", msg)
 }
 
@@ -231,4 +238,28 @@ func firstNonSpace(data []byte, line int) int {
 	}
 	l := lines[line-1]
 	return utf8.RuneCountInString(l[:len(l)-len(strings.TrimLeft(l, " \t"))]) + 1
+}
+
+// maxScanLines bounds firstFailingLine's work on the error path.
+const maxScanLines = 2000
+
+// firstFailingLine returns the 1-based number of the first line whose
+// prefix of the file fails to parse, or 0 when none does within
+// maxScanLines. A multi-line flow collection left open makes every prefix
+// inside it fail, so this names the line where it starts: still the place
+// to look.
+func firstFailingLine(data []byte) int {
+	lines := strings.SplitAfter(string(data), "\n")
+	var prefix strings.Builder
+	for i, l := range lines {
+		if i >= maxScanLines {
+			return 0
+		}
+		prefix.WriteString(l)
+		var n yaml.Node
+		if yaml.Unmarshal([]byte(prefix.String()), &n) != nil {
+			return i + 1
+		}
+	}
+	return 0
 }

@@ -207,6 +207,9 @@ func TestRejected(t *testing.T) {
 		{"two documents", base + "---\nversion: 1\n", nil, []wantErr{{18, 1, "more than one YAML document"}}},
 		{"tab indentation", strings.Replace(base, "  url:", "\turl:", 1), nil, []wantErr{{3, 1, "tab character"}}},
 		{"syntax error", edit(t, "user: automation", `user: "automation`), nil, []wantErr{{0, 0, "YAML syntax error"}}},
+		// yaml.v3 reports these a line early; the prefix scan finds line 2.
+		{"unquoted ${} in flow mapping", "version: 1\njenkins: {url: \"https://j/\", token: ${JENKINS_API_TOKEN}}\n", nil, []wantErr{{2, 1, "YAML syntax error"}}},
+		{"unclosed flow sequence", "version: 1\njenkins: [1,2\n", nil, []wantErr{{2, 1, "YAML syntax error"}}},
 		{"invalid utf8", edit(t, "user: automation", "user: auto\xffmation"), nil, []wantErr{{4, 13, "invalid UTF-8"}}},
 		{"utf16", "\xFF\xFEv\x00", nil, []wantErr{{1, 1, "UTF-16"}}},
 		{"raw control char", edit(t, "user: automation", "user: auto\x01mation"), nil, []wantErr{{4, 13, "control character U+0001"}}},
