@@ -25,6 +25,11 @@ type Options struct {
 	// environment: secrets come back with an empty Value. For validate
 	// --offline and offline rendering; never use the result to connect.
 	Offline bool
+
+	// files makes the checker look for the local files the spec names
+	// (CA bundles, templates_dir) relative to the spec file; only Load
+	// sets it, since Parse has no file to be relative to.
+	files bool
 }
 
 // Load reads, parses and validates the spec at path. On a spec problem the
@@ -39,13 +44,14 @@ func Load(path string, getenv func(string) string) (*Spec, error) {
 func LoadWith(path string, getenv func(string) string, opts Options) (*Spec, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read spec: %w", err)
+		return nil, fmt.Errorf("cannot read the spec file: %w (pass its path with -f)", err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read spec %s: %w", path, err)
 	}
+	opts.files = true
 	return ParseWith(path, data, getenv, opts)
 }
 
@@ -72,6 +78,9 @@ func ParseWith(name string, data []byte, getenv func(string) string, opts Option
 	}
 	c := &checker{errs: errs, pos: d.pos, keys: d.keys}
 	c.spec(s)
+	if opts.files {
+		c.localFiles(s)
+	}
 	if err := errs.result(); err != nil {
 		return nil, err
 	}

@@ -406,3 +406,26 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// Load (from a file) checks the local files the spec names, relative to it,
+// so validate catches what render and plan would trip over later.
+func TestLoadChecksLocalFiles(t *testing.T) {
+	dir := t.TempDir()
+	y := strings.Replace(base, "  user: automation", "  user: automation\n  ca_bundle: missing-ca.pem", 1)
+	path := filepath.Join(dir, "spec.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path, func(string) string { return "tok" })
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Pos.Line != 5 ||
+		!strings.Contains(errs[0].Msg, "missing-ca.pem does not exist") {
+		t.Fatalf("got %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "missing-ca.pem"), []byte("pem"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path, func(string) string { return "tok" }); err != nil {
+		t.Fatalf("with the file present: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 )
@@ -346,5 +347,32 @@ func (c *checker) seed(s *Spec) {
 	c.credID("seed.credential", sd.Credential)
 	if sp := sd.SpecPath; sp != "" && (strings.HasPrefix(sp, "/") || slices.Contains(strings.Split(sp, "/"), "..")) {
 		c.fail("seed.spec_path", "write the spec's path inside the repository, e.g. jenkins-cloudsmith.yaml", "seed.spec_path %q leaves the repository", sp)
+	}
+}
+
+// localFiles checks that the local files the spec names exist, so that
+// validate catches what render and plan would otherwise trip over later.
+func (c *checker) localFiles(s *Spec) {
+	for _, f := range []struct {
+		path, value string
+		dir         bool
+	}{
+		{"jenkins.ca_bundle", s.Jenkins.CABundle, false},
+		{"cloudsmith.ca_bundle", s.Cloudsmith.CABundle, false},
+		{"templates_dir", s.TemplatesDir, true},
+	} {
+		if f.value == "" {
+			continue
+		}
+		st, err := os.Stat(s.Resolve(f.value))
+		switch {
+		case err != nil:
+			c.fail(f.path, "fix the path (relative paths are relative to the spec file) or remove the key",
+				"%s: %s does not exist", f.path, s.Resolve(f.value))
+		case f.dir && !st.IsDir():
+			c.fail(f.path, "point templates_dir at a directory of .tmpl overrides", "%s: %s is not a directory", f.path, s.Resolve(f.value))
+		case !f.dir && !st.Mode().IsRegular():
+			c.fail(f.path, "point it at a PEM file of CA certificates", "%s: %s is not a regular file", f.path, s.Resolve(f.value))
+		}
 	}
 }
