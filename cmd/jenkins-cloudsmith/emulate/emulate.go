@@ -83,6 +83,13 @@ JSON line on stdout:
 
 and serves until interrupted. Its builds run shell steps on this machine, so
 it listens on loopback unless --jenkins-addr says otherwise.`,
+		Example: `  # Start both emulators and capture their endpoints in a script
+  coproc EMU { jenkins-cloudsmith emulate; }
+  read -r line <&"${EMU[0]}"
+  export JENKINS_URL=$(jq -r .jenkins.url <<<"$line") JENKINS_API_TOKEN=$(jq -r .jenkins.token <<<"$line")
+
+  # A slow, flaky controller without the oidc-provider plugin
+  jenkins-cloudsmith emulate --latency 5ms --fault-rate 0.1 --without-plugins oidc-provider`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return Run(cmd.Context(), f, *opts)
