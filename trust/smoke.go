@@ -179,6 +179,7 @@ func (f *follower) feed(text []byte, final bool) {
 // oidc-provider plugin print their own.
 var (
 	shellStarted  = regexp.MustCompile(`(?m)^\[[^\]]*\] \$ `)
+	consoleError  = regexp.MustCompile(`(?m)^ERROR: .*$`)
 	bindFailures  = []string{"Could not find credentials entry", "no OIDC token", "reading the OIDC token", "the OIDC token file", "Apparently unsubstituted claims", "was expected", "id token claim template"}
 	binaryMissing = regexp.MustCompile(`cloudsmith-oidc: (command )?not found|cloudsmith-oidc: No such file|cloudsmith_oidc: unbound variable|sha256sum: WARNING|curl: \(\d+\)`)
 	// stepFailure: an error line of cloudsmith-oidc (its warnings start
@@ -204,6 +205,11 @@ func judge(r *SmokeResult, console string) {
 	}
 	if !shellStarted.MatchString(console) {
 		r.Problem = "the build's shell step never started (result " + r.Result + ")"
+		// Jenkins says why on an ERROR: line (e.g. a pipeline the
+		// controller cannot run); pass it on rather than make the user dig.
+		if m := consoleError.FindString(console); m != "" {
+			r.Problem += ": " + strings.TrimSpace(m)
+		}
 		return
 	}
 	r.Bound = true

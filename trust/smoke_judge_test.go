@@ -19,6 +19,7 @@ func TestJudge(t *testing.T) {
 		{"binary missing", shell + "/tmp/x.sh: line 9: cloudsmith-oidc: command not found\n", "FAILURE", true, false, false, "binary is missing"},
 		{"exchange refused", shell + "cloudsmith-oidc: cloudsmith: exchanging the OIDC token ... 401 Unauthorized\n", "FAILURE", true, false, false, "the exchange failed"},
 		{"steps failed", shell + "make: *** [all] Error 2\n", "FAILURE", true, true, false, "steps failed"},
+		{"pipeline not run", "Started by user admin\nERROR: jenkinstest does not execute Pipeline scripts\nFinished: FAILURE\n", "FAILURE", false, false, false, "never started (result FAILURE): ERROR: jenkinstest does not execute Pipeline scripts"},
 	}
 	for _, tt := range tests {
 		r := &SmokeResult{Result: tt.result}
