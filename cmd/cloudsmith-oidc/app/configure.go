@@ -12,7 +12,9 @@ import (
 )
 
 func runConfigure(ctx context.Context, a *app, args []string) error {
-	fs := a.flagSet("configure", "configure FORMAT... [--dir DIR] [--output-env shell|json] [flags]\n\nFormats: python (pip, uv), npm, go, maven, docker, cargo, nuget, helm, raw")
+	fs := a.flagSet("configure", "configure FORMAT... [--dir DIR] [--output-env shell|json] [flags]\n\nFormats: python (pip, uv), npm, go, maven, docker, cargo, nuget, helm, raw\n\n"+
+		"Examples:\n  eval \"$(cloudsmith-oidc configure python npm --dir \"$WORKSPACE_TMP/cloudsmith\")\"\n"+
+		"  cloudsmith-oidc configure go --dir ./cs --output-env json")
 	o := a.register(fs, true)
 	dir := fs.String("dir", "", "directory for the configuration (created 0700); default a new one under $WORKSPACE_TMP or the temp dir")
 	outEnv := fs.String("output-env", "shell", "how to print the environment: shell (export/unset lines) or json")

@@ -10,7 +10,9 @@ import (
 )
 
 func runExchange(ctx context.Context, a *app, args []string) error {
-	fs := a.flagSet("exchange", "exchange [--output FILE|-] [--as raw|json|env] [flags]")
+	fs := a.flagSet("exchange", "exchange [--output FILE|-] [--as raw|json|env] [flags]\n\n"+
+		"Examples:\n  cloudsmith-oidc exchange --output \"$WORKSPACE_TMP/cloudsmith.token\"   # 0600, atomic\n"+
+		"  cloudsmith-oidc exchange --token-file \"$OIDC_TOKEN_FILE\" --output - --as json")
 	o := a.register(fs, false)
 	output := fs.String("output", "", "write the Cloudsmith token to FILE (0600, atomic) or - for stdout; without it the token is only cached and checked")
 	format := fs.String("format", "", "not for exchange: package formats go to configure or exec --format (use --as for the token's encoding)")

@@ -30,7 +30,9 @@ func runExec(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("exec", "exec [--format python,npm,...] [--dir DIR] [flags] -- CMD [ARGS...]\n\n"+
 		"Exchanges the OIDC token, writes package-manager configuration into a private temporary\n"+
 		"directory, runs CMD with the environment pointing at it (plus CLOUDSMITH_API_KEY), masks the\n"+
-		"token in CMD's output, removes the directory and exits with CMD's status (128+N on signal N).")
+		"token in CMD's output, removes the directory and exits with CMD's status (128+N on signal N).\n\n"+
+		"Examples:\n  cloudsmith-oidc exec --format python -- pip install -r requirements.txt\n"+
+		"  cloudsmith-oidc exec --format python,npm -- bash -c 'pip install . && npm ci'")
 	o := a.register(fs, true)
 	formatList := fs.String("format", a.io.Getenv("CLOUDSMITH_FORMATS"), "comma-separated package formats to configure: python, npm, go, maven, docker, cargo, nuget, helm, raw [CLOUDSMITH_FORMATS]")
 	dir := fs.String("dir", "", "parent of the private temporary directory (default $WORKSPACE_TMP, else the temp dir)")

@@ -12,7 +12,9 @@ import (
 )
 
 func runInspect(_ context.Context, a *app, args []string) error {
-	fs := a.flagSet("inspect", "inspect [--token-file FILE|-]\n\nPrints the OIDC token's header and claims as JSON on stdout (never the signature) and hints on stderr.")
+	fs := a.flagSet("inspect", "inspect [--token-file FILE|-]\n\nPrints the OIDC token's header and claims as JSON on stdout (never the signature) and hints on stderr.\n\n"+
+		"Examples:\n  cloudsmith-oidc inspect                       # the token in $OIDC_TOKEN\n"+
+		"  cloudsmith-oidc inspect --token-file - < id_token")
 	o := a.register(fs, false)
 	pos, _, err := parse(fs, args, false)
 	if err != nil {
