@@ -23,6 +23,7 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
@@ -467,13 +468,7 @@ func (m envMap) get(k string) string { return m[k] }
 // Jenkins holds), Jenkins Job Builder does not (it compares with its cache
 // of what it generated last time), which is why apply reads every job.
 func TestIntegrationHandEditVersusJJB(t *testing.T) {
-	jjb, err := exec.LookPath("jenkins-jobs")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("jenkins-jobs (Debian jenkins-job-builder) is required in CI")
-		}
-		t.Skip("jenkins-jobs not installed (apt-get install jenkins-job-builder)")
-	}
+	jjb := testenv.LookPath(t, "jenkins-jobs")
 	ctx := context.Background()
 	e := newEnv(t, []string{"jjb-job"})
 	dir := t.TempDir()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 )
 
@@ -142,14 +143,7 @@ func TestJenkinsJobBuilderPassword(t *testing.T) {
 // lookJJB finds jenkins-jobs, or skips (fails under CI).
 func lookJJB(t *testing.T) string {
 	t.Helper()
-	jjb, err := exec.LookPath("jenkins-jobs")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("jenkins-jobs not found; CI must install jenkins-job-builder (apt-get install -y jenkins-job-builder)")
-		}
-		t.Skip("jenkins-jobs not installed (apt-get install jenkins-job-builder); set CI to make this a failure")
-	}
-	return jjb
+	return testenv.LookPath(t, "jenkins-jobs")
 }
 
 // jjbDirs makes a home directory, a job definitions directory and a

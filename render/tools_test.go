@@ -5,20 +5,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
 )
 
 // needTool finds an external tool; without it the test is skipped, except
 // in CI (env CI set), where it must be installed.
 func needTool(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s is not installed; skipping (CI installs it)", name)
-	}
-	return p
+	return testenv.LookPath(t, name)
 }
 
 // javaHome is the JDK Debian's groovy needs when JAVA_HOME is unset.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
 )
 
 // These tests install the demo packages with real package managers nobody
@@ -15,17 +17,7 @@ import (
 
 func needTool(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil && len(args) > 0 {
-		err = exec.Command(path, args...).Run()
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s %s is required under CI: %v", name, strings.Join(args, " "), err)
-		}
-		t.Skipf("%s not available (%v); install it to run this test", name, err)
-	}
-	return path
+	return testenv.LookPath(t, name, args...)
 }
 
 // run executes a tool with a clean environment plus env, failing with its

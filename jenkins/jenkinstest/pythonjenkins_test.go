@@ -1,10 +1,11 @@
 package jenkinstest
 
 import (
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
 )
 
 // pythonJenkinsScript drives the emulator with python-jenkins, a client
@@ -34,12 +35,7 @@ except jenkins.JenkinsException as e:
 
 func TestPythonJenkins(t *testing.T) {
 	py := "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import jenkins").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("python3-jenkins is required in CI: %v", err)
-		}
-		t.Skip("python3-jenkins not installed (apt-get install python3-jenkins)")
-	}
+	testenv.LookPath(t, py, "-c", "import jenkins")
 	// With a password python-jenkins must fetch a crumb and keep the
 	// session cookie; with the API token it needs neither.
 	for _, viaPassword := range []bool{false, true} {

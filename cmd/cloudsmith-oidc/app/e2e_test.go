@@ -12,6 +12,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/oidctest"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
 )
 
 // These tests run the built binary against the Cloudsmith emulator, with
@@ -141,16 +142,7 @@ func writeFiles(t *testing.T, files map[string]string) {
 
 func needTool(t *testing.T, name string, args ...string) {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil && len(args) > 0 {
-		err = exec.Command(path, args...).Run()
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required under CI: %v", name, err)
-		}
-		t.Skipf("%s not available (%v); install it to run this test", name, err)
-	}
+	testenv.LookPath(t, name, args...)
 }
 
 func (w *world) exchanges() int {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
 
@@ -47,12 +48,8 @@ func TestMain(m *testing.M) {
 // needPip skips when the build could not install anything, except in CI.
 func needPip(t *testing.T) {
 	t.Helper()
-	if _, err := checkTools(context.Background()); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must provide the demo's tools: %v", err)
-		}
-		t.Skipf("skipping the demo: %v", err)
-	}
+	_, err := checkTools(context.Background())
+	testenv.Require(t, err, "the demo's tools (bash, python3, pip)")
 }
 
 // run runs the built binary with args and returns stdout, stderr and the
