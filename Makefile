@@ -4,8 +4,9 @@
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO      ?= go
-# Static, reproducible, stripped, version stamped.
-export CGO_ENABLED = 0
+# Static, reproducible, stripped, version stamped. CGO is off for builds
+# only: the tests' race detector needs it.
+STATIC  := CGO_ENABLED=0
 BUILD_FLAGS := -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
 PLATFORMS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
 
@@ -16,10 +17,10 @@ all: build
 build: cloudsmith-oidc jenkins-cloudsmith
 
 cloudsmith-oidc:
-	$(GO) build $(BUILD_FLAGS) -o bin/cloudsmith-oidc ./cmd/cloudsmith-oidc
+	$(STATIC) $(GO) build $(BUILD_FLAGS) -o bin/cloudsmith-oidc ./cmd/cloudsmith-oidc
 
 jenkins-cloudsmith:
-	$(GO) build $(BUILD_FLAGS) -o bin/jenkins-cloudsmith ./cmd/jenkins-cloudsmith
+	$(STATIC) $(GO) build $(BUILD_FLAGS) -o bin/jenkins-cloudsmith ./cmd/jenkins-cloudsmith
 
 dist:
 	@rm -rf dist && mkdir -p dist
@@ -27,7 +28,7 @@ dist:
 		os=$${p%/*}; arch=$${p#*/}; ext=; [ "$$os" = windows ] && ext=.exe; \
 		out=dist/cloudsmith-oidc_$${os}_$${arch}$$ext; \
 		echo "  $$out"; \
-		GOOS=$$os GOARCH=$$arch $(GO) build $(BUILD_FLAGS) -o $$out ./cmd/cloudsmith-oidc; \
+		$(STATIC) GOOS=$$os GOARCH=$$arch $(GO) build $(BUILD_FLAGS) -o $$out ./cmd/cloudsmith-oidc; \
 	done
 	@cd dist && if command -v sha256sum >/dev/null; then sha256sum cloudsmith-oidc_* > SHA256SUMS; \
 		else shasum -a 256 cloudsmith-oidc_* > SHA256SUMS; fi
