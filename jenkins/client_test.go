@@ -439,8 +439,7 @@ func TestCredentials(t *testing.T) {
 func TestDiscoveryPaths(t *testing.T) {
 	c, l := newTest(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"ok":true}`) })
 	ctx := context.Background()
-	def, _ := c.DefaultIssuer("at the top/middle")
-	if _, _, err := c.Discovery(ctx, def, "id", "at the top/middle"); err != nil {
+	if _, _, err := c.Discovery(ctx, "", "id", "at the top/middle"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := c.Discovery(ctx, "", "id", ""); err != nil {

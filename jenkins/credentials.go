@@ -102,6 +102,11 @@ func (c *Client) GetCredential(ctx context.Context, folder, id string) (*IDToken
 // the oidc-provider plugin generates the signing key. An id that is taken
 // is an error matching ErrAlreadyExists. As with jobs, a create whose
 // outcome is unknown is checked before it is sent again.
+//
+// Credentials plugins before 1488.v9049e8c8b_d98 answer every form post
+// with a 302, a duplicate id included, whatever Accept says: after a
+// redirect the credential is read back, and one that is missing or is not
+// what was posted is reported instead of "created".
 func (c *Client) CreateCredential(ctx context.Context, folder string, formJSON []byte) error {
 	sp, err := storePath(folder)
 	if err != nil {
@@ -109,9 +114,12 @@ func (c *Client) CreateCredential(ctx context.Context, folder string, formJSON [
 	}
 	id := formCredentialID(formJSON)
 	send := func(ctx context.Context, attempt int) error {
-		err := c.postForm(ctx, sp+"createCredentials", formJSON)
+		redirected, err := c.postForm(ctx, sp+"createCredentials", formJSON)
 		if attempt > 1 && errors.Is(err, ErrAlreadyExists) {
 			return nil
+		}
+		if err == nil && redirected {
+			err = c.verifyCreated(ctx, folder, sp, formJSON)
 		}
 		return err
 	}
@@ -148,7 +156,7 @@ func (c *Client) UpdateCredential(ctx context.Context, folder, id string, formJS
 	if json.Unmarshal(formJSON, &wrapped) == nil && len(wrapped.Credentials) > 0 && wrapped.Credentials[0] == '{' {
 		formJSON = wrapped.Credentials
 	}
-	if err := c.postForm(httpx.WithRetryable(ctx), p+"updateSubmit", formJSON); err != nil {
+	if _, err := c.postForm(httpx.WithRetryable(ctx), p+"updateSubmit", formJSON); err != nil {
 		return fmt.Errorf("update credential %q: %w", id, err)
 	}
 	return nil
@@ -170,47 +178,84 @@ func (c *Client) DeleteCredential(ctx context.Context, folder, id string) error 
 	return nil
 }
 
+// verifyCreated reads back the credential a form create answered with a
+// redirect (credentials plugin before 1488.v9049e8c8b_d98): it must exist
+// and carry the posted class and fields, or the id was already taken.
+func (c *Client) verifyCreated(ctx context.Context, folder, storePath string, formJSON []byte) error {
+	want := formCredential(formJSON)
+	got, err := c.GetCredential(ctx, folder, want.ID)
+	if errors.Is(err, ErrNotFound) {
+		return &HTTPError{Method: http.MethodPost, URL: httpx.SafeURL(c.resolve(storePath + "createCredentials")), Status: http.StatusFound,
+			XError: fmt.Sprintf("Jenkins redirected as if credential %q was created, but it is not there (credentials plugins before 1488.v9049e8c8b_d98 redirect on failure too; see the controller's log)", want.ID)}
+	}
+	if err != nil {
+		return fmt.Errorf("read back credential %q after creating it: %w", want.ID, err)
+	}
+	if got.Class != want.Class || got.Description != want.Description || got.Audience != want.Audience || got.Issuer != want.Issuer {
+		return &HTTPError{Method: http.MethodPost, URL: httpx.SafeURL(c.resolve(storePath + "createCredentials")), Status: http.StatusFound,
+			XError: "Credentials with specified ID already exist", Exists: true}
+	}
+	return nil
+}
+
 // postForm posts json=<formJSON> the way the Jenkins UI does, asking for
-// the JSON answer newer credentials plugins give; a 302 (older plugins)
-// means success unless it points at concurrentModification.
-func (c *Client) postForm(ctx context.Context, path string, formJSON []byte) error {
+// the JSON answer credentials plugins from 1488.v9049e8c8b_d98 give; a
+// 302 (older plugins, or no Accept support) is reported as redirected and
+// is an error only when it points at concurrentModification.
+func (c *Client) postForm(ctx context.Context, path string, formJSON []byte) (redirected bool, err error) {
 	body := []byte(url.Values{"json": {string(formJSON)}}.Encode())
 	r, err := c.do(ctx, request{method: http.MethodPost, path: path, body: body,
 		ctype: "application/x-www-form-urlencoded", accept: "application/json", noFollow: true,
 		ok: []int{http.StatusOK, http.StatusFound, http.StatusSeeOther}})
 	if err != nil {
-		return err
+		return false, err
 	}
 	if r.status != http.StatusOK {
 		if strings.Contains(r.header.Get("Location"), "concurrentModification") {
-			return &HTTPError{Method: http.MethodPost, URL: httpx.SafeURL(c.resolve(path)), Status: r.status,
+			return true, &HTTPError{Method: http.MethodPost, URL: httpx.SafeURL(c.resolve(path)), Status: r.status,
 				XError: "Jenkins reports a concurrent modification of the credential; run again"}
 		}
-		return nil
+		return true, nil
 	}
 	var msg struct {
 		Message          string `json:"message"`
 		NotificationType string `json:"notificationType"`
 	}
 	if json.Unmarshal(bytes.TrimSpace(r.body), &msg) != nil || !strings.EqualFold(msg.NotificationType, "ERROR") {
-		return nil
+		return false, nil
 	}
-	return &HTTPError{Method: http.MethodPost, URL: httpx.SafeURL(c.resolve(path)), Status: r.status,
+	return false, &HTTPError{Method: http.MethodPost, URL: httpx.SafeURL(c.resolve(path)), Status: r.status,
 		XError: msg.Message, Exists: strings.Contains(strings.ToLower(msg.Message), "already exist")}
+}
+
+// formFields are the non-secret fields of a create form's credential.
+type formFields struct {
+	Class       string `json:"$class"`
+	StaplerCls  string `json:"stapler-class"`
+	ID          string `json:"id"`
+	Description string `json:"description"`
+	Audience    string `json:"audience"`
+	Issuer      string `json:"issuer"`
+}
+
+// formCredential reads a create form's JSON ({"credentials":{…}} or the
+// credential object itself).
+func formCredential(formJSON []byte) formFields {
+	var v struct {
+		formFields
+		Credentials *formFields `json:"credentials"`
+	}
+	_ = json.Unmarshal(formJSON, &v)
+	f := v.formFields
+	if v.Credentials != nil {
+		f = *v.Credentials
+	}
+	if f.Class == "" {
+		f.Class = f.StaplerCls
+	}
+	return f
 }
 
 // formCredentialID finds the id in a create form's JSON, for the
 // did-it-land check.
-func formCredentialID(formJSON []byte) string {
-	var v struct {
-		ID          string `json:"id"`
-		Credentials struct {
-			ID string `json:"id"`
-		} `json:"credentials"`
-	}
-	_ = json.Unmarshal(formJSON, &v)
-	if v.Credentials.ID != "" {
-		return v.Credentials.ID
-	}
-	return v.ID
-}
+func formCredentialID(formJSON []byte) string { return formCredential(formJSON).ID }

@@ -35,13 +35,15 @@ func (c *Client) DefaultIssuer(folder string) (string, error) {
 }
 
 // Discovery fetches the OpenID configuration and JWKS documents for the
-// credential's issuer and returns them as served. issuerURL "" (or equal to
-// DefaultIssuer(folder)) means the plugin's own issuer, served without
-// authentication at <issuer>/.well-known/openid-configuration and
-// <issuer>/jwks. Any other issuerURL is a custom issuer, whose documents
+// credential's issuer and returns them as served. issuerURL "" means the
+// plugin's own issuer, served without authentication at
+// <issuer>/.well-known/openid-configuration and <issuer>/jwks. Any other
+// issuerURL is the credential's issuer field, whose documents
 // come from the credential descriptor ([job/<folder>/]descriptorByName/…
 // wellKnownOpenidConfiguration?issuer= and jwks?id=&issuer=; the JWKS
-// needs Overall/Manage, or Item/Read on the folder).
+// needs Overall/Manage, or Item/Read on the folder). That holds even for
+// an issuer field equal to DefaultIssuer(folder): the plugin's /oidc
+// documents skip every credential with its issuer set (Keys.doDynamic).
 func (c *Client) Discovery(ctx context.Context, issuerURL, credentialID, folder string) (config, jwks []byte, err error) {
 	def, err := c.DefaultIssuer(folder)
 	if err != nil {
@@ -54,7 +56,7 @@ func (c *Client) Discovery(ctx context.Context, issuerURL, credentialID, folder 
 		}
 		return r.body, nil
 	}
-	if issuerURL == "" || strings.TrimSuffix(issuerURL, "/") == def {
+	if issuerURL == "" {
 		p, _ := itemPath(folder)
 		issuer := "oidc" + strings.TrimSuffix("/"+p, "/")
 		if config, err = get(issuer+"/.well-known/openid-configuration", nil); err != nil {

@@ -608,3 +608,22 @@ func testTriggerFaults(t *testing.T, seed uint64) {
 	}
 	t.Logf("%d build POSTs, %d with a fault", triggers, lost)
 }
+
+// Credentials plugins before 1488.v9049e8c8b_d98 redirect after every form
+// post, a duplicate id included: the client reads the credential back.
+func TestEmulatorOldCredentialsPlugin(t *testing.T) {
+	t.Parallel()
+	srv := start(t, jenkinstest.WithPluginVersion("credentials", "1415.v831096eb_5534"))
+	c := adminClient(t, srv)
+	ctx := ctxFor(t)
+	if err := c.CreateCredential(ctx, "", credForm("string", "oidc", "jenkins", "", "d")); err != nil {
+		t.Fatal(err)
+	}
+	err := c.CreateCredential(ctx, "", credForm("file", "oidc", "other", "", "d"))
+	if !errors.Is(err, jenkins.ErrAlreadyExists) || !strings.Contains(err.Error(), "Credentials with specified ID already exist") {
+		t.Errorf("duplicate behind a 302: %v", err)
+	}
+	if got, err := c.GetCredential(ctx, "", "oidc"); err != nil || got.Kind != "string" || got.Audience != "jenkins" {
+		t.Errorf("the first credential must stay: %+v %v", got, err)
+	}
+}

@@ -259,6 +259,8 @@ func TestRejected(t *testing.T) {
 		{"ftp", edit(t, "https://jenkins.example.com/", "ftp://jenkins.example.com/"), nil, []wantErr{{3, 8, `scheme "ftp"`}}},
 		{"url credentials", edit(t, "https://jenkins.example.com/", "https://admin:pw@jenkins.example.com/"), nil, []wantErr{{3, 8, "contains credentials"}}},
 		{"url query", edit(t, "https://jenkins.example.com/", "https://jenkins.example.com/?a=b"), nil, []wantErr{{3, 8, "query string"}}},
+		{"issuer is jenkins' own", edit(t, "audience: jenkins", "audience: jenkins\n  issuer: https://jenkins.example.com/oidc"), nil, []wantErr{{12, 11, "oidc.issuer https://jenkins.example.com/oidc is Jenkins' own issuer"}}},
+		{"issuer is a folder's", edit(t, "audience: jenkins", "audience: jenkins\n  issuer: https://JENKINS.example.com:443/oidc/job/team%20a/job/b"), nil, []wantErr{{12, 11, "is Jenkins' own issuer"}}},
 		{"issuer trailing slash", edit(t, "audience: jenkins", "audience: jenkins\n  issuer: https://oidc.example.com/"), nil, []wantErr{{12, 11, "oidc.issuer ends with '/'"}}},
 		{"issuer query", edit(t, "audience: jenkins", "audience: jenkins\n  issuer: https://oidc.example.com?x=1"), nil, []wantErr{{12, 11, "query string"}}},
 		{"issuer fragment", edit(t, "audience: jenkins", "audience: jenkins\n  issuer: https://oidc.example.com#x"), nil, []wantErr{{12, 11, "fragment"}}},

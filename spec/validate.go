@@ -55,6 +55,12 @@ func (c *checker) spec(s *Spec) {
 	c.jenkins(&s.Jenkins)
 	c.cloudsmith(&s.Cloudsmith)
 	c.oidc(&s.OIDC)
+	if s.OIDC.Issuer != "" && IsJenkinsIssuer(s.Jenkins.URL, s.OIDC.Issuer) {
+		def := *s
+		def.OIDC.Issuer = ""
+		c.fail("oidc.issuer", "leave oidc.issuer out: Jenkins then serves the key at "+def.IssuerURL()+" itself (oidc.folder selects a folder's issuer)",
+			"oidc.issuer %s is Jenkins' own issuer: the oidc-provider plugin never serves a credential that has an issuer set from /oidc, so no relying party could verify its tokens", s.OIDC.Issuer)
+	}
 	c.binary(&s.Binary)
 	c.formats("defaults.formats", s.Defaults.Formats)
 	if s.Defaults.Repo != "" {

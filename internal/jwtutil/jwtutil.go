@@ -53,10 +53,17 @@ type JWKS struct {
 // claims is marshalled with encoding/json, so pass an ordered struct or a
 // json.RawMessage when claim order matters.
 func Sign(key *rsa.PrivateKey, kid string, claims any) (string, error) {
+	return SignWithHeader(key, Header{Kid: kid, Typ: "JWT"}, claims)
+}
+
+// SignWithHeader is Sign with the header given (Alg is always RS256), for
+// issuers whose tokens carry no typ.
+func SignWithHeader(key *rsa.PrivateKey, h Header, claims any) (string, error) {
 	if key == nil {
 		return "", errors.New("jwtutil: no signing key")
 	}
-	hdr, err := json.Marshal(Header{Alg: "RS256", Kid: kid, Typ: "JWT"})
+	h.Alg = "RS256"
+	hdr, err := json.Marshal(h)
 	if err != nil {
 		return "", err
 	}

@@ -199,10 +199,16 @@ func credModel(storeName string, c *credential) *node {
 		add("fullName", storeName+"/_/"+rawEncode(c.id)).add("id", c.id).add("typeName", credClasses[c.class].typeName)
 }
 
-// wantsJSON reports whether the client asked for the JSON answers newer
-// credentials plugins give instead of redirects.
-func wantsJSON(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "application/json")
+// credentialsJSONAnswers is the credentials plugin release (1488.v9049e8c8b_d98,
+// "New credentials dialog", jenkinsci/credentials-plugin#992) from which
+// the form actions answer JSON to Accept: application/json; before it they
+// always redirect, a duplicate id included.
+const credentialsJSONAnswers = "1488"
+
+// wantsJSON reports whether the client asked for the JSON answers and the
+// installed credentials plugin gives them instead of redirects.
+func (j *Jenkins) wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json") && j.pluginAtLeast("credentials", credentialsJSONAnswers)
 }
 
 func writeNotification(q *request, msg, kind string) {
@@ -260,9 +266,9 @@ func (j *Jenkins) createCredentials(q *request, ctx *item, st *store) {
 	}
 	dup := !j.addCredential(st, c)
 	switch {
-	case wantsJSON(q.r) && dup:
-		writeNotification(q, "Credentials with specified ID already exist in _ domain", "ERROR")
-	case wantsJSON(q.r):
+	case j.wantsJSON(q.r) && dup:
+		writeNotification(q, "Credentials with specified ID already exist", "ERROR")
+	case j.wantsJSON(q.r):
 		writeNotification(q, "Credentials created", "SUCCESS")
 	default:
 		redirect(q, "../../domain/_")
@@ -339,8 +345,10 @@ func (j *Jenkins) serveCredential(q *request, ctx *item, st *store, c *credentia
 		}
 		removed := j.removeCredential(st, c)
 		switch {
-		case wantsJSON(q.r):
+		case j.wantsJSON(q.r) && removed:
 			writeNotification(q, "Credentials deleted", "SUCCESS")
+		case j.wantsJSON(q.r):
+			writeNotification(q, "Failed to delete credentials", "ERROR")
 		case removed:
 			redirect(q, "../..")
 		default:
@@ -369,7 +377,7 @@ func (j *Jenkins) serveCredential(q *request, ctx *item, st *store, c *credentia
 			serverError(q, err)
 			return
 		}
-		if wantsJSON(q.r) {
+		if j.wantsJSON(q.r) {
 			writeNotification(q, "Credentials updated", "SUCCESS")
 			return
 		}

@@ -166,7 +166,7 @@ func TestPluginsAndRestart(t *testing.T) {
 	s := testServer(t, WithoutPlugins("oidc-provider", "workflow-job"), WithRestartDuration(time.Second))
 	c := adminClient(t, s)
 	r := c.mustStatus(200, "GET", "pluginManager/api/json?tree=plugins[shortName,version,active,enabled]", "")
-	if strings.Contains(r.body, `"oidc-provider"`) || !strings.Contains(r.body, `{"active":true,"enabled":true,"shortName":"credentials","version":"1415.v831096eb_5534"}`) {
+	if strings.Contains(r.body, `"oidc-provider"`) || !strings.Contains(r.body, `{"active":true,"enabled":true,"shortName":"credentials","version":"1488.v9049e8c8b_d98"}`) {
 		t.Fatalf("plugins: %s", r.body)
 	}
 	r = c.mustStatus(200, "GET", "pluginManager/api/json", "")

@@ -84,7 +84,7 @@ func New(opts ...Option) *Jenkins {
 		}
 		j.users[u.Name] = &u
 	}
-	j.plugins = defaultPlugins(o.without)
+	j.plugins = defaultPlugins(o.without, o.pluginVersions)
 	if o.faultRate > 0 {
 		j.faults = newFaults(o.faultRate, o.faultSeed, o.faultAfter)
 	}

@@ -101,22 +101,50 @@ func (c orderedClaims) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// oidc-provider releases whose token() changed (JEP-229 commit counts of
+// the merges in jenkinsci/oidc-provider-plugin):
+const (
+	// oidcRefusesUnsubstituted: 170.v15f73e25a_e28 (b53c1f7) throws
+	// "Apparently unsubstituted claims: <value>"; before, the literal
+	// "${JOB_URL}" went into the token.
+	oidcRefusesUnsubstituted = "170"
+	// oidcTyp: 206.v0a5b091… (cd60e4a) adds the typ=JWT header.
+	oidcTyp = "206"
+	// oidcJJWT013: 212.v7657c4d45c02 (a069ffe, jjwt-api 0.13) writes aud
+	// as an array and the claims in the order iss, aud, iat, exp (before:
+	// setAudience(String), then setExpiration, setIssuedAt).
+	oidcJJWT013 = "212"
+)
+
 // mint is IdTokenCredentials.token(): env is the build's environment
-// (inBuild) or just JENKINS_URL.
+// (inBuild) or just JENKINS_URL. The checks run in the plugin's order:
+// per template, a standard claim name, then an unsubstituted value, then
+// the type's parse; a missing sub only after all templates.
 func (j *Jenkins) mint(c *credential, iss string, env map[string]string, inBuild bool) (string, error) {
 	if c.key == nil {
 		return "", errors.New("java.lang.IllegalStateException: credential has no key")
 	}
+	current := j.pluginAtLeastLocked("oidc-provider", oidcJJWT013)
+	refuses := j.pluginAtLeastLocked("oidc-provider", oidcRefusesUnsubstituted)
+	hdr := jwtutil.Header{Kid: c.id}
+	if j.pluginAtLeastLocked("oidc-provider", oidcTyp) {
+		hdr.Typ = "JWT"
+	}
 	now := j.o.now()
+	iat, exp := claim{"iat", now.Unix()}, claim{"exp", now.Add(j.o.tokenLifetime).Unix()}
 	claims := orderedClaims{{"iss", iss}}
 	if c.audience != "" {
-		if j.o.audienceString {
+		if j.o.audienceString || !current {
 			claims = append(claims, claim{"aud", c.audience})
 		} else {
 			claims = append(claims, claim{"aud", []string{c.audience}})
 		}
 	}
-	claims = append(claims, claim{"exp", now.Add(j.o.tokenLifetime).Unix()}, claim{"iat", now.Unix()})
+	if current {
+		claims = append(claims, iat, exp)
+	} else {
+		claims = append(claims, exp, iat)
+	}
 	tmpl := DefaultClaimTemplates()
 	if j.o.claims != nil {
 		tmpl = *j.o.claims
@@ -128,7 +156,6 @@ func (j *Jenkins) mint(c *credential, iss string, env map[string]string, inBuild
 		list = append(list, tmpl.Global...)
 	}
 	definedSub := false
-	var unsubstituted []string
 	for _, t := range list {
 		if standardClaims[t.Name] {
 			return "", fmt.Errorf("java.lang.SecurityException: An id token claim template must not specify %s", t.Name)
@@ -137,8 +164,8 @@ func (j *Jenkins) mint(c *credential, iss string, env map[string]string, inBuild
 			definedSub = true
 		}
 		s := replaceMacro(t.Format, env)
-		if strings.Contains(s, "${") {
-			unsubstituted = append(unsubstituted, t.Name+"="+s)
+		if refuses && strings.Contains(s, "${") {
+			return "", fmt.Errorf("java.lang.RuntimeException: Apparently unsubstituted claims: %s", s)
 		}
 		var v any = s
 		switch t.Type {
@@ -165,10 +192,7 @@ func (j *Jenkins) mint(c *credential, iss string, env map[string]string, inBuild
 	if !definedSub {
 		return "", errors.New("java.lang.SecurityException: An id token claim template must specify sub")
 	}
-	if len(unsubstituted) > 0 {
-		return "", fmt.Errorf("java.lang.RuntimeException: Apparently unsubstituted claims: %s", strings.Join(unsubstituted, ", "))
-	}
-	return jwtutil.Sign(c.key, c.id, claims)
+	return jwtutil.SignWithHeader(c.key, hdr, claims)
 }
 
 // issuerURL is the default issuer of a context: {root}oidc for the root,

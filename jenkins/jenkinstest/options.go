@@ -10,6 +10,7 @@ type Option func(*options)
 type options struct {
 	users            []User
 	without          []string
+	pluginVersions   map[string]string
 	latency          time.Duration
 	faultRate        float64
 	faultSeed        uint64
@@ -56,6 +57,21 @@ func WithUser(u User) Option { return func(o *options) { o.users = append(o.user
 // names such as "oidc-provider"), so clients' plugin checks can be tested.
 func WithoutPlugins(names ...string) Option {
 	return func(o *options) { o.without = append(o.without, names...) }
+}
+
+// WithPluginVersion installs plugin name at version instead of the
+// catalog's (current) one, so clients can be tested against older
+// releases. Behaviours that changed between releases follow the installed
+// version (see the package doc's table): oidc-provider's claim order,
+// "aud" form, "typ" header and refusal of unsubstituted claims, and the
+// credentials plugin's answers to form posts.
+func WithPluginVersion(name, version string) Option {
+	return func(o *options) {
+		if o.pluginVersions == nil {
+			o.pluginVersions = map[string]string{}
+		}
+		o.pluginVersions[name] = version
+	}
 }
 
 // WithLatency delays every response by d.

@@ -31,7 +31,7 @@ type catalogEntry struct {
 // versions; the first block is installed by default.
 var catalog = []catalogEntry{
 	{"cloudbees-folder", "Folders Plugin", "6.1012.v79a_86a_1ea_c1f", []string{"credentials@1415.v831096eb_5534"}},
-	{"credentials", "Credentials Plugin", "1415.v831096eb_5534", []string{"structs@350.v3b_30f09f2363"}},
+	{"credentials", "Credentials Plugin", "1488.v9049e8c8b_d98", []string{"structs@350.v3b_30f09f2363"}},
 	{"credentials-binding", "Credentials Binding Plugin", "687.v619cb_15e923f", []string{"credentials@1415.v831096eb_5534", "plain-credentials@199.v9f8e1f741799"}},
 	{"oidc-provider", "OpenID Connect Provider Plugin", "212.v7657c4d45c02", []string{"credentials@1415.v831096eb_5534", "jjwt-api@0.11.5-120.v0268cf544b_89"}},
 	{"plain-credentials", "Plain Credentials Plugin", "199.v9f8e1f741799", []string{"credentials@1415.v831096eb_5534"}},
@@ -50,7 +50,7 @@ var catalog = []catalogEntry{
 
 const defaultInstalled = 12 // the first entries of catalog
 
-func defaultPlugins(without []string) []*plugin {
+func defaultPlugins(without []string, versions map[string]string) []*plugin {
 	skip := map[string]bool{}
 	for _, w := range without {
 		skip[strings.TrimSpace(w)] = true
@@ -60,7 +60,11 @@ func defaultPlugins(without []string) []*plugin {
 		if skip[c.shortName] {
 			continue
 		}
-		out = append(out, &plugin{shortName: c.shortName, longName: c.longName, version: c.version, active: true, enabled: true, deps: c.deps})
+		v := c.version
+		if versions[c.shortName] != "" {
+			v = versions[c.shortName]
+		}
+		out = append(out, &plugin{shortName: c.shortName, longName: c.longName, version: v, active: true, enabled: true, deps: c.deps})
 	}
 	return out
 }
@@ -84,6 +88,19 @@ func (j *Jenkins) pluginActive(name string) bool {
 func (j *Jenkins) pluginActiveLocked(name string) bool {
 	p := j.findPlugin(name)
 	return p != nil && p.active && p.version != ""
+}
+
+// pluginAtLeast reports whether plugin name is active at version min or
+// later (JEP-229 versions compare by their leading commit count).
+func (j *Jenkins) pluginAtLeast(name, min string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.pluginAtLeastLocked(name, min)
+}
+
+func (j *Jenkins) pluginAtLeastLocked(name, min string) bool {
+	p := j.findPlugin(name)
+	return p != nil && p.active && p.version != "" && compareVersions(p.version, min) >= 0
 }
 
 // versionsLocked maps active plugins to their versions, for
