@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sendrule"
 )
 
 // DefaultAPIURL is Cloudsmith's public API.
@@ -193,6 +194,11 @@ func parseAPIURL(raw string) (*url.URL, error) {
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("cloudsmith: API URL %q has no host", raw)
+	}
+	if err := sendrule.Check(u, "cloudsmith: API URL", "OIDC token or API key"); err != nil {
+		// The exchange posts the ID token and the management API sends
+		// the key: neither may cross the network in clear.
+		return nil, err
 	}
 	if u.User != nil {
 		return nil, fmt.Errorf("cloudsmith: API URL %s must not carry credentials; use the API key option", httpx.SafeURL(u))

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sendrule"
 )
 
 func TestRedirectToAnotherHostDoesNotLeakKey(t *testing.T) {
@@ -133,24 +135,52 @@ func TestCABundle(t *testing.T) {
 func TestProxyOption(t *testing.T) {
 	var seen atomic.Value
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A forward proxy receives the absolute URL of the target.
-		seen.Store(r.URL.String())
-		writeJSON(w, 201, map[string]string{"token": "opaque"})
+		// The token travels over https, so the proxy only sees a CONNECT
+		// for the API host (and this one refuses to tunnel).
+		seen.Store(r.Method + " " + r.Host)
+		http.Error(w, "no tunnel", http.StatusForbidden)
 	}))
 	defer proxy.Close()
 	pu, _ := url.Parse(proxy.URL)
 	// The API host doesn't resolve: only the proxy can answer.
-	c, err := NewClient(Options{APIURL: "http://api.cloudsmith.invalid", Proxy: pu, MaxAttempts: 1})
+	c, err := NewClient(Options{APIURL: "https://api.cloudsmith.invalid", Proxy: pu, MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Exchange(context.Background(), "acme", "svc", oidcToken(t, time.Now().Add(time.Hour), nil)); err != nil {
-		t.Fatal(err)
+	if _, err := c.Exchange(context.Background(), "acme", "svc", oidcToken(t, time.Now().Add(time.Hour), nil)); err == nil {
+		t.Fatal("the exchange succeeded through a proxy that refuses to tunnel")
 	}
-	if got, _ := seen.Load().(string); got != "http://api.cloudsmith.invalid/openid/acme/" {
+	if got, _ := seen.Load().(string); got != "CONNECT api.cloudsmith.invalid:443" {
 		t.Errorf("proxy saw %q", got)
 	}
 }
+
+// TestPlainHTTPOffLoopbackRefused: neither the exchange (the ID token)
+// nor the management API (the key) goes over plain http to a host that is
+// not this machine; nothing is sent at all.
+func TestPlainHTTPOffLoopbackRefused(t *testing.T) {
+	var sent atomic.Int32
+	rec := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent.Add(1)
+		return nil, errors.New("must not be reached")
+	})}
+	for _, api := range []string{"http://api.cloudsmith.io", "http://10.0.0.7:8080/v1", "HTTP://api.example.com"} {
+		_, err := NewClient(Options{APIURL: api, APIKey: "k3y", HTTPClient: rec})
+		if !errors.Is(err, sendrule.ErrCleartext) {
+			t.Errorf("NewClient(%s) = %v, want a plain-http refusal", api, err)
+		}
+	}
+	if _, err := NewClient(Options{APIURL: "http://127.0.0.1:1", HTTPClient: rec}); err != nil {
+		t.Errorf("loopback refused: %v", err)
+	}
+	if n := sent.Load(); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestRetryBudgetAndTokenExpiry(t *testing.T) {
 	tests := []struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/bndr/gojenkins"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sendrule"
 )
 
 // Config says which controller to talk to and how.
@@ -70,6 +71,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	if base.User != nil {
 		return nil, errors.New("jenkins URL must not contain credentials: set jenkins.user and jenkins.token instead")
+	}
+	if cfg.User != "" {
+		if err := sendrule.Check(base, "jenkins URL", "API token"); err != nil {
+			return nil, err
+		}
 	}
 	base.RawQuery, base.Fragment = "", ""
 	if !strings.HasSuffix(base.Path, "/") {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sendrule"
 )
 
 // logged wraps a handler and records "METHOD /escaped/path?query" lines.
@@ -66,6 +67,40 @@ func TestNewRejectsBadURLs(t *testing.T) {
 		} else if strings.Contains(err.Error(), "pw") {
 			t.Errorf("error repeats the password: %v", err)
 		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestAPITokenNeverOverPlainHTTPOffLoopback: the API token goes over https,
+// or plain http to this machine only; anonymous access needs no rule.
+func TestAPITokenNeverOverPlainHTTPOffLoopback(t *testing.T) {
+	var sent atomic.Int32
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent.Add(1)
+		return nil, errors.New("must not be reached")
+	})
+	for _, u := range []string{"http://jenkins.example.com/", "http://10.0.0.9:8080/jenkins/"} {
+		c, err := New(Config{URL: u, User: "admin", Token: "s3cr3t-token", Transport: rt})
+		if !errors.Is(err, sendrule.ErrCleartext) {
+			t.Errorf("New(%s) = %v, want a plain-http refusal", u, err)
+		}
+		if c != nil {
+			_, _ = c.Plugins(context.Background())
+		}
+	}
+	for _, u := range []string{"http://127.0.0.1:8080/", "https://jenkins.example.com/"} {
+		if _, err := New(Config{URL: u, User: "admin", Token: "s3cr3t-token", Transport: rt}); err != nil {
+			t.Errorf("New(%s): %v", u, err)
+		}
+	}
+	if _, err := New(Config{URL: "http://jenkins.example.com/", Transport: rt}); err != nil {
+		t.Errorf("anonymous, nothing secret to send: %v", err)
+	}
+	if n := sent.Load(); n != 0 {
+		t.Errorf("%d requests sent", n)
 	}
 }
 

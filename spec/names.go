@@ -2,11 +2,12 @@ package spec
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sendrule"
 )
 
 // unsafeNameChars are the characters Jenkins.checkGoodName refuses in an
@@ -97,16 +98,6 @@ var (
 	sha256Re     = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 )
 
-// isLoopback reports whether host (no port) is this machine: plain http is
-// only allowed there, for emulated setups.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // urlRules are what checkURL enforces beyond "absolute http(s)".
 type urlRules struct {
 	noTrailingSlash bool // the oidc-provider plugin's custom issuer rule
@@ -141,7 +132,7 @@ func checkURL(raw string, r urlRules) (why, hint string) {
 		return "contains credentials", "remove user:password@ from the URL; credentials come from ${VAR} secrets or the environment"
 	case u.Hostname() == "":
 		return "has no host", "write scheme and host, e.g. https://host.example.com"
-	case u.Scheme == "http" && !r.anyHTTPHost && !isLoopback(u.Hostname()):
+	case u.Scheme == "http" && !r.anyHTTPHost && !sendrule.IsLoopback(u.Hostname()):
 		return "uses plain http for a remote host", "use https (plain http is only allowed for 127.0.0.1, ::1 or localhost)"
 	case u.RawQuery != "" || u.ForceQuery:
 		return "has a query string", "remove the ?... part"

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/jwtutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sendrule"
 )
 
 // Severity of a finding.
@@ -119,20 +119,12 @@ func allowedURL(u *url.URL) error {
 	switch {
 	case u.Scheme == "https":
 		return nil
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http" && sendrule.IsLoopback(u.Hostname()):
 		return nil
 	case u.Scheme == "http":
 		return fmt.Errorf("%s uses plain http on a remote host; Cloudsmith only fetches issuers over https", httpx.SafeURL(u))
 	}
 	return fmt.Errorf("%s: scheme %q is not https", httpx.SafeURL(u), u.Scheme)
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // fetched is one GET's answer.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/jwtutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sendrule"
 )
 
 // issuerCache fetches and caches issuers' discovery documents and key sets
@@ -120,7 +120,7 @@ func (ic *issuerCache) getJSON(ctx context.Context, raw string, v any) error {
 	}
 	switch {
 	case u.Scheme == "https":
-	case u.Scheme == "http" && (ic.insecure || isLoopback(u.Hostname())):
+	case u.Scheme == "http" && (ic.insecure || sendrule.IsLoopback(u.Hostname())):
 	case u.Scheme == "http":
 		return fmt.Errorf("%s uses plain http on a non-loopback host; Cloudsmith fetches issuers over https", raw)
 	default:
@@ -147,12 +147,4 @@ func (ic *issuerCache) getJSON(ctx context.Context, raw string, v any) error {
 		return fmt.Errorf("GET %s: not JSON: %w", raw, err)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -13,7 +13,6 @@ package pkgconfig
 import (
 	"encoding/base64"
 	"fmt"
-	"net"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -21,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/securefile"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sendrule"
 )
 
 // Format is a package format, named as Cloudsmith names it.
@@ -216,8 +216,8 @@ func parseEndpoint(what, raw, def string) (endpoint, error) {
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return endpoint{}, fmt.Errorf("%s must be a plain base URL without credentials, query or fragment", what)
 	}
-	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
-		return endpoint{}, fmt.Errorf("%s %s uses plain http on a non-loopback host: the token would travel in clear; use https", what, u.Redacted())
+	if err := sendrule.Check(u, what, "token"); err != nil {
+		return endpoint{}, err
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
@@ -236,16 +236,6 @@ func withUser(raw, tok string) string {
 	u, _ := url.Parse(raw)
 	u.User = url.UserPassword(Username, tok)
 	return u.String()
-}
-
-// IsLoopback reports whether host (without port) is a loopback name or
-// address, where plain http is acceptable (tests, emulators).
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // plan holds everything resolved before any file is written.

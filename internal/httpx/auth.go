@@ -2,6 +2,8 @@ package httpx
 
 import (
 	"net/http"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sendrule"
 )
 
 // HeaderAuth adds headers to requests for one host only (host:port, and
@@ -31,6 +33,11 @@ func (a *HeaderAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if req.URL.Host != a.Host || a.Header == nil || (a.Scheme != "" && req.URL.Scheme != a.Scheme) {
 		return next.RoundTrip(req)
+	}
+	if err := sendrule.Check(req.URL, "request URL", "credential"); err != nil {
+		// Clients check their base URL when built; this catches any other
+		// way a URL for the credential's host could arrive in clear.
+		return nil, err
 	}
 	req = req.Clone(req.Context())
 	for k, vs := range a.Header() {

@@ -9,11 +9,13 @@ func TestHeaderAuthScheme(t *testing.T) {
 	tests := []struct {
 		name, scheme, url string
 		want              bool
+		refused           bool
 	}{
-		{"no scheme set: any", "", "http://api.example.com/x", true},
-		{"https to https", "https", "https://api.example.com/x", true},
-		{"https credential, http link", "https", "http://api.example.com/x", false},
-		{"other host", "https", "https://evil.example.com/x", false},
+		{"no scheme set: https", "", "https://api.example.com/x", true, false},
+		{"no scheme set: plain http off loopback refused", "", "http://api.example.com/x", false, true},
+		{"https to https", "https", "https://api.example.com/x", true, false},
+		{"https credential, http link", "https", "http://api.example.com/x", false, false},
+		{"other host", "https", "https://evil.example.com/x", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -24,8 +26,8 @@ func TestHeaderAuthScheme(t *testing.T) {
 					return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
 				})}
 			req, _ := http.NewRequest(http.MethodGet, tt.url, nil)
-			if _, err := auth.RoundTrip(req); err != nil {
-				t.Fatal(err)
+			if _, err := auth.RoundTrip(req); (err != nil) != tt.refused {
+				t.Fatalf("RoundTrip error %v, want refused %v", err, tt.refused)
 			}
 			if (got == "k") != tt.want {
 				t.Errorf("credential sent: %v, want %v", got == "k", tt.want)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/jwtutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sendrule"
 )
 
 func runInspect(_ context.Context, a *app, args []string) error {
@@ -75,6 +77,11 @@ func hints(c cloudsmith.Claims, o *options, now time.Time) string {
 	}
 	if o.org != "" || o.service != "" {
 		line("exchange: org %q, service %q: the service must be linked to the provider", o.org, o.service)
+	}
+	if u, err := url.Parse(o.apiURL); err == nil {
+		if err := sendrule.Check(u, "the API URL", "token"); err != nil {
+			line("api: REFUSED: %v", err)
+		}
 	}
 	return b.String()
 }

@@ -41,6 +41,18 @@ func (a *app) exchange(ctx context.Context, o *options) (*session, error) {
 		return nil, errors.New("no service account: set CLOUDSMITH_SERVICE_SLUG or --service to the service account's slug")
 	}
 	s := &session{oidc: oidc}
+	// The client checks the API URL (https, or plain http to loopback
+	// only) before the cache is even looked at, so a wrong URL fails the
+	// same way whether or not a token is cached.
+	client, err := cloudsmith.NewClient(cloudsmith.Options{
+		APIURL:    o.apiURL,
+		CABundle:  o.caBundle,
+		UserAgent: "cloudsmith-oidc/" + a.version,
+		Logger:    a.logger(o),
+	})
+	if err != nil {
+		return nil, err
+	}
 
 	var cache *tokencache.Cache
 	key := tokencache.Key(o.apiURL, o.org, o.service, oidc)
@@ -57,15 +69,6 @@ func (a *app) exchange(ctx context.Context, o *options) (*session, error) {
 		}
 	}
 
-	client, err := cloudsmith.NewClient(cloudsmith.Options{
-		APIURL:    o.apiURL,
-		CABundle:  o.caBundle,
-		UserAgent: "cloudsmith-oidc/" + a.version,
-		Logger:    a.logger(o),
-	})
-	if err != nil {
-		return nil, err
-	}
 	tok, err := client.Exchange(ctx, o.org, o.service, oidc)
 	if err != nil {
 		// The client never puts tokens in errors; mask anyway, as the

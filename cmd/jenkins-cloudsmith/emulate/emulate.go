@@ -8,16 +8,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sendrule"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
 )
 
@@ -113,7 +112,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, opts Options) error {
 	if opts.FaultRate < 0 || opts.FaultRate > 1 {
 		return fmt.Errorf("--fault-rate %v is outside 0..1", opts.FaultRate)
 	}
-	if !isLoopback(opts.JenkinsAddr) {
+	if !sendrule.IsLoopbackAddr(opts.JenkinsAddr) {
 		fmt.Fprintf(f.IO.ErrOut, "warning: the Jenkins emulator listens on %s, beyond this machine; anyone who can reach it and log in can run shell commands here through its builds\n", opts.JenkinsAddr)
 	}
 	jopts := []jenkinstest.Option{jenkinstest.WithAddr(opts.JenkinsAddr)}
@@ -183,17 +182,4 @@ func startCloudsmith(opts Options) (*cloudsmithtest.Server, string, error) {
 		return nil, "", fmt.Errorf("writing the Cloudsmith emulator's certificate: %w", err)
 	}
 	return cs, dir, nil
-}
-
-// isLoopback reports whether addr (host:port) only listens on loopback.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -83,23 +83,3 @@ func TestEmulatePrintsOneLineAndServes(t *testing.T) {
 		})
 	}
 }
-
-func TestIsLoopback(t *testing.T) {
-	tests := []struct {
-		addr string
-		want bool
-	}{
-		{"127.0.0.1:0", true},
-		{"localhost:8080", true},
-		{"[::1]:0", true},
-		{"0.0.0.0:8080", false},
-		{":8080", false},
-		{"192.168.1.2:80", false},
-		{"garbage", false},
-	}
-	for _, tt := range tests {
-		if got := isLoopback(tt.addr); got != tt.want {
-			t.Errorf("isLoopback(%q) = %v, want %v", tt.addr, got, tt.want)
-		}
-	}
-}
