@@ -1,74 +1,12 @@
 package jenkinstest
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
 )
-
-// build is one run of a job.
-type build struct {
-	number  int
-	queueID int
-	started time.Time
-	cause   string
-
-	mu       sync.Mutex
-	result   string // "" while building
-	duration time.Duration
-	console  bytes.Buffer
-}
-
-func (b *build) building() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.result == ""
-}
-
-func (b *build) res() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.result
-}
-
-func (b *build) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.console.Write(p)
-}
-
-func (b *build) logf(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-
-// queueItem is a hudson.model.Queue item.
-type queueItem struct {
-	id    int
-	job   *item
-	since time.Time
-	quiet time.Duration // the quiet period it waits
-	build *build
-	cause string
-}
-
-func (it *item) lastWhere(pred func(*build) bool) *build {
-	for i := len(it.builds) - 1; i >= 0; i-- {
-		if pred(it.builds[i]) {
-			return it.builds[i]
-		}
-	}
-	return nil
-}
 
 func buildClass(it *item) string {
 	if it.kind == kindPipeline {
@@ -163,307 +101,36 @@ func (j *Jenkins) triggerBuild(q *request, it *item, withParams bool) {
 	if q.p.user == nil {
 		cause = "Started by anonymous user"
 	}
-	j.mu.Lock()
-	// A job already waiting in the queue absorbs the new request.
-	for _, qi := range j.queue {
-		if qi.job == it && qi.build == nil {
-			j.mu.Unlock()
-			q.w.Header().Set("Location", q.root+"queue/item/"+strconv.Itoa(qi.id)+"/")
-			q.w.WriteHeader(http.StatusCreated)
-			return
-		}
+	qi, fresh := j.queue.schedule(it, j.o.now(), quiet, cause)
+	if fresh {
+		it.runs.setQueued()
+		j.running.Add(1)
+		go j.runQueued(qi, q.root)
 	}
-	qi := &queueItem{id: j.nextQueueID, job: it, since: j.o.now(), quiet: quiet, cause: cause}
-	j.nextQueueID++
-	j.queue[qi.id] = qi
-	it.queued = true
-	j.running.Add(1)
-	j.mu.Unlock()
-	go j.runQueued(qi, q.root)
 	q.w.Header().Set("Location", q.root+"queue/item/"+strconv.Itoa(qi.id)+"/")
 	q.w.WriteHeader(http.StatusCreated)
 }
 
-// runQueued waits out the quiet period and for the job's previous build
-// (jobs do not run concurrently), then runs the build.
-func (j *Jenkins) runQueued(qi *queueItem, root string) {
-	defer j.running.Done()
-	t := time.NewTimer(qi.quiet)
-	select {
-	case <-t.C:
-	case <-j.ctx.Done():
-		t.Stop()
-		return
-	}
-	it := qi.job
-	for {
-		j.mu.Lock()
-		if !it.running {
-			break
-		}
-		j.mu.Unlock()
-		select {
-		case <-time.After(10 * time.Millisecond):
-		case <-j.ctx.Done():
-			return
-		}
-	}
-	// j.mu is held here.
-	b := &build{number: it.next, queueID: qi.id, started: j.o.now(), cause: qi.cause}
-	it.next++
-	it.builds = append(it.builds, b)
-	it.running, it.queued = true, false
-	j.active++
-	qi.build = b
-	dom := it.dom
-	kind := it.kind
-	ws, err := j.workspace(it)
-	j.mu.Unlock()
-
-	start := time.Now()
-	result := "FAILURE"
-	b.logf("%s\n", qi.cause)
-	switch {
-	case err != nil:
-		b.logf("ERROR: %v\n", err)
-	case kind == kindPipeline:
-		b.logf("ERROR: jenkinstest does not execute Pipeline scripts; only freestyle jobs with shell steps run in the emulator\n")
-	default:
-		result = j.runFreestyle(it, b, dom, ws, root)
-	}
-	b.logf("Finished: %s\n", result)
-	b.mu.Lock()
-	b.result, b.duration = result, time.Since(start)
-	b.mu.Unlock()
-	j.mu.Lock()
-	it.running = false
-	j.active--
-	j.mu.Unlock()
-}
-
-// workspace creates the job's workspace; call with j.mu held.
-func (j *Jenkins) workspace(it *item) (string, error) {
-	if j.workDir == "" {
-		d, err := os.MkdirTemp("", "jenkinstest-")
-		if err != nil {
-			return "", err
-		}
-		j.workDir = d
-	}
-	ws := filepath.Join(j.workDir, "workspace", filepath.FromSlash(it.fullName()))
-	if err := os.MkdirAll(ws, 0o700); err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(ws+"@tmp", 0o700); err != nil {
-		return "", err
-	}
-	return ws, nil
-}
-
-// buildEnv is the build's characteristic environment (what Run.getEnvironment
-// contributes, minus the node's own variables).
-func (j *Jenkins) buildEnv(root string, it *item, number int, ws string) map[string]string {
-	n := strconv.Itoa(number)
-	env := map[string]string{
-		"JENKINS_URL": root, "HUDSON_URL": root,
-		"JOB_NAME": it.fullName(), "JOB_BASE_NAME": it.name, "JOB_URL": root + it.url(),
-		"BUILD_NUMBER": n, "BUILD_ID": n, "BUILD_DISPLAY_NAME": "#" + n,
-		"BUILD_URL": root + it.url() + n + "/",
-		"BUILD_TAG": "jenkins-" + strings.ReplaceAll(it.fullName(), "/", "-") + "-" + n,
-		"NODE_NAME": "built-in", "NODE_LABELS": "built-in", "EXECUTOR_NUMBER": "0",
-	}
-	if ws != "" {
-		env["WORKSPACE"], env["WORKSPACE_TMP"] = ws, ws+"@tmp"
-	}
-	return env
-}
-
-// runFreestyle binds credentials, runs the shell steps and returns the result.
-func (j *Jenkins) runFreestyle(it *item, b *build, dom *xnode, ws, root string) string {
-	console := redact.NewWriter(b)
-	defer console.Close()
-	fmt.Fprintf(console, "Running as SYSTEM\nBuilding in workspace %s\n", ws)
-	env := j.buildEnv(root, it, b.number, ws)
-	for _, kv := range j.o.buildEnv {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
-	var cleanup []string
-	defer func() {
-		for _, p := range cleanup {
-			_ = os.RemoveAll(p)
-		}
-	}()
-	if wrappers := dom.child("buildWrappers"); wrappers != nil && j.pluginActive("credentials-binding") {
-		for _, w := range wrappers.elems() {
-			if w.name != "org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper" {
-				continue
-			}
-			for _, bind := range w.child("bindings").elems() {
-				vars, secrets, files, err := j.bind(it, bind, env, ws)
-				cleanup = append(cleanup, files...)
-				if err != nil {
-					fmt.Fprintf(console, "ERROR: %v\n", err)
-					return "FAILURE"
-				}
-				console.Add(secrets...)
-				for k, v := range vars {
-					env[k] = v
-				}
-			}
-		}
-	}
-	for _, step := range dom.child("builders").elems() {
-		if step.name != "hudson.tasks.Shell" {
-			fmt.Fprintf(console, "ERROR: jenkinstest does not emulate the build step %s\n", step.name)
-			return "FAILURE"
-		}
-		if err := j.runShell(console, step.childText("command"), env, ws); err != nil {
-			console.Flush()
-			fmt.Fprintf(console, "Build step 'Execute shell' marked build as failure\n")
-			return "FAILURE"
-		}
-	}
-	return "SUCCESS"
-}
-
-// bind resolves one credentials binding: the variables it sets, the values
-// to mask, and files to remove after the build.
-func (j *Jenkins) bind(it *item, bind *xnode, env map[string]string, ws string) (map[string]string, []string, []string, error) {
-	id := bind.childText("credentialsId")
-	j.mu.Lock()
-	c, owner := j.findCredential(it, id)
-	var secret, fileName string
-	var err error
-	if c != nil {
-		switch c.class {
-		case ClassIDTokenString, ClassIDTokenFile:
-			// A fresh token at every binding, as getSecret()/getContent() mint one.
-			secret, err = j.mint(c, tokenIssuer(env["JENKINS_URL"], c, owner), env, true)
-			fileName = "id_token"
-		case ClassSecretText:
-			secret = c.secret
-		case ClassSecretFile:
-			secret, fileName = string(c.secretBytes), c.fileName
-		case ClassUsernamePasswd:
-			secret = c.password
-		}
-	}
-	j.mu.Unlock()
-	if c == nil {
-		return nil, nil, nil, javaError(fmt.Sprintf("Could not find credentials entry with ID '%s'", id))
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	vars := map[string]string{}
-	switch bind.name {
-	case "org.jenkinsci.plugins.credentialsbinding.impl.StringBinding":
-		if c.class == ClassSecretFile || c.class == ClassUsernamePasswd {
-			return nil, nil, nil, javaError(fmt.Sprintf("Credentials '%s' is of type '%s' where '%s' was expected", id, credClasses[c.class].typeName, "org.jenkinsci.plugins.plaincredentials.StringCredentials"))
-		}
-		vars[bind.childText("variable")] = secret
-		return vars, []string{secret}, nil, nil
-	case "org.jenkinsci.plugins.credentialsbinding.impl.FileBinding":
-		if c.class != ClassIDTokenFile && c.class != ClassSecretFile {
-			return nil, nil, nil, javaError(fmt.Sprintf("Credentials '%s' is of type '%s' where '%s' was expected", id, credClasses[c.class].typeName, "org.jenkinsci.plugins.plaincredentials.FileCredentials"))
-		}
-		dir := filepath.Join(ws+"@tmp", "secretFiles", newUUID())
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, nil, nil, err
-		}
-		path := filepath.Join(dir, fileName)
-		if err := os.WriteFile(path, []byte(secret), 0o600); err != nil {
-			return nil, nil, []string{dir}, err
-		}
-		vars[bind.childText("variable")] = path
-		return vars, []string{secret}, []string{dir}, nil
-	case "org.jenkinsci.plugins.credentialsbinding.impl.UsernamePasswordMultiBinding":
-		if c.class != ClassUsernamePasswd {
-			return nil, nil, nil, javaError(fmt.Sprintf("Credentials '%s' is of type '%s' where '%s' was expected", id, credClasses[c.class].typeName, "com.cloudbees.plugins.credentials.common.StandardUsernamePasswordCredentials"))
-		}
-		vars[bind.childText("usernameVariable")] = c.username
-		vars[bind.childText("passwordVariable")] = c.password
-		masked := []string{c.password}
-		if c.usernameSecret {
-			masked = append(masked, c.username)
-		}
-		return vars, masked, nil, nil
-	}
-	return nil, nil, nil, fmt.Errorf("jenkinstest does not emulate the binding %s", bind.name)
-}
-
-// runShell is hudson.tasks.Shell: the script goes to a temp file and runs
-// as "sh -xe file" unless it starts with a shebang. The emulator runs it
-// with bash (whose -x trace also prints "+ cmd") but logs what Jenkins logs.
-func (j *Jenkins) runShell(console io.Writer, command string, env map[string]string, ws string) error {
-	command = strings.ReplaceAll(command, "\r\n", "\n")
-	f, err := os.CreateTemp(ws+"@tmp", "jenkins*.sh")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.WriteString(command); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	var args []string
-	if strings.HasPrefix(command, "#!") {
-		line, _, _ := strings.Cut(command[2:], "\n")
-		args = append(strings.Fields(line), f.Name())
-		fmt.Fprintf(console, "[%s] $ %s\n", filepath.Base(ws), strings.Join(args, " "))
-	} else {
-		fmt.Fprintf(console, "[%s] $ /bin/sh -xe %s\n", filepath.Base(ws), f.Name())
-		args = []string{"bash", "-xe", f.Name()}
-	}
-	if len(args) == 0 {
-		return errors.New("empty shebang")
-	}
-	ctx, cancel := context.WithCancel(j.ctx)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Dir = ws
-	cmd.Stdout, cmd.Stderr = console, console
-	cmd.Env = os.Environ()
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return err
-		}
-		fmt.Fprintf(console, "ERROR: %v\n", err)
-		return err
-	}
-	return nil
-}
-
 // serveBuildPath serves /job/x/<n>|lastBuild|.../(api/json|consoleText).
 func (j *Jenkins) serveBuildPath(q *request, it *item, segs []string) {
-	j.mu.Lock()
 	var b *build
+	h := it.runs
 	switch segs[0] {
 	case "lastBuild":
-		b = it.lastWhere(func(*build) bool { return true })
+		b = h.last(func(*build) bool { return true })
 	case "lastCompletedBuild":
-		b = it.lastWhere(func(x *build) bool { return !x.building() })
+		b = h.last(func(x *build) bool { return !x.building() })
 	case "lastSuccessfulBuild", "lastStableBuild":
-		b = it.lastWhere(func(x *build) bool { return x.res() == "SUCCESS" })
+		b = h.last(func(x *build) bool { return x.res() == "SUCCESS" })
 	case "lastFailedBuild":
-		b = it.lastWhere(func(x *build) bool { return x.res() == "FAILURE" })
+		b = h.last(func(x *build) bool { return x.res() == "FAILURE" })
 	case "lastUnsuccessfulBuild":
-		b = it.lastWhere(func(x *build) bool { return !x.building() && x.res() != "SUCCESS" })
+		b = h.last(func(x *build) bool { return !x.building() && x.res() != "SUCCESS" })
 	default:
 		if n, err := strconv.Atoi(segs[0]); err == nil {
-			b = it.lastWhere(func(x *build) bool { return x.number == n })
+			b = h.last(func(x *build) bool { return x.number == n })
 		}
 	}
-	j.mu.Unlock()
 	if b == nil {
 		notFound(q)
 		return
@@ -475,10 +142,7 @@ func (j *Jenkins) serveBuildPath(q *request, it *item, segs []string) {
 	case len(rest) == 2 && rest[0] == "api" && rest[1] == "json":
 		j.writeAPI(q, j.buildModel(q, it, b))
 	case len(rest) == 1 && rest[0] == "consoleText":
-		b.mu.Lock()
-		text := append([]byte(nil), b.console.Bytes()...)
-		b.mu.Unlock()
-		writeBody(q, "text/plain;charset=UTF-8", text)
+		writeBody(q, "text/plain;charset=UTF-8", b.consoleText())
 	default:
 		notFound(q)
 	}
@@ -492,11 +156,11 @@ func (j *Jenkins) serveQueue(q *request, segs []string) {
 	}
 	id, err := strconv.Atoi(segs[1])
 	var n *node
-	j.mu.Lock()
-	if qi := j.queue[id]; err == nil && qi != nil {
-		n = j.queueItemModel(q, qi)
-	}
-	j.mu.Unlock()
+	j.queue.view(func() {
+		if qi := j.queue.items[id]; err == nil && qi != nil {
+			n = j.queueItemModel(q, qi)
+		}
+	})
 	if n == nil {
 		notFound(q)
 		return
@@ -511,27 +175,28 @@ func (j *Jenkins) serveQueue(q *request, segs []string) {
 const visQueueItem = 999
 
 // queuedItem is the job's item still waiting in the queue (what
-// Job.getQueueItem exports), or nil. Call with j.mu held.
-func (j *Jenkins) queuedItem(it *item) *queueItem {
-	for _, qi := range j.queue {
-		if qi.job == it && qi.build == nil {
-			return qi
+// Job.getQueueItem exports) as a model, or nil.
+func (j *Jenkins) queuedItem(q *request, it *item) *node {
+	var n *node
+	j.queue.view(func() {
+		if qi := j.queue.waitingLocked(it); qi != nil {
+			n = j.queueItemModel(q, qi)
 		}
-	}
-	return nil
+	})
+	return n
 }
 
 // queueItemModel exports a queue item: a WaitingItem in its quiet period,
 // a BlockedItem while the job's previous build still runs (jobs do not run
 // concurrently), a LeftItem once it has a build. Property order follows
 // Queue.Item then the subclass, as Stapler's Model walks superclasses
-// first. Call with j.mu held.
+// first. Call inside j.queue.view.
 func (j *Jenkins) queueItemModel(q *request, qi *queueItem) *node {
 	it, b := qi.job, qi.build
 	task := newNode(it.class()).addVis("name", 2, it.name).addVis("url", 2, q.root+it.url()).addVis("color", 2, it.color())
 	due := qi.since.Add(qi.quiet)
 	left := due.Sub(j.o.now())
-	blocked := b == nil && left <= 0 && it.running
+	blocked := b == nil && left <= 0 && it.runs.isRunning()
 	common := func(class string, why any) *node {
 		return newNode(class).add("actions", []*node{}).addVis("blocked", visQueueItem, blocked).
 			addVis("buildable", visQueueItem, false).addVis("id", visQueueItem, qi.id).
@@ -546,7 +211,7 @@ func (j *Jenkins) queueItemModel(q *request, qi *queueItem) *node {
 		// BlockedItem's why is BlockedBecauseOfBuildInProgress'
 		// shortDescription "Build #{0} is already in progress{1}", {1} being
 		// " (ETA: …)" with the executor's estimate, "N/A" without history.
-		why := "Build #" + strconv.Itoa(it.next-1) + " is already in progress (ETA: N/A)"
+		why := "Build #" + strconv.Itoa(it.runs.nextNumber()-1) + " is already in progress (ETA: N/A)"
 		// NotWaitingItem exports buildableStartMilliseconds: when it left
 		// the waiting list, i.e. the end of the quiet period.
 		return common("hudson.model.Queue$BlockedItem", why).addVis("buildableStartMilliseconds", visQueueItem, due.UnixMilli())

@@ -75,6 +75,9 @@
 //	/oidc discovery + JWKS, 404 empty body, folders      oidc-provider Keys.java, RootIssuer.java, FolderIssuer.java
 //	descriptorByName …/jwks needs Manage or Item/Read    oidc-provider IdTokenCredentials.IdTokenCredentialsDescriptor, RootIssuer
 //
+// Builds run through a runner per job kind (runner.go: freestyleRunner,
+// pipelineRunner); credential bindings are one service (bindings.go) that
+// the freestyle SecretBuildWrapper and Pipeline's withCredentials share.
 // Shell steps run with bash (Jenkins runs /bin/sh -xe, which the console
 // shows) unless the script starts with a shebang. Pipeline jobs can be
 // created, read and updated, but the emulator does not execute Pipeline

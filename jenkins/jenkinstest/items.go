@@ -26,10 +26,7 @@ type item struct {
 	dom      *xnode
 	children map[string]*item // folded name → child (root and folders)
 	store    *store           // folder credential store
-	builds   []*build
-	next     int // next build number
-	queued   bool
-	running  bool
+	runs     *history         // jobs: builds, queued, running
 }
 
 func (it *item) class() string {
@@ -97,18 +94,19 @@ func (it *item) color() string {
 	if it.dom.childText("disabled") == "true" {
 		return "disabled"
 	}
-	if len(it.builds) == 0 {
+	builds := it.runs.all()
+	if len(builds) == 0 {
 		return "notbuilt"
 	}
-	last := it.builds[len(it.builds)-1]
+	last := builds[len(builds)-1]
 	anime := ""
 	if last.building() {
 		anime = "_anime"
 		// The colour while building is the previous result's.
-		if len(it.builds) < 2 {
+		if len(builds) < 2 {
 			return "notbuilt_anime"
 		}
-		last = it.builds[len(it.builds)-2]
+		last = builds[len(builds)-2]
 	}
 	switch last.res() {
 	case "SUCCESS":
@@ -284,7 +282,7 @@ func (j *Jenkins) insertItem(q *request, parent *item, name string, kind itemKin
 		failure(q, "A job already exists with the name ‘"+name+"’")
 		return nil
 	}
-	it := &item{name: name, kind: kind, parent: parent, dom: dom, config: config, next: 1}
+	it := &item{name: name, kind: kind, parent: parent, dom: dom, config: config, runs: newHistory()}
 	if kind == kindFolder {
 		it.children = map[string]*item{}
 		it.store = newStore("folder")
@@ -464,37 +462,34 @@ func (j *Jenkins) itemModel(q *request, it *item) *node {
 		return n
 	}
 	n.add("buildable", it.dom.childText("disabled") != "true")
+	all := it.runs.all()
 	builds := []*node{}
-	for i := len(it.builds) - 1; i >= 0; i-- {
-		builds = append(builds, j.buildRef(q, it, it.builds[i]))
+	for i := len(all) - 1; i >= 0; i-- {
+		builds = append(builds, j.buildRef(q, it, all[i]))
 	}
 	n.add("builds", builds)
 	n.addVis("color", 2, it.color())
 	first, last := (*node)(nil), (*node)(nil)
-	if len(it.builds) > 0 {
-		first = j.buildRef(q, it, it.builds[0])
-		last = j.buildRef(q, it, it.builds[len(it.builds)-1])
+	if len(all) > 0 {
+		first = j.buildRef(q, it, all[0])
+		last = j.buildRef(q, it, all[len(all)-1])
 	}
 	n.add("firstBuild", first)
 	n.add("healthReport", []*node{})
-	n.add("inQueue", it.queued)
+	n.add("inQueue", it.runs.isQueued())
 	n.add("keepDependencies", false)
 	n.add("lastBuild", last)
-	n.add("lastCompletedBuild", j.buildRef(q, it, it.lastWhere(func(b *build) bool { return !b.building() })))
-	n.add("lastFailedBuild", j.buildRef(q, it, it.lastWhere(func(b *build) bool { return b.res() == "FAILURE" })))
+	n.add("lastCompletedBuild", j.buildRef(q, it, it.runs.last(func(b *build) bool { return !b.building() })))
+	n.add("lastFailedBuild", j.buildRef(q, it, it.runs.last(func(b *build) bool { return b.res() == "FAILURE" })))
 	// Builds end SUCCESS or FAILURE here, so stable = successful and
 	// unsuccessful = completed but not SUCCESS.
-	n.add("lastStableBuild", j.buildRef(q, it, it.lastWhere(func(b *build) bool { return b.res() == "SUCCESS" })))
-	n.add("lastSuccessfulBuild", j.buildRef(q, it, it.lastWhere(func(b *build) bool { return b.res() == "SUCCESS" })))
-	n.add("lastUnstableBuild", j.buildRef(q, it, it.lastWhere(func(b *build) bool { return b.res() == "UNSTABLE" })))
-	n.add("lastUnsuccessfulBuild", j.buildRef(q, it, it.lastWhere(func(b *build) bool { return !b.building() && b.res() != "SUCCESS" })))
-	n.add("nextBuildNumber", it.next)
+	n.add("lastStableBuild", j.buildRef(q, it, it.runs.last(func(b *build) bool { return b.res() == "SUCCESS" })))
+	n.add("lastSuccessfulBuild", j.buildRef(q, it, it.runs.last(func(b *build) bool { return b.res() == "SUCCESS" })))
+	n.add("lastUnstableBuild", j.buildRef(q, it, it.runs.last(func(b *build) bool { return b.res() == "UNSTABLE" })))
+	n.add("lastUnsuccessfulBuild", j.buildRef(q, it, it.runs.last(func(b *build) bool { return !b.building() && b.res() != "SUCCESS" })))
+	n.add("nextBuildNumber", it.runs.nextNumber())
 	n.add("property", []*node{})
-	var queued *node
-	if qi := j.queuedItem(it); qi != nil {
-		queued = j.queueItemModel(q, qi)
-	}
-	n.add("queueItem", queued)
+	n.add("queueItem", j.queuedItem(q, it))
 	n.add("concurrentBuild", false)
 	n.add("disabled", it.dom.childText("disabled") == "true")
 	if it.kind == kindFreestyle {

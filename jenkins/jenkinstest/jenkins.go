@@ -41,9 +41,8 @@ type Jenkins struct {
 	plugins     []*plugin
 	ucJobs      []*installJob
 	restartTill time.Time
-	active      int // builds running (safeRestart waits for them)
-	queue       map[int]*queueItem
-	nextQueueID int
+	queue       *buildQueue
+	runners     map[itemKind]runner
 	requests    []Request
 	faults      *faults
 
@@ -62,17 +61,17 @@ func New(opts ...Option) *Jenkins {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &Jenkins{
-		o:           o,
-		rootURL:     o.rootURL,
-		session:     randHex(4),
-		cookieName:  "JSESSIONID." + randHex(4),
-		salt:        []byte(randHex(16)),
-		users:       map[string]*User{},
-		sessions:    map[string]string{},
-		queue:       map[int]*queueItem{},
-		nextQueueID: 1,
-		ctx:         ctx,
-		cancel:      cancel,
+		o:          o,
+		rootURL:    o.rootURL,
+		session:    randHex(4),
+		cookieName: "JSESSIONID." + randHex(4),
+		salt:       []byte(randHex(16)),
+		users:      map[string]*User{},
+		sessions:   map[string]string{},
+		queue:      newBuildQueue(),
+		runners:    runnersFor(),
+		ctx:        ctx,
+		cancel:     cancel,
 	}
 	j.root = &item{kind: kindRoot, children: map[string]*item{}}
 	j.system = newStore("system")

@@ -439,7 +439,7 @@ func (j *Jenkins) IDToken(jobFullName, credentialID string) (string, error) {
 	if c == nil || !c.isIDToken() {
 		return "", fmt.Errorf("jenkinstest: no IdToken credential %q visible to %q", credentialID, jobFullName)
 	}
-	env := j.buildEnv(root, job, job.next, "")
+	env := j.buildEnv(root, job, job.runs.nextNumber(), "")
 	return j.mint(c, tokenIssuer(root, c, owner), env, true)
 }
 

@@ -316,7 +316,7 @@ func (j *Jenkins) startRestart() {
 func (j *Jenkins) restartWhenIdle() bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.active > 0 {
+	if j.queue.busy() {
 		return false
 	}
 	j.restartTill = time.Now().Add(j.o.restartDuration)

@@ -1,0 +1,122 @@
+package jenkinstest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Binding classes of the credentials-binding plugin.
+const (
+	bindingString   = "org.jenkinsci.plugins.credentialsbinding.impl.StringBinding"
+	bindingFile     = "org.jenkinsci.plugins.credentialsbinding.impl.FileBinding"
+	bindingUserPass = "org.jenkinsci.plugins.credentialsbinding.impl.UsernamePasswordMultiBinding"
+)
+
+// binding is one MultiBinding: its class, the credential and the
+// variables it sets. Freestyle's SecretBuildWrapper and Pipeline's
+// withCredentials both describe their bindings this way and share
+// bindCredentials.
+type binding struct {
+	class            string
+	credentialsID    string
+	variable         string // StringBinding, FileBinding
+	usernameVariable string // UsernamePasswordMultiBinding
+	passwordVariable string
+}
+
+// bindingFromXML reads a binding from a SecretBuildWrapper's <bindings>.
+func bindingFromXML(el *xnode) binding {
+	return binding{
+		class:            el.name,
+		credentialsID:    el.childText("credentialsId"),
+		variable:         el.childText("variable"),
+		usernameVariable: el.childText("usernameVariable"),
+		passwordVariable: el.childText("passwordVariable"),
+	}
+}
+
+// bound is a binding's environment: the variables it sets, the values the
+// console masks, and how to undo it.
+type bound struct {
+	vars  map[string]string
+	masks []string
+	dirs  []string // removed by unbind
+}
+
+// unbind removes what the binding wrote to disk (UnbindableDir's unbinder).
+func (bd *bound) unbind() {
+	for _, d := range bd.dirs {
+		_ = os.RemoveAll(d)
+	}
+}
+
+// bindCredentials resolves one binding for a build of job with workspace
+// ws: MultiBinding.bind. env is the build's environment (the ID token's
+// claims are minted from it).
+func (j *Jenkins) bindCredentials(job *item, bd binding, env map[string]string, ws string) (*bound, error) {
+	id := bd.credentialsID
+	j.mu.Lock()
+	c, owner := j.findCredential(job, id)
+	var secret, fileName string
+	var err error
+	if c != nil {
+		switch c.class {
+		case ClassIDTokenString, ClassIDTokenFile:
+			// A fresh token at every binding, as getSecret()/getContent() mint one.
+			secret, err = j.mint(c, tokenIssuer(env["JENKINS_URL"], c, owner), env, true)
+			fileName = "id_token"
+		case ClassSecretText:
+			secret = c.secret
+		case ClassSecretFile:
+			secret, fileName = string(c.secretBytes), c.fileName
+		case ClassUsernamePasswd:
+			secret = c.password
+		}
+	}
+	j.mu.Unlock()
+	if c == nil {
+		return nil, javaError(fmt.Sprintf("Could not find credentials entry with ID '%s'", id))
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &bound{vars: map[string]string{}}
+	switch bd.class {
+	case bindingString:
+		if c.class == ClassSecretFile || c.class == ClassUsernamePasswd {
+			return nil, javaError(fmt.Sprintf("Credentials '%s' is of type '%s' where '%s' was expected", id, credClasses[c.class].typeName, "org.jenkinsci.plugins.plaincredentials.StringCredentials"))
+		}
+		out.vars[bd.variable] = secret
+		out.masks = []string{secret}
+		return out, nil
+	case bindingFile:
+		if c.class != ClassIDTokenFile && c.class != ClassSecretFile {
+			return nil, javaError(fmt.Sprintf("Credentials '%s' is of type '%s' where '%s' was expected", id, credClasses[c.class].typeName, "org.jenkinsci.plugins.plaincredentials.FileCredentials"))
+		}
+		dir := filepath.Join(ws+"@tmp", "secretFiles", newUUID())
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		out.dirs = []string{dir}
+		path := filepath.Join(dir, fileName)
+		if err := os.WriteFile(path, []byte(secret), 0o600); err != nil {
+			return out, err
+		}
+		out.vars[bd.variable] = path
+		out.masks = []string{secret}
+		return out, nil
+	case bindingUserPass:
+		if c.class != ClassUsernamePasswd {
+			return nil, javaError(fmt.Sprintf("Credentials '%s' is of type '%s' where '%s' was expected", id, credClasses[c.class].typeName, "com.cloudbees.plugins.credentials.common.StandardUsernamePasswordCredentials"))
+		}
+		out.vars[bd.usernameVariable] = c.username
+		out.vars[bd.passwordVariable] = c.password
+		out.masks = []string{c.password}
+		if c.usernameSecret {
+			out.masks = append(out.masks, c.username)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("jenkinstest does not emulate the binding %s", bd.class)
+}
