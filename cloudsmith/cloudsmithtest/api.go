@@ -38,36 +38,6 @@ const (
 
 const maxBody = 1 << 20
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-func writeDetail(w http.ResponseWriter, status int, detail string) {
-	writeJSON(w, status, errorBody{Detail: detail})
-}
-
-// fieldErrors collects DRF-style validation errors.
-type fieldErrors map[string][]string
-
-func (fe fieldErrors) add(field, msg string) { fe[field] = append(fe[field], msg) }
-
-func writeFieldErrors(w http.ResponseWriter, fe fieldErrors) {
-	writeJSON(w, http.StatusUnprocessableEntity, errorBody{Detail: msgInvalidInput, Fields: fe, Code: "invalid"})
-}
-
-func methodNotAllowed(w http.ResponseWriter, r *http.Request, allowed ...string) {
-	w.Header().Set("Allow", strings.Join(append(allowed, http.MethodOptions), ", "))
-	writeDetail(w, http.StatusMethodNotAllowed, fmt.Sprintf("Method %q not allowed.", r.Method))
-}
-
 // decodeObject reads a JSON object body the way DRF's JSONParser does:
 // 415 for other media types, 400 "JSON parse error - ..." for bad JSON, 422
 // for JSON that is not an object. An empty body is an empty object. ok is

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math/big"
 	"net/http"
 	"regexp"
@@ -113,7 +114,7 @@ type Request struct {
 
 type org struct {
 	slug      string
-	repos     []string
+	repos     []*repository
 	services  []*Service          // creation order
 	providers []*ProviderSettings // creation order
 }
@@ -171,7 +172,14 @@ func New(opts ...Option) *Cloudsmith {
 	if c.apiKey == "" {
 		c.apiKey = randomHex(20)
 	}
-	c.orgs[cfg.org] = &org{slug: cfg.org, repos: []string{cfg.repo}}
+	demo := &repository{slug: cfg.repo}
+	for _, p := range art.demoPackages() {
+		p.UploadedAt = buildTime
+		if err := demo.add(p); err != nil {
+			panic(fmt.Sprintf("cloudsmithtest: seeding demo packages: %v", err))
+		}
+	}
+	c.orgs[cfg.org] = &org{slug: cfg.org, repos: []*repository{demo}}
 	return c
 }
 
@@ -185,15 +193,21 @@ func (c *Cloudsmith) Org() string { return c.cfg.org }
 // Repo returns the slug of the seeded repository.
 func (c *Cloudsmith) Repo() string { return c.cfg.repo }
 
-// AddOrg adds another, empty org with the given repositories.
+// AddOrg adds an org (or to an existing one) with the given empty
+// repositories; repositories that exist already are left as they are.
 func (c *Cloudsmith) AddOrg(slug string, repos ...string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if o, ok := c.orgs[slug]; ok {
-		o.repos = append(o.repos, repos...)
-		return
+	o, ok := c.orgs[slug]
+	if !ok {
+		o = &org{slug: slug}
+		c.orgs[slug] = o
 	}
-	c.orgs[slug] = &org{slug: slug, repos: repos}
+	for _, r := range repos {
+		if o.repo(r) == nil {
+			o.repos = append(o.repos, &repository{slug: r})
+		}
+	}
 }
 
 // AddService creates a service account in the seeded org, as the management
@@ -367,24 +381,24 @@ func (c *Cloudsmith) update(r *Request, fn func(*Request)) {
 }
 
 func (o *org) service(slug string) *Service {
-	for _, s := range o.services {
-		if s.Slug == slug {
-			return s
-		}
-	}
-	return nil
+	return first(o.services, func(s *Service) bool { return s.Slug == slug })
 }
 
 func (o *org) provider(slugPerm string) *ProviderSettings {
-	for _, p := range o.providers {
-		if p.SlugPerm == slugPerm {
-			return p
-		}
+	return first(o.providers, func(p *ProviderSettings) bool { return p.SlugPerm == slugPerm })
+}
+
+func (o *org) repo(slug string) *repository {
+	return first(o.repos, func(r *repository) bool { return r.slug == slug })
+}
+
+// first returns the first item that matches, or nil.
+func first[T any](items []*T, match func(*T) bool) *T {
+	if i := slices.IndexFunc(items, match); i >= 0 {
+		return items[i]
 	}
 	return nil
 }
-
-func (o *org) hasRepo(slug string) bool { return slices.Contains(o.repos, slug) }
 
 // uniqueServiceSlug derives a slug from a name the way Cloudsmith describes
 // it: slugified, truncated at 30 characters, with random characters
@@ -423,12 +437,7 @@ func cloneProvider(p ProviderSettings) ProviderSettings {
 	cp := p
 	cp.ServiceAccounts = slices.Clone(p.ServiceAccounts)
 	cp.DynamicMappings = slices.Clone(p.DynamicMappings)
-	if p.Claims != nil {
-		cp.Claims = make(map[string]any, len(p.Claims))
-		for k, v := range p.Claims {
-			cp.Claims[k] = v
-		}
-	}
+	cp.Claims = maps.Clone(p.Claims)
 	return cp
 }
 
@@ -472,8 +481,8 @@ func (c *Cloudsmith) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.Handler(HostAPI).ServeHTTP(w, r)
 }
 
-// Handler returns the handler of one host, wrapped with the request log,
-// latency and fault injection.
+// Handler returns the handler of one host (see Hosts), wrapped with the
+// request log, latency and fault injection.
 func (c *Cloudsmith) Handler(h Host) http.Handler {
 	var inner http.Handler
 	switch h {
@@ -481,12 +490,12 @@ func (c *Cloudsmith) Handler(h Host) http.Handler {
 		inner = http.HandlerFunc(c.serveAPI)
 	case HostDownload:
 		inner = http.HandlerFunc(c.serveDownload)
-	case HostNPM:
-		inner = http.HandlerFunc(c.serveNPMHost)
-	case HostGo:
-		inner = http.HandlerFunc(c.serveGoHost)
 	default:
-		inner = http.NotFoundHandler()
+		if f := formatByHost(h); f != nil {
+			inner = c.formatHost(f)
+		} else {
+			inner = http.NotFoundHandler()
+		}
 	}
 	return c.wrap(h, inner)
 }

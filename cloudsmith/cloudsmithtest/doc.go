@@ -28,6 +28,21 @@
 //   - fault injection (latency, 503, 429 with Retry-After, connection resets)
 //     and a request log, so clients' retry logic can be tested.
 //
+// Structure, where to add things:
+//
+//   - a package format: one entry in formatTable (formats.go) naming its
+//     download-host path, its own Host (if any, with a route), its serve and
+//     upload functions and its error style. Hosts, Start's listeners,
+//     WithTLS and the request routing follow from the table;
+//   - packages live in a per-repository store (store.go): AddRepo,
+//     AddPackage and Packages for tests, repository.add for uploads; the
+//     format handlers serve what the store holds, nothing hard-coded;
+//   - every package read and upload goes through one gate, authorize
+//     (formats.go), which authenticates, finds the repository and checks
+//     the repository privilege the request needs;
+//   - handlers return *httpError and writeError (httperror.go) writes it,
+//     once, in the host's style (Cloudsmith's JSON, npm's, Go's plain text).
+//
 // Where Cloudsmith's behaviour is undocumented the emulator picks the
 // strictest plausible rule and offers an option to relax it.
 //

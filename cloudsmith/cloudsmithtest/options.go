@@ -122,7 +122,7 @@ func WithPageSize(n int) Option { return func(c *config) { c.pageSize = n } }
 func WithTLS(hosts ...Host) Option {
 	return func(c *config) {
 		if len(hosts) == 0 {
-			hosts = []Host{HostAPI, HostDownload, HostNPM, HostGo}
+			hosts = Hosts()
 		}
 		c.tlsHosts = map[Host]bool{}
 		for _, h := range hosts {

@@ -2,6 +2,11 @@ package cloudsmithtest
 
 import (
 	"bytes"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"html"
 	"net/http"
@@ -15,117 +20,6 @@ import (
 // send credentials (or ask for them) after a Basic challenge.
 const realm = `Basic realm="Cloudsmith"`
 
-// authorisePackages authorises a request for {org}/{repo} and reports
-// whether it may proceed. Unauthenticated and bad credentials get 401 with a
-// Basic challenge; a missing org or repo gets 404 only after
-// authentication, so anonymous callers learn nothing.
-func (c *Cloudsmith) authorisePackages(w http.ResponseWriter, r *http.Request, orgSlug, repo string) bool {
-	p, present, reason := c.authenticate(r)
-	if p != nil && !p.inOrg(orgSlug) {
-		p, reason = nil, fmt.Sprintf("credential belongs to org %q, not %q", p.org, orgSlug)
-	}
-	if p == nil {
-		noteFailure(r, reason)
-		w.Header().Set("WWW-Authenticate", realm)
-		detail := msgInvalidToken
-		if !present {
-			detail = msgNoCredentials
-		}
-		writeDetail(w, http.StatusUnauthorized, detail)
-		return false
-	}
-	noteAuth(r, p.kind)
-	c.mu.Lock()
-	o, ok := c.orgs[orgSlug]
-	ok = ok && o.hasRepo(repo)
-	c.mu.Unlock()
-	if !ok {
-		writeDetail(w, http.StatusNotFound, msgNotFound)
-		return false
-	}
-	return true
-}
-
-// serveDownload routes dl.cloudsmith.io's /basic/{org}/{repo}/{format}/...
-// (Python, raw, and the legacy npm and go paths).
-func (c *Cloudsmith) serveDownload(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		methodNotAllowed(w, r, http.MethodGet, http.MethodHead)
-		return
-	}
-	rest, ok := strings.CutPrefix(r.URL.Path, "/basic/")
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	parts := strings.SplitN(rest, "/", 4)
-	if len(parts) < 3 {
-		http.NotFound(w, r)
-		return
-	}
-	orgSlug, repo, format := parts[0], parts[1], parts[2]
-	sub := ""
-	if len(parts) == 4 {
-		sub = parts[3]
-	}
-	if !c.authorisePackages(w, r, orgSlug, repo) {
-		return
-	}
-	switch format {
-	case "python":
-		c.servePython(w, r, sub)
-	case "raw":
-		c.serveRaw(w, r, sub)
-	case "npm":
-		c.serveNPM(w, r, "/basic/"+orgSlug+"/"+repo+"/npm/", sub)
-	case "go":
-		c.serveGoProxy(w, r, sub)
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-// serveNPMHost serves npm.cloudsmith.io/{org}/{repo}/...
-func (c *Cloudsmith) serveNPMHost(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		methodNotAllowed(w, r, http.MethodGet, http.MethodHead)
-		return
-	}
-	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 3)
-	if len(parts) < 2 {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Not found"})
-		return
-	}
-	if !c.authorisePackages(w, r, parts[0], parts[1]) {
-		return
-	}
-	sub := ""
-	if len(parts) == 3 {
-		sub = parts[2]
-	}
-	c.serveNPM(w, r, "/"+parts[0]+"/"+parts[1]+"/", sub)
-}
-
-// serveGoHost serves golang.cloudsmith.io/{org}/{repo}/... (Cloudsmith's
-// documented GOPROXY), also accepting a /basic/ prefix.
-func (c *Cloudsmith) serveGoHost(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		methodNotAllowed(w, r, http.MethodGet, http.MethodHead)
-		return
-	}
-	p := strings.TrimPrefix(r.URL.Path, "/")
-	p = strings.TrimPrefix(p, "basic/")
-	parts := strings.SplitN(p, "/", 3)
-	if len(parts) < 3 {
-		http.NotFound(w, r)
-		return
-	}
-	if !c.authorisePackages(w, r, parts[0], parts[1]) {
-		return
-	}
-	c.serveGoProxy(w, r, parts[2])
-}
-
 var pep503Junk = regexp.MustCompile(`[-_.]+`)
 
 // normalizeProject is PEP 503 name normalisation.
@@ -133,111 +27,214 @@ func normalizeProject(name string) string {
 	return strings.ToLower(pep503Junk.ReplaceAllString(name, "-"))
 }
 
+const simpleHead = "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"1.0\">\n"
+
 // servePython serves the PEP 503 simple index under python/simple/ and the
 // files under python/files/.
-func (c *Cloudsmith) servePython(w http.ResponseWriter, r *http.Request, sub string) {
+func servePython(_ *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgRequest) *httpError {
+	sub := q.rest
 	switch {
 	case sub == "simple":
 		http.Redirect(w, r, r.URL.Path+"/", http.StatusMovedPermanently)
 	case sub == "simple/":
-		writeHTML(w, fmt.Sprintf("<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"1.0\">\n    <title>Simple index</title>\n  </head>\n  <body>\n    <a href=\"%s/\">%s</a>\n  </body>\n</html>\n",
-			DemoPythonProject, DemoPythonProject))
+		var links strings.Builder
+		seen := map[string]bool{}
+		for _, p := range q.packages {
+			n := normalizeProject(p.Name)
+			if !seen[n] {
+				seen[n] = true
+				fmt.Fprintf(&links, "    <a href=\"%s/\">%s</a>\n", html.EscapeString(n), html.EscapeString(n))
+			}
+		}
+		writeHTML(w, simpleHead+"    <title>Simple index</title>\n  </head>\n  <body>\n"+links.String()+"  </body>\n</html>\n")
 	case strings.HasPrefix(sub, "simple/"):
 		name := strings.Trim(strings.TrimPrefix(sub, "simple/"), "/")
 		if strings.Contains(name, "/") {
-			http.NotFound(w, r)
-			return
+			return errNotFound
 		}
 		norm := normalizeProject(name)
-		if norm != DemoPythonProject {
-			http.NotFound(w, r)
-			return
+		var links strings.Builder
+		for _, p := range q.packages {
+			if normalizeProject(p.Name) != norm {
+				continue
+			}
+			req := ""
+			if rp, ok := p.Metadata["requires_python"].(string); ok && rp != "" {
+				req = " data-requires-python=\"" + html.EscapeString(rp) + "\""
+			}
+			for _, f := range p.Files {
+				sum := sha256.Sum256(f.Data)
+				fmt.Fprintf(&links, "    <a href=\"../../files/%s#sha256=%s\"%s>%s</a><br/>\n",
+					html.EscapeString(f.Name), hex.EncodeToString(sum[:]), req, html.EscapeString(f.Name))
+			}
+		}
+		if links.Len() == 0 {
+			return errNotFound
 		}
 		if name != norm || !strings.HasSuffix(sub, "/") {
 			// PyPI redirects to the normalised, slash-terminated URL.
 			base := strings.TrimSuffix(r.URL.Path, sub)
 			http.Redirect(w, r, base+"simple/"+norm+"/", http.StatusMovedPermanently)
-			return
+			return nil
 		}
-		a := c.art
-		writeHTML(w, fmt.Sprintf("<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"1.0\">\n    <title>Links for %s</title>\n  </head>\n  <body>\n    <h1>Links for %s</h1>\n    <a href=\"../../files/%s#sha256=%s\" data-requires-python=\"%s\">%s</a><br/>\n  </body>\n</html>\n",
-			DemoPythonProject, DemoPythonProject, a.wheelName, a.wheelSHA256, html.EscapeString(">=3.7"), a.wheelName))
-	case sub == "files/"+c.art.wheelName:
-		writeBlob(w, "application/zip", c.art.wheel)
+		writeHTML(w, fmt.Sprintf(simpleHead+"    <title>Links for %s</title>\n  </head>\n  <body>\n    <h1>Links for %s</h1>\n%s  </body>\n</html>\n",
+			html.EscapeString(norm), html.EscapeString(norm), links.String()))
+	case strings.HasPrefix(sub, "files/"):
+		return serveFile(w, q.packages, strings.TrimPrefix(sub, "files/"))
 	default:
-		http.NotFound(w, r)
+		return errNotFound
 	}
+	return nil
+}
+
+// serveFile serves the file called name of any of packages.
+func serveFile(w http.ResponseWriter, packages []*Package, name string) *httpError {
+	for _, p := range packages {
+		if f := p.file(name); f != nil {
+			writeBlob(w, f.ContentType, f.Data)
+			return nil
+		}
+	}
+	return errNotFound
 }
 
 // serveRaw serves raw/files/{file} and raw/names/{name}/versions/{version}/{file}.
-func (c *Cloudsmith) serveRaw(w http.ResponseWriter, r *http.Request, sub string) {
-	switch sub {
-	case "files/" + DemoRawFile, "names/hello/versions/1.0.0/" + DemoRawFile:
-		writeBlob(w, "text/plain; charset=utf-8", c.art.raw)
-	default:
-		http.NotFound(w, r)
+func serveRaw(_ *Cloudsmith, w http.ResponseWriter, _ *http.Request, q *pkgRequest) *httpError {
+	if file, ok := strings.CutPrefix(q.rest, "files/"); ok && !strings.Contains(file, "/") {
+		// The latest upload of a file name wins.
+		for i := len(q.packages) - 1; i >= 0; i-- {
+			if f := q.packages[i].file(file); f != nil {
+				writeBlob(w, f.ContentType, f.Data)
+				return nil
+			}
+		}
+		return errNotFound
 	}
+	parts := strings.Split(q.rest, "/")
+	if len(parts) != 5 || parts[0] != "names" || parts[2] != "versions" {
+		return errNotFound
+	}
+	for _, p := range q.packages {
+		if p.Name == parts[1] && p.Version == parts[3] {
+			return serveFile(w, []*Package{p}, parts[4])
+		}
+	}
+	return errNotFound
 }
 
-// serveNPM serves the packument, version documents and the tarball of the
-// demo package; base is the registry path the client configured.
-func (c *Cloudsmith) serveNPM(w http.ResponseWriter, r *http.Request, base, sub string) {
-	a := c.art
-	tarName := DemoNPMPackage + "-" + DemoNPMVersion + ".tgz"
-	tarball := baseURL(r) + base + DemoNPMPackage + "/-/" + tarName
-	version := map[string]any{
-		"name":        DemoNPMPackage,
-		"version":     DemoNPMVersion,
-		"description": "Demo package served by the Cloudsmith emulator",
-		"main":        "index.js",
-		"license":     "Apache-2.0",
-		"_id":         DemoNPMPackage + "@" + DemoNPMVersion,
-		"dist": map[string]any{
-			"tarball":   tarball,
-			"shasum":    a.npmShasum,
-			"integrity": a.npmIntegrity,
-		},
+// serveNPM serves packuments, version documents and tarballs under the
+// registry path q.base.
+func serveNPM(_ *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgRequest) *httpError {
+	name, rest := q.rest, ""
+	if strings.HasPrefix(name, "@") {
+		// Scoped: @scope/name (npm sends the slash encoded, Go decodes it).
+		scope, after, _ := strings.Cut(name, "/")
+		n, tail, _ := strings.Cut(after, "/")
+		name, rest = scope+"/"+n, tail
+	} else {
+		name, rest, _ = strings.Cut(name, "/")
 	}
-	switch sub {
-	case DemoNPMPackage:
-		stamp := buildTime.Format(time.RFC3339)
+	var versions []*Package
+	for _, p := range q.packages {
+		if p.Name == name {
+			versions = append(versions, p)
+		}
+	}
+	if len(versions) == 0 {
+		return errNotFound
+	}
+	latest := versions[len(versions)-1]
+	doc := func(p *Package) map[string]any {
+		return npmVersionDoc(baseURL(r)+q.base, p)
+	}
+	switch {
+	case rest == "":
+		docs := map[string]any{}
+		times := map[string]string{}
+		created, modified := versions[0].UploadedAt, latest.UploadedAt
+		for _, p := range versions {
+			docs[p.Version] = doc(p)
+			times[p.Version] = p.UploadedAt.UTC().Format(time.RFC3339)
+		}
+		times["created"] = created.UTC().Format(time.RFC3339)
+		times["modified"] = modified.UTC().Format(time.RFC3339)
 		writeJSON(w, http.StatusOK, map[string]any{
-			"_id":       DemoNPMPackage,
-			"name":      DemoNPMPackage,
-			"dist-tags": map[string]string{"latest": DemoNPMVersion},
-			"versions":  map[string]any{DemoNPMVersion: version},
-			"time":      map[string]string{"created": stamp, "modified": stamp, DemoNPMVersion: stamp},
-			"modified":  stamp,
+			"_id":       name,
+			"name":      name,
+			"dist-tags": map[string]string{"latest": latest.Version},
+			"versions":  docs,
+			"time":      times,
+			"modified":  modified.UTC().Format(time.RFC3339),
 		})
-	case DemoNPMPackage + "/" + DemoNPMVersion, DemoNPMPackage + "/latest":
-		writeJSON(w, http.StatusOK, version)
-	case DemoNPMPackage + "/-/" + tarName:
-		writeBlob(w, "application/octet-stream", a.npmTarball)
+	case rest == "latest":
+		writeJSON(w, http.StatusOK, doc(latest))
+	case strings.HasPrefix(rest, "-/"):
+		return serveFile(w, versions, strings.TrimPrefix(rest, "-/"))
 	default:
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Not found"})
+		for _, p := range versions {
+			if p.Version == rest {
+				writeJSON(w, http.StatusOK, doc(p))
+				return nil
+			}
+		}
+		return errNotFound
 	}
+	return nil
 }
 
-// serveGoProxy implements the GOPROXY protocol for the demo module.
-func (c *Cloudsmith) serveGoProxy(w http.ResponseWriter, r *http.Request, sub string) {
-	a := c.art
-	mod, rest, ok := strings.Cut(sub, "/@")
-	if !ok || mod != DemoGoModule {
-		http.Error(w, "not found: "+sub, http.StatusNotFound)
-		return
+// npmVersionDoc is a version document: the package's package.json fields
+// and dist with the tarball's URL, sha1 shasum and sha512 integrity.
+func npmVersionDoc(registry string, p *Package) map[string]any {
+	v := map[string]any{}
+	for k, val := range p.Metadata {
+		v[k] = val
 	}
-	switch "@" + rest {
-	case "@v/list":
-		writeBlob(w, "text/plain; charset=utf-8", []byte(DemoGoVersion+"\n"))
-	case "@latest", "@v/" + DemoGoVersion + ".info":
-		writeBlob(w, "application/json", a.goInfo)
-	case "@v/" + DemoGoVersion + ".mod":
-		writeBlob(w, "text/plain; charset=utf-8", a.goMod)
-	case "@v/" + DemoGoVersion + ".zip":
-		writeBlob(w, "application/zip", a.goZip)
-	default:
-		http.Error(w, "not found: "+DemoGoModule+"@"+rest+": unknown revision", http.StatusNotFound)
+	v["name"], v["version"], v["_id"] = p.Name, p.Version, p.Name+"@"+p.Version
+	if len(p.Files) > 0 {
+		tgz := p.Files[0]
+		s1 := sha1.Sum(tgz.Data)
+		s512 := sha512.Sum512(tgz.Data)
+		v["dist"] = map[string]any{
+			"tarball":   registry + p.Name + "/-/" + tgz.Name,
+			"shasum":    hex.EncodeToString(s1[:]),
+			"integrity": "sha512-" + base64.StdEncoding.EncodeToString(s512[:]),
+		}
 	}
+	return v
+}
+
+// serveGoProxy implements the GOPROXY protocol.
+func serveGoProxy(_ *Cloudsmith, w http.ResponseWriter, _ *http.Request, q *pkgRequest) *httpError {
+	mod, rest, ok := strings.Cut(q.rest, "/@")
+	var versions []*Package
+	for _, p := range q.packages {
+		if p.Name == mod {
+			versions = append(versions, p)
+		}
+	}
+	if !ok || len(versions) == 0 {
+		return &httpError{Status: http.StatusNotFound, Detail: "not found: " + q.rest}
+	}
+	latest := versions[len(versions)-1]
+	switch {
+	case rest == "v/list":
+		var list strings.Builder
+		for _, p := range versions {
+			list.WriteString(p.Version + "\n")
+		}
+		writeBlob(w, "text/plain; charset=utf-8", []byte(list.String()))
+		return nil
+	case rest == "latest":
+		return serveFile(w, []*Package{latest}, latest.Version+".info")
+	case strings.HasPrefix(rest, "v/"):
+		file := strings.TrimPrefix(rest, "v/")
+		for _, p := range versions {
+			if p.file(file) != nil {
+				return serveFile(w, []*Package{p}, file)
+			}
+		}
+	}
+	return &httpError{Status: http.StatusNotFound, Detail: "not found: " + mod + "@" + rest + ": unknown revision"}
 }
 
 func writeHTML(w http.ResponseWriter, body string) {

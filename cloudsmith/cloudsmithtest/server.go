@@ -28,6 +28,9 @@ type Server struct {
 	DownloadURL string
 	NPMURL      string
 	GoURL       string
+	// URLs holds the base URL of every host (see Hosts), the fields above
+	// included.
+	URLs map[Host]string
 	// APIKey is the org owner's key (management API and every package host).
 	APIKey string
 	Org    string
@@ -45,7 +48,7 @@ type Server struct {
 // Start runs a new emulator on 127.0.0.1 with a listener per host.
 func Start(opts ...Option) (*Server, error) {
 	c := New(opts...)
-	s := &Server{APIKey: c.APIKey(), Org: c.Org(), Repo: c.Repo(), Cloudsmith: c}
+	s := &Server{APIKey: c.APIKey(), Org: c.Org(), Repo: c.Repo(), Cloudsmith: c, URLs: map[Host]string{}}
 	var tlsConf *tls.Config
 	if len(c.cfg.tlsHosts) > 0 {
 		cert, certPEM, err := selfSigned()
@@ -58,28 +61,26 @@ func Start(opts ...Option) (*Server, error) {
 		// HTTP/1.1 only, so injected connection resets can hijack the conn.
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12}
 	}
-	for _, h := range []struct {
-		host Host
-		url  *string
-	}{{HostAPI, &s.APIURL}, {HostDownload, &s.DownloadURL}, {HostNPM, &s.NPMURL}, {HostGo, &s.GoURL}} {
+	for _, h := range Hosts() {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			_ = s.Close()
-			return nil, fmt.Errorf("cloudsmithtest: listening for the %s host: %w", h.host, err)
+			return nil, fmt.Errorf("cloudsmithtest: listening for the %s host: %w", h, err)
 		}
 		// ErrorLog is silenced: clients that distrust the self-signed
 		// certificate or hang up on purpose are not server errors.
-		srv := &http.Server{Handler: c.Handler(h.host), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+		srv := &http.Server{Handler: c.Handler(h), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 		scheme := "http"
-		if c.cfg.tlsHosts[h.host] {
+		if c.cfg.tlsHosts[h] {
 			scheme = "https"
 			srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
 			ln = tls.NewListener(ln, tlsConf)
 		}
 		s.servers = append(s.servers, srv)
-		*h.url = scheme + "://" + ln.Addr().String()
+		s.URLs[h] = scheme + "://" + ln.Addr().String()
 		go func() { _ = srv.Serve(ln) }()
 	}
+	s.APIURL, s.DownloadURL, s.NPMURL, s.GoURL = s.URLs[HostAPI], s.URLs[HostDownload], s.URLs[HostNPM], s.URLs[HostGo]
 	return s, nil
 }
 

@@ -1,0 +1,220 @@
+package cloudsmithtest
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// format is one package format: where its clients find a repository and
+// how it answers them. Every format is registered in formatTable, the one
+// place to add a format; hosts, routing, the authorisation gate and error
+// writing follow from the entry.
+type format struct {
+	// name is the format's name as Cloudsmith spells it, and its path
+	// segment on the download host.
+	name string
+	// download: served on the download host under /basic/{org}/{repo}/{name}/.
+	download bool
+	// host is the format's own host, serving /{org}/{repo}/... (or what
+	// route says), if it has one.
+	host Host
+	// route splits a path on the format's own host into org, repository,
+	// the repository's root path (ending in "/") and the rest. Nil means
+	// /{org}/{repo}/{rest}.
+	route func(path string) (org, repo, base, rest string, ok bool)
+	// serve answers a read (GET or HEAD) the gate let through.
+	serve func(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgRequest) *httpError
+	// upload stores what a publishing client sends (any other method);
+	// nil when the format has no upload yet. It runs only with Write.
+	upload func(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgRequest) *httpError
+	// errors renders the format's own errors; authentication and
+	// authorisation errors are Cloudsmith's JSON on every host.
+	errors errorStyle
+}
+
+// formatTable lists every emulated format. It is a function, not a
+// variable, so handlers may look formats up without an initialisation cycle.
+func formatTable() []*format {
+	return []*format{
+		{name: "python", download: true, serve: servePython, errors: plainErrors},
+		{name: "raw", download: true, serve: serveRaw, errors: plainErrors},
+		// npm and Go have their own hosts; the download host's paths are
+		// Cloudsmith's legacy ones.
+		{name: "npm", download: true, host: HostNPM, serve: serveNPM, errors: npmErrors},
+		{name: "go", download: true, host: HostGo, route: routeBasicOptional, serve: serveGoProxy, errors: goErrors},
+	}
+}
+
+func formatByName(name string) *format {
+	for _, f := range formatTable() {
+		if f.name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+func formatByHost(h Host) *format {
+	for _, f := range formatTable() {
+		if f.host == h {
+			return f
+		}
+	}
+	return nil
+}
+
+// Hosts returns every host the emulator serves: the API, the download
+// host and each format's own host, in the order Start opens them.
+func Hosts() []Host {
+	out := []Host{HostAPI, HostDownload}
+	for _, f := range formatTable() {
+		if f.host != "" && !slices.Contains(out, f.host) {
+			out = append(out, f.host)
+		}
+	}
+	return out
+}
+
+// pkgRequest is a request for one repository of one format, after the
+// gate: who asked, and the format's packages at that moment (packages are
+// never changed once stored, so handlers read them without the lock).
+type pkgRequest struct {
+	org, repo string
+	// base is the URL path of the repository's root for this format,
+	// ending in "/"; rest is what follows it.
+	base, rest string
+	who        *principal
+	packages   []*Package
+}
+
+// routeRepo is the default route of a format's own host: /{org}/{repo}/{rest}.
+func routeRepo(path string) (org, repo, base, rest string, ok bool) {
+	parts := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 3)
+	if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
+		return "", "", "", "", false
+	}
+	if len(parts) == 3 {
+		rest = parts[2]
+	}
+	return parts[0], parts[1], "/" + parts[0] + "/" + parts[1] + "/", rest, true
+}
+
+// routeBasicOptional is routeRepo also accepting a /basic/ prefix, as
+// golang.cloudsmith.io does.
+func routeBasicOptional(path string) (org, repo, base, rest string, ok bool) {
+	if p, cut := strings.CutPrefix(path, "/basic/"); cut {
+		org, repo, base, rest, ok = routeRepo("/" + p)
+		return org, repo, "/basic" + base, rest, ok && rest != ""
+	}
+	org, repo, base, rest, ok = routeRepo(path)
+	return org, repo, base, rest, ok && rest != ""
+}
+
+// serveDownload routes dl.cloudsmith.io's /basic/{org}/{repo}/{format}/...
+func (c *Cloudsmith) serveDownload(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/basic/")
+	if !ok {
+		writeError(w, plainErrors, errNotFound)
+		return
+	}
+	parts := strings.SplitN(rest, "/", 4)
+	if len(parts) < 3 {
+		writeError(w, plainErrors, errNotFound)
+		return
+	}
+	sub := ""
+	if len(parts) == 4 {
+		sub = parts[3]
+	}
+	f := formatByName(parts[2])
+	if f != nil && !f.download {
+		f = nil
+	}
+	base := "/basic/" + parts[0] + "/" + parts[1] + "/" + parts[2] + "/"
+	c.servePackages(w, r, f, parts[0], parts[1], base, sub)
+}
+
+// formatHost serves a format's own host.
+func (c *Cloudsmith) formatHost(f *format) http.HandlerFunc {
+	route := f.route
+	if route == nil {
+		route = routeRepo
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		org, repo, base, rest, ok := route(r.URL.Path)
+		if !ok {
+			writeError(w, f.errors, errNotFound)
+			return
+		}
+		c.servePackages(w, r, f, org, repo, base, rest)
+	}
+}
+
+// servePackages is the one path of every package request: method, the
+// authorisation gate, then the format's handler. f is nil for an unknown
+// format, which is a 404 only after authentication, so anonymous callers
+// learn nothing.
+func (c *Cloudsmith) servePackages(w http.ResponseWriter, r *http.Request, f *format, org, repo, base, rest string) {
+	read := r.Method == http.MethodGet || r.Method == http.MethodHead
+	if !read && (f == nil || f.upload == nil) {
+		writeError(w, apiErrors, errMethodNotAllowed(r, http.MethodGet, http.MethodHead))
+		return
+	}
+	need := PrivilegeRead
+	if !read {
+		need = PrivilegeWrite
+	}
+	q, herr := c.authorize(r, org, repo, need, f)
+	if herr != nil {
+		writeError(w, apiErrors, herr)
+		return
+	}
+	if f == nil {
+		writeError(w, plainErrors, errNotFound)
+		return
+	}
+	q.base, q.rest = base, rest
+	handle := f.serve
+	if !read {
+		handle = f.upload
+	}
+	if herr := handle(c, w, r, q); herr != nil {
+		writeError(w, f.errors, herr)
+	}
+}
+
+// authorize is the gate every package read and upload passes, on every
+// host: it authenticates the request (401 with a Basic challenge), finds
+// the repository (404, only after authentication) and checks the caller
+// holds the privilege need on it.
+func (c *Cloudsmith) authorize(r *http.Request, orgSlug, repoSlug string, need Privilege, f *format) (*pkgRequest, *httpError) {
+	p, present, reason := c.authenticate(r)
+	if p != nil && !p.inOrg(orgSlug) {
+		p, reason = nil, "credential belongs to org "+quote(p.org)+", not "+quote(orgSlug)
+	}
+	if p == nil {
+		noteFailure(r, reason)
+		e := &httpError{Status: http.StatusUnauthorized, Detail: msgInvalidToken, Challenge: true}
+		if !present {
+			e.Detail = msgNoCredentials
+		}
+		return nil, e
+	}
+	noteAuth(r, p.kind)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o, ok := c.orgs[orgSlug]
+	var repo *repository
+	if ok {
+		repo = o.repo(repoSlug)
+	}
+	if repo == nil {
+		return nil, errNotFound
+	}
+	q := &pkgRequest{org: orgSlug, repo: repoSlug, who: p}
+	if f != nil {
+		q.packages = repo.ofFormat(f.name)
+	}
+	return q, nil
+}
