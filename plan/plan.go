@@ -22,6 +22,7 @@ import (
 // Jenkins is what planning reads from a controller. *jenkins.Client
 // satisfies it.
 type Jenkins interface {
+	CredentialLister
 	Info(ctx context.Context) (*jenkins.Info, error)
 	ListJobs(ctx context.Context) ([]jenkins.Item, error)
 	JobConfig(ctx context.Context, fullName string) ([]byte, error)
@@ -102,6 +103,11 @@ type Plan struct {
 	// discovery documents are published elsewhere and must be updated
 	// when the key rotates.
 	CustomIssuer bool
+	// Spec and Output are what the plan was computed for: the input's, or
+	// after a `rotate` the input's re-rendered for the active successor
+	// credential (see Input.Render).
+	Spec   *spec.Spec     `json:"-"`
+	Output *render.Output `json:"-"`
 }
 
 // Empty reports whether there is nothing to do.
@@ -159,16 +165,36 @@ type Input struct {
 	// Required are the plugins the controller must have (default
 	// jenkins.RequiredPlugins()).
 	Required []string
+	// Render renders a copy of Spec for another credential generation.
+	// Compute needs it only to follow a rotation (the spec's credential
+	// replaced by its successor); without it that case is an error.
+	Render func(*spec.Spec) (*render.Output, error)
 }
 
 // Compute reads the controller and returns the changes that would make it
 // match the spec. A conflict (an unmanaged job in the way, a missing plugin
-// without InstallPlugins) is an error that says how to resolve it.
+// without InstallPlugins) is an error that says how to resolve it. After a
+// `rotate` it plans for the active successor credential instead of the
+// spec's (see Plan.Spec).
 func Compute(ctx context.Context, in Input, opt Options) (*Plan, error) {
 	if opt.Parallel <= 0 {
 		opt.Parallel = 8
 	}
-	p := &Plan{Jenkins: in.Spec.Jenkins.URL, Issuer: in.Spec.IssuerURL(), CustomIssuer: in.Spec.OIDC.Issuer != ""}
+	p, err := compute(ctx, in, opt)
+	if err != nil || opt.PruneOnly {
+		return p, err
+	}
+	next, followed, err := followRotation(ctx, in, p)
+	if err != nil || !followed {
+		return p, err
+	}
+	return compute(ctx, next, opt)
+}
+
+// compute is Compute for the credential in.Spec names.
+func compute(ctx context.Context, in Input, opt Options) (*Plan, error) {
+	p := &Plan{Jenkins: in.Spec.Jenkins.URL, Issuer: in.Spec.IssuerURL(), CustomIssuer: in.Spec.OIDC.Issuer != "",
+		Spec: in.Spec, Output: in.Output}
 	secrets := secretValues(in.Spec)
 	if opt.PruneOnly {
 		items, err := in.Jenkins.ListJobs(ctx)

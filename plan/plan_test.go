@@ -11,6 +11,7 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan/plantest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
 
 const secretToken = plantest.SecretToken
@@ -242,5 +243,48 @@ func TestFaultsSurface(t *testing.T) {
 	_, err := plan.Compute(context.Background(), plan.Input{Spec: testSpec(), Output: desired(), Jenkins: f}, plan.Options{})
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), `job "hello"`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// After `rotate` the spec's credential is gone and its successor is the
+// active one: Compute plans for the successor, and a caller that cannot
+// re-render gets an error instead of a plan that re-creates the original
+// id (a needless new key) and points the jobs back at it.
+func TestComputeFollowsRotation(t *testing.T) {
+	rotated := func() *plantest.Fake {
+		f := synced()
+		for k, c := range f.Credentials {
+			delete(f.Credentials, k)
+			c.ID += "--r2"
+			f.Credentials[k+"--r2"] = c
+		}
+		return f
+	}
+	ctx := context.Background()
+
+	_, err := plan.Compute(ctx, plan.Input{Spec: testSpec(), Output: desired(), Jenkins: rotated()}, plan.Options{})
+	if err == nil || !strings.Contains(err.Error(), `rotated to "oidc-token-cred--r2"`) {
+		t.Fatalf("Compute without Render: err = %v, want the rotation named", err)
+	}
+
+	var rendered []string
+	in := plan.Input{Spec: testSpec(), Output: desired(), Jenkins: rotated(),
+		Render: func(s *spec.Spec) (*render.Output, error) {
+			rendered = append(rendered, s.OIDC.Credential)
+			out := desired()
+			out.Credential.FormJSON = bytes.ReplaceAll(out.Credential.FormJSON, []byte(`"oidc-token-cred"`), []byte(`"`+s.OIDC.Credential+`"`))
+			return out, nil
+		}}
+	p, err := plan.Compute(ctx, in, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Spec.OIDC.Credential != "oidc-token-cred--r2" || len(rendered) != 1 || rendered[0] != "oidc-token-cred--r2" {
+		t.Errorf("planned for %q after rendering %q, want the successor", p.Spec.OIDC.Credential, rendered)
+	}
+	for _, c := range p.Changes {
+		if c.Kind == plan.KindCredential {
+			t.Errorf("plan after rotate touches the credential: %+v", c)
+		}
 	}
 }

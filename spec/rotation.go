@@ -1,8 +1,6 @@
 package spec
 
 import (
-	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,30 +59,6 @@ func Generations(ids []string, base string) []Generation {
 	}
 	slices.SortFunc(out, func(a, b Generation) int { return a.Gen - b.Gen })
 	return slices.CompactFunc(out, func(a, b Generation) bool { return a.Gen == b.Gen })
-}
-
-// CredentialLister lists the credential ids of a store ("" = the system
-// store, else a folder's full name). *jenkins.Client satisfies it.
-type CredentialLister interface {
-	CredentialIDs(ctx context.Context, folder string) ([]string, error)
-}
-
-// ActiveCredentialID is the credential that plan and apply manage for s:
-// the oldest existing generation of oidc.credential, or oidc.credential
-// itself when none exists yet. After `rotate` the spec's id is gone and its
-// successor is the active one, so apply neither re-creates the original id
-// (a needless new key) nor points the jobs back at it. While a rotation is
-// under way both exist and the older one is still the active one; re-run
-// rotate to finish it.
-func ActiveCredentialID(ctx context.Context, l CredentialLister, s *Spec) (string, error) {
-	ids, err := l.CredentialIDs(ctx, s.OIDC.Folder)
-	if err != nil {
-		return "", fmt.Errorf("find the active generation of credential %q: %w", s.OIDC.Credential, err)
-	}
-	if gens := Generations(ids, s.OIDC.Credential); len(gens) > 0 {
-		return gens[0].ID, nil
-	}
-	return s.OIDC.Credential, nil
 }
 
 // WithCredential returns a copy of s whose oidc.credential is id, for

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
 
@@ -223,7 +224,7 @@ func orUnknown(s string) string {
 func doctorCredential(ctx context.Context, env *Env, r *Report) {
 	s := env.Spec
 	where := spec.StoreName(s.OIDC.Folder)
-	id, err := spec.ActiveCredentialID(ctx, env.Jenkins, s)
+	id, err := plan.ActiveCredentialID(ctx, env.Jenkins, s)
 	if err != nil {
 		r.add(LinkCredential, Fail, "give jenkins.user permission to view credentials (Credentials/View)", "%v", err)
 		return

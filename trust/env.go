@@ -52,3 +52,13 @@ func Connect(s *spec.Spec, o ConnectOptions) (*Env, error) {
 	}
 	return env, nil
 }
+
+// Load reads the spec at path (secrets through getenv) and builds its
+// clients (see Connect); no request is made.
+func Load(path string, getenv func(string) string, o ConnectOptions) (*Env, error) {
+	s, err := spec.Load(path, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return Connect(s, o)
+}

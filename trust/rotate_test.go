@@ -12,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	planCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/plan"
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
@@ -124,7 +122,7 @@ func TestRotateWithoutFailedExchange(t *testing.T) {
 	if chk := trust.Check(ctx, w.Env.Issuer, want); !chk.Publishes(want) || strings.Join(chk.Kids, ",") != "oidc-token-cred--r2" {
 		t.Errorf("hosted after rotation: %v %s", chk.Kids, errorsOf(chk))
 	}
-	if id, err := spec.ActiveCredentialID(ctx, w.Env.Jenkins, w.S); err != nil || id != "oidc-token-cred--r2" {
+	if id, err := plan.ActiveCredentialID(ctx, w.Env.Jenkins, w.S); err != nil || id != "oidc-token-cred--r2" {
 		t.Errorf("ActiveCredentialID = %q, %v", id, err)
 	}
 
@@ -263,9 +261,7 @@ func TestPlanAfterRotate(t *testing.T) {
 	if _, err := trust.Rotate(ctx, w.Env, trust.RotateOptions{Poll: 10 * time.Millisecond, WaitTimeout: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	ios, _, _, _ := iostreams.Test(w.Vars)
-	o := planCmd.Options{File: w.SpecFile, Parallel: 4}
-	sess, err := o.Load(&cmdutil.Factory{IO: ios})
+	sess, err := apply.Load(apply.LoadOptions{File: w.SpecFile, Getenv: func(k string) string { return w.Vars[k] }, Plan: plan.Options{Parallel: 4}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +272,7 @@ func TestPlanAfterRotate(t *testing.T) {
 	jenkinsSide := sess.Plan.Filter(func(c plan.Change) bool { return c.Kind == plan.KindCredential || c.Kind == plan.KindJob })
 	if !jenkinsSide.Empty() || sess.Spec.OIDC.Credential != "oidc-token-cred--r2" {
 		var b bytes.Buffer
-		_ = planCmd.Write(&b, sess.Plan, "text", false)
+		_ = plan.WriteText(&b, sess.Plan, false)
 		t.Fatalf("plan after rotate (credential %s):\n%s", sess.Spec.OIDC.Credential, b.String())
 	}
 }

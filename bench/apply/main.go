@@ -22,9 +22,7 @@ import (
 	"strings"
 	"time"
 
-	applyCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/apply"
-	planCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/plan"
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
@@ -139,31 +137,30 @@ func benchOurs(dir string, jobs int, latency time.Duration, parallel int) (row, 
 	}
 	token := srv.Jenkins.AdminToken()
 	ios, _, _, _ := iostreams.Test(map[string]string{"JENKINS_API_TOKEN": token})
-	f := &cmdutil.Factory{IO: ios}
-	o := planCmd.Options{File: specPath, Parallel: parallel}
-	apply := func() (time.Duration, int, int, error) {
+	o := apply.LoadOptions{File: specPath, Getenv: ios.Getenv, Plan: plan.Options{Parallel: parallel}}
+	run := func() (time.Duration, int, int, error) {
 		srv.Jenkins.ResetRequests()
 		start := time.Now()
-		s, err := o.Load(f)
+		s, err := apply.Load(o)
 		if err != nil {
 			return 0, 0, 0, err
 		}
-		if _, err := applyCmd.Run(context.Background(), ios, s, nil); err != nil {
+		if _, err := s.Apply(context.Background(), apply.RunOptions{}); err != nil {
 			return 0, 0, 0, err
 		}
 		d := time.Since(start)
 		all, w := count(srv.Jenkins)
 		return d, all, w, nil
 	}
-	if r.first, r.firstReqs, r.firstPost, err = apply(); err != nil {
+	if r.first, r.firstReqs, r.firstPost, err = run(); err != nil {
 		return r, err
 	}
-	if r.noop, r.noopReqs, r.noopPost, err = apply(); err != nil {
+	if r.noop, r.noopReqs, r.noopPost, err = run(); err != nil {
 		return r, err
 	}
 
 	// Edit one job by hand, as someone in the UI would, then plan.
-	s, err := o.Load(f)
+	s, err := apply.Load(o)
 	if err != nil {
 		return r, err
 	}

@@ -64,7 +64,7 @@ func (f *Fake) Writes() int {
 	n := 0
 	for m, c := range f.calls {
 		switch m {
-		case "Info", "ListJobs", "JobConfig", "GetCredential":
+		case "Info", "ListJobs", "JobConfig", "GetCredential", "CredentialIDs":
 		default:
 			n += c
 		}
@@ -285,6 +285,23 @@ func (f *Fake) GetCredential(ctx context.Context, folder, id string) (*jenkins.I
 	}
 	cp := *c
 	return &cp, nil
+}
+
+// CredentialIDs implements plan.Jenkins: the ids in folder's store, sorted.
+func (f *Fake) CredentialIDs(ctx context.Context, folder string) ([]string, error) {
+	if err := f.enter("CredentialIDs", folder); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for k := range f.Credentials {
+		if fo, id, _ := strings.Cut(k, "\x00"); fo == folder {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
 }
 
 // CreateCredential implements apply.Jenkins.

@@ -4,24 +4,18 @@ package apply
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"strings"
-	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	engine "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
-	planCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/plan"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdflags"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/views"
 )
 
 // NewCmd returns the apply command.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
-	var o planCmd.Options
+	var o cmdflags.Session
 	cmd := &cobra.Command{
 		Use:   "apply -f SPEC",
 		Short: "Make Jenkins (and Cloudsmith) match the spec",
@@ -48,147 +42,15 @@ OIDC provider (provider URL = the issuer, the spec's claims, the service linked)
   # Also delete managed jobs removed from the spec, 16 requests at a time
   jenkins-cloudsmith apply -f spec.yaml --prune --parallel 16`,
 		Args: cobra.NoArgs,
-		RunE: o.RunE(f, func(ctx context.Context, s *planCmd.Session) error {
-			_, err := run(ctx, f.IO, s, nil, o.Output == cmdutil.OutputJSON)
-			return err
+		RunE: o.RunE(f, func(ctx context.Context, s *apply.Session) error {
+			res, err := s.Apply(ctx, apply.RunOptions{Reporter: views.NewApply(f.IO)})
+			if res == nil {
+				return err
+			}
+			return views.ApplyResult(f.IO, s, res, o.Output == cmdutil.OutputJSON, err)
 		}),
 	}
 	o.AddFlags(cmd, true)
-	planCmd.AddOutputFlag(cmd, &o.Output, "result format: text (one summary line) or json")
+	cmdflags.AddOutputFlag(cmd, &o.Output, "result format: text (one summary line) or json")
 	return cmd
-}
-
-// Run plans and applies a loaded session, reporting progress on io, and
-// returns the result, which it prints as one summary line. keep, when set,
-// restricts the plan (prune).
-func Run(ctx context.Context, io *iostreams.IOStreams, s *planCmd.Session, keep func(plan.Change) bool) (*engine.Result, error) {
-	return run(ctx, io, s, keep, false)
-}
-
-// run is Run printing the result as JSON when asJSON is set.
-func run(ctx context.Context, io *iostreams.IOStreams, s *planCmd.Session, keep func(plan.Change) bool, asJSON bool) (*engine.Result, error) {
-	if err := s.Compute(ctx); err != nil {
-		return nil, err
-	}
-	if keep != nil {
-		s.Plan = s.Plan.Filter(keep)
-	}
-	var installed []string
-	if missing := s.Plan.Filter(func(c plan.Change) bool { return c.Kind == plan.KindPlugin }); !missing.Empty() {
-		for _, c := range missing.Changes {
-			installed = append(installed, c.Name)
-		}
-		fmt.Fprintf(io.ErrOut, "Installing plugins %s and waiting for Jenkins to restart...\n", strings.Join(installed, ", "))
-		if err := engine.InstallPlugins(ctx, s.Targets.Jenkins, installed); err != nil {
-			return nil, err
-		}
-		// Plan again on the restarted controller: what it holds now is
-		// what counts.
-		s.Options.InstallPlugins = false
-		if err := s.Compute(ctx); err != nil {
-			return nil, err
-		}
-		if keep != nil {
-			s.Plan = s.Plan.Filter(keep)
-		}
-	}
-	for _, w := range s.Plan.Warnings {
-		fmt.Fprintf(io.ErrOut, "warning: %s\n", w)
-	}
-	for _, c := range s.Plan.Changes {
-		if c.RotatesKey {
-			fmt.Fprintf(io.ErrOut, "! %s credential %s: Jenkins generates a new OIDC signing key\n", c.Action, c.Name)
-		}
-	}
-	bar := newProgress(io, len(s.Plan.Changes))
-	res, err := engine.Execute(ctx, s.Targets.Jenkins, s.Targets.Cloudsmith, s.Plan, engine.Options{
-		Parallel: s.Options.Parallel,
-		Org:      s.Spec.Cloudsmith.Org,
-		OnChange: bar.done,
-	})
-	bar.finish()
-	res.Installed = append(installed, res.Installed...)
-	if asJSON {
-		if jerr := cmdutil.WriteJSON(io.Out, res); jerr != nil && err == nil {
-			err = jerr
-		}
-	} else {
-		fmt.Fprintln(io.Out, res.Summary())
-	}
-	if res.Credential != "" && s.Spec.OIDC.Issuer != "" {
-		fmt.Fprintf(io.ErrOut, "The OIDC signing key changed: publish the new JWKS at the custom issuer %s before builds use it.\n", s.Spec.OIDC.Issuer)
-	}
-	return res, err
-}
-
-// progress draws a bar and failures on a terminal and prints nothing
-// otherwise (the summary and the error follow at the end).
-type progress struct {
-	mu          sync.Mutex
-	w           io.Writer
-	tty, color  bool
-	total, n    int
-	failed      int
-	last        time.Time
-	drawnLength int
-}
-
-func newProgress(ios *iostreams.IOStreams, total int) *progress {
-	return &progress{w: ios.ErrOut, tty: ios.IsTerminal, color: !ios.NoColor, total: total}
-}
-
-func (p *progress) done(c plan.Change, err error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.n++
-	if err != nil {
-		p.failed++
-	}
-	// On a terminal failures show as they happen; elsewhere the final
-	// error lists them once.
-	if err != nil && p.tty {
-		p.clear()
-		msg := fmt.Sprintf("failed: %s %s %s: %v", c.Action, c.Kind, c.Name, err)
-		if p.color {
-			msg = "\x1b[31m" + msg + "\x1b[0m"
-		}
-		fmt.Fprintln(p.w, msg)
-	}
-	if p.tty && (time.Since(p.last) > 50*time.Millisecond || p.n == p.total) {
-		p.draw()
-	}
-}
-
-func (p *progress) clear() {
-	if p.tty && p.drawnLength > 0 {
-		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.drawnLength))
-		p.drawnLength = 0
-	}
-}
-
-func (p *progress) draw() {
-	const width = 30
-	filled := 0
-	if p.total > 0 {
-		filled = p.n * width / p.total
-	}
-	bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
-	if p.color {
-		bar = "\x1b[32m" + strings.Repeat("=", filled) + "\x1b[0m" + strings.Repeat(" ", width-filled)
-	}
-	line := fmt.Sprintf("applying [%s] %d/%d", bar, p.n, p.total)
-	if p.failed > 0 {
-		line += fmt.Sprintf(" (%d failed)", p.failed)
-	}
-	fmt.Fprint(p.w, "\r"+line)
-	p.drawnLength = len(line)
-	p.last = time.Now()
-}
-
-func (p *progress) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.tty && p.drawnLength > 0 {
-		fmt.Fprintln(p.w)
-	}
 }

@@ -17,13 +17,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
-	applyCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/apply"
-	planCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/views"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
 )
 
@@ -356,17 +357,19 @@ func (d *demo) run(ctx context.Context) error {
 
 	// The session is what `apply -f` builds: spec loaded (secrets through
 	// getenv), rendered, clients connected.
-	var sess *planCmd.Session
+	var sess *apply.Session
 	if err := d.step("Apply the spec (jenkins-cloudsmith apply)", func(w io.Writer) (string, error) {
-		o := planCmd.Options{File: specPath, Parallel: 8}
 		// The one-line summary becomes this step's result; notices (the
 		// new signing key) are shown as they come.
 		sub := &iostreams.IOStreams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: w, NoColor: true, Getenv: getenv}
 		var err error
-		if sess, err = o.Load(&cmdutil.Factory{IO: sub}); err != nil {
+		if sess, err = apply.Load(apply.LoadOptions{File: specPath, Getenv: getenv, Plan: plan.Options{Parallel: 8}}); err != nil {
 			return "", err
 		}
-		res, err := applyCmd.Run(ctx, sub, sess, nil)
+		res, err := sess.Apply(ctx, apply.RunOptions{Reporter: views.NewApply(sub)})
+		if res != nil {
+			err = views.ApplyResult(sub, sess, res, false, err)
+		}
 		if err != nil {
 			return "", err
 		}
@@ -399,7 +402,7 @@ func (d *demo) run(ctx context.Context) error {
 			return "", err
 		}
 		if !sess.Plan.Empty() {
-			_ = planCmd.Write(w, sess.Plan, "text", false)
+			_ = plan.WriteText(w, sess.Plan, false)
 			return "", errors.New("a second plan still has changes: apply is not idempotent")
 		}
 		return "no change: a re-apply would write nothing", nil

@@ -1,7 +1,6 @@
 // Package discovery is the `jenkins-cloudsmith discovery` command group:
 // export, check and serve the OpenID discovery documents of the spec's
-// issuer. Its Options (spec file, issuer CA bundle, verbose) are shared by
-// doctor, smoke and rotate.
+// issuer.
 package discovery
 
 import (
@@ -15,65 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	planCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/plan"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdflags"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
 )
-
-// Options are the flags every trust command shares.
-type Options struct {
-	File           string
-	IssuerCABundle string
-	Verbose        bool
-	// Output is --output (text or json) for commands that register it.
-	Output string
-}
-
-// AddFlags registers -f, --ca-bundle and -v on cmd.
-func (o *Options) AddFlags(cmd *cobra.Command) {
-	planCmd.AddFileFlag(cmd, &o.File)
-	fl := cmd.Flags()
-	fl.StringVar(&o.IssuerCABundle, "ca-bundle", "", "PEM file of extra roots for fetching the issuer's documents (a private CA; Cloudsmith itself needs a public one)")
-	fl.BoolVarP(&o.Verbose, "verbose", "v", false, "log every HTTP request to Jenkins and Cloudsmith (method, URL without query values, status) to stderr")
-	_ = cmd.MarkFlagFilename("ca-bundle", "pem", "crt")
-}
-
-// AddOutputFlag registers --output text|json.
-func (o *Options) AddOutputFlag(cmd *cobra.Command) {
-	planCmd.AddOutputFlag(cmd, &o.Output, "output format: text or json")
-}
-
-// Load checks the flags, reads the spec and builds its clients; no request
-// is made.
-func (o *Options) Load(f *cmdutil.Factory) (*trust.Env, error) {
-	if o.Output != "" {
-		if err := cmdutil.CheckOutput(o.Output); err != nil {
-			return nil, err
-		}
-	}
-	s, err := spec.Load(o.File, f.IO.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	return trust.Connect(s, trust.ConnectOptions{IssuerCABundle: o.IssuerCABundle, Logger: cmdutil.DebugLogger(o.Verbose, f.IO.ErrOut)})
-}
-
-// RunE is a trust command's cobra RunE: it loads the spec and its clients
-// (see Load) and calls run with the command's context.
-func (o *Options) RunE(f *cmdutil.Factory, run func(ctx context.Context, env *trust.Env) error) func(*cobra.Command, []string) error {
-	return planCmd.LoadThen(f, o.Load, run)
-}
-
-// Failed is what a trust command returns when what it checked does not
-// hold: exit status 1, with err printed after text output; after JSON
-// output the JSON already says why.
-func Failed(output string, err error) error {
-	if output == cmdutil.OutputJSON {
-		return &cmdutil.ExitError{Code: 1}
-	}
-	return &cmdutil.ExitError{Code: 1, Err: err}
-}
 
 // NewCmd returns the discovery command group.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
@@ -95,7 +39,7 @@ key under the same kid, and every exchange fails until the new key is published.
 }
 
 func newExportCmd(f *cmdutil.Factory) *cobra.Command {
-	var o Options
+	var o cmdflags.Trust
 	var out string
 	cmd := &cobra.Command{
 		Use:   "export -f SPEC --out DIR",
@@ -149,7 +93,7 @@ func Export(ctx context.Context, f *cmdutil.Factory, env *trust.Env, dir string)
 }
 
 func newCheckCmd(f *cmdutil.Factory) *cobra.Command {
-	var o Options
+	var o cmdflags.Trust
 	cmd := &cobra.Command{
 		Use:   "check -f SPEC",
 		Short: "Compare what is hosted at the issuer with the keys Jenkins signs with",
@@ -181,7 +125,7 @@ warning. Exit status: 0 OK (warnings allowed), 1 otherwise.`,
 				WriteFindings(f.IO.ErrOut, res, trust.SevWarning)
 			}
 			if err := res.Err(); err != nil {
-				return Failed(output, err)
+				return cmdflags.Failed(output, err)
 			}
 			if output == cmdutil.OutputJSON {
 				return nil
@@ -209,7 +153,7 @@ func WriteFindings(w io.Writer, res *trust.CheckResult, sev trust.Severity) {
 }
 
 func newServeCmd(f *cmdutil.Factory) *cobra.Command {
-	var o Options
+	var o cmdflags.Trust
 	var addr string
 	var refresh time.Duration
 	cmd := &cobra.Command{

@@ -8,14 +8,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/discovery"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdflags"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
 )
 
 // NewCmd returns the doctor command.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
-	var o discovery.Options
+	var o cmdflags.Trust
 	var tokenFile string
 	cmd := &cobra.Command{
 		Use:   "doctor -f SPEC",
@@ -60,7 +60,7 @@ only when no link FAILs.`,
 				return err
 			}
 			if !r.OK() {
-				return discovery.Failed(output, fmt.Errorf("%d link(s) of the trust chain failed: %q", len(r.Failed()), r.Failed()))
+				return cmdflags.Failed(output, fmt.Errorf("%d link(s) of the trust chain failed: %q", len(r.Failed()), r.Failed()))
 			}
 			return nil
 		}),

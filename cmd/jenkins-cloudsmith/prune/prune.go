@@ -7,15 +7,16 @@ import (
 
 	"github.com/spf13/cobra"
 
-	applyCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/apply"
-	planCmd "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/plan"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdflags"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/views"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 )
 
 // NewCmd returns the prune command.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
-	var o planCmd.Options
+	var o cmdflags.Session
 	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "prune -f SPEC",
@@ -27,7 +28,7 @@ prints what would be deleted.`,
 		Example: `  jenkins-cloudsmith prune -f jenkins-cloudsmith.yaml --dry-run
   jenkins-cloudsmith prune -f jenkins-cloudsmith.yaml`,
 		Args: cobra.NoArgs,
-		RunE: o.RunE(f, func(ctx context.Context, s *planCmd.Session) error {
+		RunE: o.RunE(f, func(ctx context.Context, s *apply.Session) error {
 			s.Options.PruneOnly = true
 			if dryRun {
 				if err := s.Compute(ctx); err != nil {
@@ -35,8 +36,12 @@ prints what would be deleted.`,
 				}
 				return plan.WriteText(f.IO.Out, s.Plan, !f.IO.NoColor)
 			}
-			_, err := applyCmd.Run(ctx, f.IO, s, func(c plan.Change) bool { return c.Action == plan.Delete })
-			return err
+			res, err := s.Apply(ctx, apply.RunOptions{Reporter: views.NewApply(f.IO),
+				Keep: func(c plan.Change) bool { return c.Action == plan.Delete }})
+			if res == nil {
+				return err
+			}
+			return views.ApplyResult(f.IO, s, res, false, err)
 		}),
 	}
 	o.AddFlags(cmd, false)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/discovery"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdflags"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
@@ -18,7 +18,7 @@ import (
 
 // NewCmd returns the rotate command.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
-	var o discovery.Options
+	var o cmdflags.Trust
 	var ro trust.RotateOptions
 	var templates string
 	cmd := &cobra.Command{

@@ -9,14 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/discovery"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdflags"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
 )
 
 // NewCmd returns the smoke command.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
-	var o discovery.Options
+	var o cmdflags.Trust
 	var job string
 	cmd := &cobra.Command{
 		Use:   "smoke -f SPEC [--job NAME]",
@@ -58,7 +58,7 @@ hold; when one fails, run doctor to find the broken link.`,
 					res.Job, res.Number, res.Result, mark(res.Bound), mark(res.Exchanged), mark(res.Used))
 			}
 			if !res.OK() {
-				return discovery.Failed(output, fmt.Errorf("smoke test of %s #%d failed: %s", res.Job, res.Number, res.Problem))
+				return cmdflags.Failed(output, fmt.Errorf("smoke test of %s #%d failed: %s", res.Job, res.Number, res.Problem))
 			}
 			return nil
 		}),

@@ -1,0 +1,171 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
+)
+
+// Session is a loaded spec, its rendering, its connected targets and the
+// plan for them: what the plan, apply and prune commands work on, and
+// what a program calls to do the same.
+type Session struct {
+	// Spec and Output are the spec and its rendering; after Compute they
+	// follow a `rotate` to the active successor credential.
+	Spec    *spec.Spec
+	Output  *render.Output
+	Targets *Targets
+	// Plan is set by Compute.
+	Plan    *plan.Plan
+	Options plan.Options
+
+	renderer *render.Renderer
+}
+
+// LoadOptions say where a session's spec and templates are and how to
+// reach its targets.
+type LoadOptions struct {
+	// File is the spec file.
+	File string
+	// Templates is a directory of templates overriding the embedded ones.
+	Templates string
+	// Getenv resolves the spec's ${VAR} secrets.
+	Getenv func(string) string
+	// Logger receives one line per HTTP request; nil logs nothing.
+	Logger *slog.Logger
+	// Connect builds the clients for the spec; nil means Connect.
+	Connect func(*spec.Spec, *slog.Logger) (*Targets, error)
+	// Plan shapes the plans Compute makes.
+	Plan plan.Options
+}
+
+// Load reads and renders the spec and builds the clients of its targets;
+// no request is made yet.
+func Load(o LoadOptions) (*Session, error) {
+	if o.Plan.Parallel < 1 {
+		return nil, fmt.Errorf("--parallel must be at least 1, not %d", o.Plan.Parallel)
+	}
+	s, err := spec.Load(o.File, o.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	r, err := render.New(render.Options{TemplatesDir: o.Templates})
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.Render(s)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", o.File, err)
+	}
+	connect := o.Connect
+	if connect == nil {
+		connect = Connect
+	}
+	t, err := connect(s, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{Spec: s, Output: out, Targets: t, renderer: r, Options: o.Plan}, nil
+}
+
+// Compute (re)computes the session's plan, following a rotation (see
+// plan.Compute), and moves Spec and Output to what it planned for.
+func (s *Session) Compute(ctx context.Context) error {
+	in := plan.Input{Spec: s.Spec, Output: s.Output, Jenkins: s.Targets.Jenkins}
+	if s.renderer != nil {
+		in.Render = s.renderer.Render
+	}
+	if s.Targets.Cloudsmith != nil && !s.Options.PruneOnly {
+		in.Cloudsmith = s.Targets.Cloudsmith
+	}
+	p, err := plan.Compute(ctx, in, s.Options)
+	if err != nil {
+		return err
+	}
+	s.Plan, s.Spec, s.Output = p, p.Spec, p.Output
+	return nil
+}
+
+// Reporter hears about an apply as it runs, for a view to show; every
+// method may be called from the goroutine that runs the apply only,
+// except Changed, whose calls are serialised.
+type Reporter interface {
+	// InstallingPlugins is called before the required plugins are
+	// installed and Jenkins is restarted.
+	InstallingPlugins(names []string)
+	// Executing is called with the final plan, before its changes are made.
+	Executing(p *plan.Plan)
+	// Changed is told about each change as it finishes (err nil on
+	// success).
+	Changed(c plan.Change, err error)
+	// Executed is called when every change was tried.
+	Executed(res *Result)
+}
+
+// RunOptions shape Session.Apply.
+type RunOptions struct {
+	// Keep, when set, restricts the plan to the changes it accepts (prune
+	// keeps deletions only).
+	Keep func(plan.Change) bool
+	// Reporter is told what happens; nil reports nothing.
+	Reporter Reporter
+}
+
+// Apply plans, installs missing plugins (then plans again on the restarted
+// controller), and makes the plan's changes: the whole apply command. It
+// returns what was done even on error.
+func (s *Session) Apply(ctx context.Context, o RunOptions) (*Result, error) {
+	rep := o.Reporter
+	if rep == nil {
+		rep = nopReporter{}
+	}
+	replan := func() error {
+		if err := s.Compute(ctx); err != nil {
+			return err
+		}
+		if o.Keep != nil {
+			s.Plan = s.Plan.Filter(o.Keep)
+		}
+		return nil
+	}
+	if err := replan(); err != nil {
+		return nil, err
+	}
+	var installed []string
+	if missing := s.Plan.Filter(func(c plan.Change) bool { return c.Kind == plan.KindPlugin }); !missing.Empty() {
+		for _, c := range missing.Changes {
+			installed = append(installed, c.Name)
+		}
+		rep.InstallingPlugins(installed)
+		if err := InstallPlugins(ctx, s.Targets.Jenkins, installed); err != nil {
+			return nil, err
+		}
+		// Plan again on the restarted controller: what it holds now is
+		// what counts.
+		s.Options.InstallPlugins = false
+		if err := replan(); err != nil {
+			return nil, err
+		}
+	}
+	rep.Executing(s.Plan)
+	res, err := Execute(ctx, s.Targets.Jenkins, s.Targets.Cloudsmith, s.Plan, Options{
+		Parallel: s.Options.Parallel,
+		Org:      s.Spec.Cloudsmith.Org,
+		OnChange: rep.Changed,
+	})
+	res.Installed = append(installed, res.Installed...)
+	rep.Executed(res)
+	return res, err
+}
+
+// nopReporter reports nothing.
+type nopReporter struct{}
+
+func (nopReporter) InstallingPlugins([]string) {}
+func (nopReporter) Executing(*plan.Plan)       {}
+func (nopReporter) Changed(plan.Change, error) {}
+func (nopReporter) Executed(*Result)           {}

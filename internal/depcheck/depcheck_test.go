@@ -1,0 +1,123 @@
+package depcheck
+
+import (
+	"os/exec"
+	"path"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc"
+
+// commands is where the jenkins-cloudsmith commands live, one package
+// each; root wires them together and nothing else may import them.
+const commands = module + "/cmd/jenkins-cloudsmith/"
+
+// rule forbids packages matching from importing packages matching to,
+// directly; except lists importers the rule does not apply to.
+type rule struct {
+	why      string
+	from, to func(pkg string) bool
+	except   []string
+}
+
+func under(prefixes ...string) func(string) bool {
+	return func(pkg string) bool {
+		for _, p := range prefixes {
+			full := module + "/" + p
+			if pkg == full || strings.HasPrefix(pkg, full+"/") {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func exactly(pkgs ...string) func(string) bool {
+	return func(pkg string) bool {
+		for _, p := range pkgs {
+			if pkg == p || pkg == module+"/"+p {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func isCommand(pkg string) bool {
+	return strings.HasPrefix(pkg, commands) && !strings.Contains(strings.TrimPrefix(pkg, commands), "/internal")
+}
+
+func not(f func(string) bool) func(string) bool { return func(p string) bool { return !f(p) } }
+
+var rules = []rule{
+	{
+		why:  "commands stay thin and share library packages, never each other (root only wires them)",
+		from: isCommand, to: isCommand,
+		except: []string{commands + "root"},
+	},
+	{
+		why:  "library packages are what commands call; they never call a command",
+		from: not(under("cmd", "bench")), to: under("cmd"),
+	},
+	{
+		why:  "the Jenkins client and emulator know Jenkins, not the workflows",
+		from: under("jenkins"), to: under("render", "plan", "apply", "trust"),
+	},
+	{
+		why:  "the spec is data: reading it needs no client and no network",
+		from: under("spec"),
+		to:   exactly("context", "net/http", module+"/jenkins", module+"/cloudsmith", module+"/internal/httpx"),
+	},
+	{
+		why:    "the emulators are independent checks of the product: they never import its clients or workflows",
+		from:   under("jenkins/jenkinstest", "cloudsmith/cloudsmithtest"),
+		to:     under("jenkins", "cloudsmith", "spec", "render", "plan", "apply", "trust"),
+		except: []string{module + "/jenkins/jenkinstest", module + "/cloudsmith/cloudsmithtest"},
+	},
+	{
+		why:  "only the jenkins-cloudsmith command layer uses cobra (cloudsmith-oidc stays small)",
+		from: not(under("cmd/jenkins-cloudsmith", "internal/cmdflags", "trust/trusttest")), to: exactly("github.com/spf13/cobra"),
+	},
+}
+
+// TestLayering fails when a package imports what its layer must not.
+func TestLayering(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, imports := fields[0], fields[1:]
+		for _, r := range rules {
+			if !r.from(pkg) || contains(r.except, pkg) {
+				continue
+			}
+			for _, imp := range imports {
+				if r.to(imp) && imp != pkg && !isSubtest(pkg, imp) {
+					t.Errorf("%s imports %s: %s", short(pkg), short(imp), r.why)
+				}
+			}
+		}
+	}
+}
+
+// isSubtest allows an emulator package to import its own subpackages.
+func isSubtest(pkg, imp string) bool { return strings.HasPrefix(imp, pkg+"/") }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func short(pkg string) string {
+	if rel, ok := strings.CutPrefix(pkg, module+"/"); ok {
+		return rel
+	}
+	return path.Clean(pkg)
+}
