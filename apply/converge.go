@@ -109,8 +109,8 @@ func (e *executor) job(ctx context.Context, c plan.Change) error {
 			return nil, err
 		case same:
 			return nil, nil
-		case c.Action == plan.Create && !plan.ManagedConfig(have):
-			return nil, &permanentError{fmt.Errorf("job %q was created by someone else while applying; delete or rename it, or re-run with --adopt", c.Name)}
+		case c.Action == plan.Create && !sameOwner(have, c.Config):
+			return nil, &permanentError{fmt.Errorf("job %q was created by someone else (by hand or by another spec) while applying; delete or rename it, or re-run with --adopt", c.Name)}
 		case !sameType:
 			return replace, nil
 		}
@@ -150,4 +150,12 @@ func (e *executor) credential(ctx context.Context, c plan.Change) error {
 		}
 		return update, nil
 	})
+}
+
+// sameOwner reports whether the job config have carries the managed marker
+// of the spec that rendered want.
+func sameOwner(have, want []byte) bool {
+	h, hok := plan.ConfigOwner(have)
+	w, _ := plan.ConfigOwner(want)
+	return hok && h == w
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
 
@@ -22,8 +23,11 @@ type CredentialSettings struct {
 	Folder      string `json:"folder,omitempty"`
 }
 
-// Diff lists, in words, the fields in which have differs from c; none
-// means the credential is as wanted and must not be touched.
+// Diff lists, in words, the settings in which have differs from c; none
+// means the credential is as wanted and must not be touched. It is the one
+// comparison plan, doctor and rotate share. The ownership marker at the
+// end of the description is not a setting: writing it alone would make
+// Jenkins generate a new key.
 func (c CredentialSettings) Diff(have *jenkins.IDTokenCredential) []string {
 	var diffs []string
 	field := func(name, old, new string) {
@@ -31,11 +35,21 @@ func (c CredentialSettings) Diff(have *jenkins.IDTokenCredential) []string {
 			diffs = append(diffs, fmt.Sprintf("%s %q → %q", name, old, new))
 		}
 	}
-	field("kind", have.Kind, c.Kind)
+	kind := c.Kind
+	if kind == "" {
+		kind = spec.KindString
+	}
+	field("kind", have.Kind, kind)
 	field("audience", have.Audience, c.Audience)
 	field("issuer", have.Issuer, c.Issuer)
-	field("description", have.Description, c.Description)
+	field("description", render.WithoutMarker(have.Description), render.WithoutMarker(c.Description))
 	return diffs
+}
+
+// DesiredCredential is the credential the spec asks for, with the
+// description (marker included) the renderer puts in the form.
+func DesiredCredential(s *spec.Spec, out *render.Output) CredentialSettings {
+	return desiredCredential(Input{Spec: s, Output: out})
 }
 
 // desiredCredential reads the desired fields from render's form JSON, so
@@ -79,7 +93,13 @@ func desiredCredential(in Input) CredentialSettings {
 // compared (Jenkins never returns it) and must not be touched when the
 // rest matches: every re-save through the form makes the plugin generate a
 // new key, so a no-op must plan nothing.
-func planCredential(ctx context.Context, in Input) ([]Change, error) {
+//
+// Like a job, a credential someone made by hand (the manual guide's
+// oidc-token-cred) is only taken over with --adopt, and one another spec
+// owns never without --adopt-from. Credentials made before markers existed
+// carry none: one counts as this spec's when jobs the spec defines already
+// carry its (or the owner-less) marker, the trace an earlier apply left.
+func planCredential(ctx context.Context, in Input, opt Options, p *Plan, actual map[string]jenkins.Item) ([]Change, []string, error) {
 	w := desiredCredential(in)
 	where := spec.StoreName(w.Folder)
 	have, err := in.Jenkins.GetCredential(ctx, w.Folder, w.ID)
@@ -87,13 +107,25 @@ func planCredential(ctx context.Context, in Input) ([]Change, error) {
 	case errors.Is(err, jenkins.ErrNotFound):
 		return []Change{{Action: Create, Kind: KindCredential, Name: w.ID, Folder: w.Folder,
 			RotatesKey: true, Config: in.Output.Credential.FormJSON, Credential: &w,
-			Reason: fmt.Sprintf("new OIDC %s credential in %s: Jenkins generates its signing key", w.Kind, where)}}, nil
+			Reason: fmt.Sprintf("new OIDC %s credential in %s: Jenkins generates its signing key", w.Kind, where)}}, nil, nil
 	case err != nil:
-		return nil, fmt.Errorf("read credential %q in %s on %s: %w", w.ID, where, in.Spec.Jenkins.URL, err)
+		return nil, nil, fmt.Errorf("read credential %q in %s on %s: %w", w.ID, where, in.Spec.Jenkins.URL, err)
+	}
+	me := in.Spec.Identity()
+	o, owner := ownershipOf(have.Description, me)
+	if o == handMade && appliedBefore(in, me, actual) {
+		o = ownerless
+	}
+	what := fmt.Sprintf("credential %q in %s", w.ID, where)
+	if ok, conflict := takeOver(o, owner, opt, what); !ok {
+		return nil, []string{conflict}, nil
+	}
+	if o == handMade {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s was made by hand: --adopt manages it as it is, keeping its key (writing the ownership marker into its description would make Jenkins generate a new one)", what))
 	}
 	diffs := w.Diff(have)
 	if len(diffs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	action := Update
 	if have.Kind != w.Kind {
@@ -103,5 +135,18 @@ func planCredential(ctx context.Context, in Input) ([]Change, error) {
 	}
 	return []Change{{Action: action, Kind: KindCredential, Name: w.ID, Folder: w.Folder,
 		RotatesKey: true, Config: in.Output.Credential.FormJSON, Credential: &w,
-		Reason: strings.Join(diffs, ", ")}}, nil
+		Reason: strings.Join(diffs, ", ")}}, nil, nil
+}
+
+// appliedBefore reports whether a job the spec defines already carries
+// this spec's marker or the owner-less one.
+func appliedBefore(in Input, me string, actual map[string]jenkins.Item) bool {
+	for _, j := range in.Output.Jobs {
+		if it, ok := actual[j.Name]; ok && !it.Folder {
+			if o, _ := ownershipOf(it.Description, me); o == ours || o == ownerless {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -19,25 +19,29 @@ import (
 // planJobs compares every desired job with the controller's, reading the
 // config.xml of each desired job that exists (in parallel), and finds the
 // managed jobs to prune.
-func planJobs(ctx context.Context, in Input, opt Options, actual map[string]jenkins.Item, secrets []string) (
+func planJobs(ctx context.Context, in Input, opt Options, p *Plan, actual map[string]jenkins.Item, secrets []string) (
 	changes []Change, unchanged int, conflicts []string, err error) {
 
+	me := in.Spec.Identity()
 	var existing []render.Job
 	for _, j := range in.Output.Jobs {
 		it, ok := actual[j.Name]
-		switch {
-		case !ok:
+		if !ok {
 			changes = append(changes, Change{Action: Create, Kind: KindJob, Name: j.Name, Config: j.ConfigXML,
 				Reason: "new " + j.Type + " job"})
-		case it.Folder:
+			continue
+		}
+		if it.Folder {
 			conflicts = append(conflicts, fmt.Sprintf("%q is a folder but the spec defines a %s job there: rename the job in the spec or delete the folder",
 				j.Name, j.Type))
-		case !Managed(it.Description) && !opt.Adopt:
-			conflicts = append(conflicts, fmt.Sprintf("job %q exists but was not created by jenkins-cloudsmith: delete or rename it in Jenkins, or re-run with --adopt to take it over",
-				j.Name))
-		default:
-			existing = append(existing, j)
+			continue
 		}
+		o, owner := ownershipOf(it.Description, me)
+		if ok, conflict := takeOver(o, owner, opt, fmt.Sprintf("job %q", j.Name)); !ok {
+			conflicts = append(conflicts, conflict)
+			continue
+		}
+		existing = append(existing, j)
 	}
 
 	diffs, err := compareJobs(ctx, in.Jenkins, existing, opt.Parallel, secrets)
@@ -55,8 +59,13 @@ func planJobs(ctx context.Context, in Input, opt Options, actual map[string]jenk
 					typeName(d.oldRoot), typeName(d.newRoot)), Diff: d.diff})
 		default:
 			reason := "config differs from the spec"
-			if !Managed(actual[j.Name].Description) {
+			switch o, owner := ownershipOf(actual[j.Name].Description, me); o {
+			case handMade:
 				reason = "adopted: " + reason
+			case ownerless:
+				reason = "claimed for spec " + me + " (owner-less marker of an older jenkins-cloudsmith): " + reason
+			case theirs:
+				reason = "moved from spec " + owner + ": " + reason
 			}
 			changes = append(changes, Change{Action: Update, Kind: KindJob, Name: j.Name, Config: j.ConfigXML,
 				Reason: reason, Diff: d.diff})
@@ -68,32 +77,49 @@ func planJobs(ctx context.Context, in Input, opt Options, actual map[string]jenk
 		for _, it := range actual {
 			items = append(items, it)
 		}
-		changes = append(changes, planPrune(in, items)...)
+		prune, warnings := planPrune(in, items)
+		changes = append(changes, prune...)
+		p.Warnings = append(p.Warnings, warnings...)
 	}
 	return changes, unchanged, conflicts, nil
 }
 
-// planPrune lists the managed jobs the spec no longer has, by name. Only
-// the marker at the end of the description makes a job managed: a job
-// someone made by hand is never deleted.
-func planPrune(in Input, items []jenkins.Item) []Change {
+// planPrune lists the jobs this spec owns that it no longer defines. Only
+// the marker naming this spec's id makes a job prunable: a job made by
+// hand, or owned by another spec, is never deleted. Jobs with the
+// owner-less marker of older versions are left too, with a warning: any
+// spec could have made them.
+func planPrune(in Input, items []jenkins.Item) ([]Change, []string) {
+	me := in.Spec.Identity()
 	desired := make(map[string]bool, len(in.Output.Jobs))
 	for _, j := range in.Output.Jobs {
 		desired[j.Name] = true
 	}
-	var prune []string
+	var prune, orphans []string
 	for _, it := range items {
-		if !it.Folder && !desired[it.FullName] && Managed(it.Description) {
+		if it.Folder || desired[it.FullName] {
+			continue
+		}
+		switch o, _ := ownershipOf(it.Description, me); o {
+		case ours:
 			prune = append(prune, it.FullName)
+		case ownerless:
+			orphans = append(orphans, it.FullName)
 		}
 	}
 	sort.Strings(prune)
 	var changes []Change
 	for _, name := range prune {
 		changes = append(changes, Change{Action: Delete, Kind: KindJob, Name: name,
-			Reason: "managed by jenkins-cloudsmith and no longer in the spec"})
+			Reason: "owned by spec " + me + " and no longer in it"})
 	}
-	return changes
+	var warnings []string
+	if len(orphans) > 0 {
+		sort.Strings(orphans)
+		warnings = append(warnings, fmt.Sprintf("not pruned: %s carry the owner-less marker of an older jenkins-cloudsmith, so no spec can tell they are its own; apply the spec that defines them to claim them, or delete them by hand",
+			strings.Join(orphans, ", ")))
+	}
+	return changes, warnings
 }
 
 type jobDiff struct {
@@ -167,9 +193,15 @@ func SameConfig(have, want []byte) (same, sameType bool, err error) {
 	return d.same, d.oldRoot == d.newRoot, err
 }
 
-// ManagedConfig reports whether a job's config.xml carries the managed
-// marker at the end of its description.
-func ManagedConfig(config []byte) bool {
+// ConfigOwner reads the managed marker at the end of a job's config.xml
+// description: managed reports whether there is one, owner the spec id it
+// names ("" for the owner-less marker).
+func ConfigOwner(config []byte) (owner string, managed bool) {
+	return render.Owner(configDescription(config))
+}
+
+// configDescription is the text of the document element's description.
+func configDescription(config []byte) string {
 	dec := xml.NewDecoder(bytes.NewReader(jenkins.StripDeclaration(config)))
 	depth := 0
 	var desc []byte
@@ -177,7 +209,7 @@ func ManagedConfig(config []byte) bool {
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return Managed(string(desc))
+			return string(desc)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -185,7 +217,7 @@ func ManagedConfig(config []byte) bool {
 			in = depth == 2 && t.Name.Local == "description"
 		case xml.EndElement:
 			if in {
-				return Managed(string(desc))
+				return string(desc)
 			}
 			depth--
 		case xml.CharData:

@@ -11,6 +11,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -139,9 +140,13 @@ func (p *Plan) Filter(keep func(Change) bool) *Plan {
 type Options struct {
 	// Prune plans deleting managed jobs the spec no longer lists.
 	Prune bool
-	// Adopt takes over unmanaged jobs that occupy a desired name instead of
-	// refusing to touch them.
+	// Adopt takes over unmanaged jobs (and an unmanaged OIDC credential)
+	// that occupy a desired name instead of refusing to touch them. It
+	// never takes what another spec owns.
 	Adopt bool
+	// AdoptFrom names specs (by id) whose jobs at names this spec defines
+	// are taken over: how a job moves from one spec to another.
+	AdoptFrom []string
 	// InstallPlugins plans installing missing required plugins instead of
 	// failing.
 	InstallPlugins bool
@@ -201,7 +206,7 @@ func compute(ctx context.Context, in Input, opt Options) (*Plan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list jobs on %s: %w", in.Spec.Jenkins.URL, err)
 		}
-		p.Changes = planPrune(in, items)
+		p.Changes, p.Warnings = planPrune(in, items)
 		return p, nil
 	}
 
@@ -226,13 +231,14 @@ func compute(ctx context.Context, in Input, opt Options) (*Plan, error) {
 	p.Changes = append(p.Changes, folders...)
 	p.UnchangedFolders = unchangedFolders
 
-	cred, err := planCredential(ctx, in)
+	cred, cc, err := planCredential(ctx, in, opt, p, actual)
 	if err != nil {
 		return nil, err
 	}
+	conflicts = append(conflicts, cc...)
 	p.Changes = append(p.Changes, cred...)
 
-	jobs, unchanged, jc, err := planJobs(ctx, in, opt, actual, secrets)
+	jobs, unchanged, jc, err := planJobs(ctx, in, opt, p, actual, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -345,9 +351,58 @@ func shortClass(class string) string {
 }
 
 // Managed reports whether a job's description carries render's marker,
-// i.e. jenkins-cloudsmith created it and may update or prune it.
+// i.e. some spec (or an older, owner-less jenkins-cloudsmith) created it.
 func Managed(description string) bool {
-	return strings.HasSuffix(strings.TrimSpace(description), strings.TrimSpace(render.ManagedMarker))
+	_, ok := render.Owner(description)
+	return ok
+}
+
+// ownership is how an item found in Jenkins relates to the spec planned.
+type ownership int
+
+const (
+	// handMade: no marker; only --adopt takes it over.
+	handMade ownership = iota
+	// ours: the marker names this spec.
+	ours
+	// ownerless: the marker of versions before spec ids. The spec that
+	// defines the name claims it; no spec prunes it.
+	ownerless
+	// theirs: the marker names another spec.
+	theirs
+)
+
+// ownershipOf classifies description's marker for the spec id me, and
+// returns the owner it names.
+func ownershipOf(description, me string) (ownership, string) {
+	owner, managed := render.Owner(description)
+	switch {
+	case !managed:
+		return handMade, ""
+	case owner == me:
+		return ours, owner
+	case owner == "":
+		return ownerless, ""
+	}
+	return theirs, owner
+}
+
+// takeOver reports whether the spec may write an item it finds at a name it
+// defines, and if not, the conflict to report (what, e.g. `job "x"`).
+func takeOver(o ownership, owner string, opt Options, what string) (ok bool, conflict string) {
+	switch o {
+	case ours, ownerless:
+		return true, ""
+	case handMade:
+		if opt.Adopt {
+			return true, ""
+		}
+		return false, fmt.Sprintf("%s exists but was not created by jenkins-cloudsmith (made by hand, e.g. following the manual guide): delete or rename it in Jenkins, or re-run with --adopt to take it over", what)
+	}
+	if slices.Contains(opt.AdoptFrom, owner) {
+		return true, ""
+	}
+	return false, fmt.Sprintf("%s is managed by another spec (id %q): remove it from that spec and re-run with --adopt-from %s to move it here, or rename it in this spec", what, owner, owner)
 }
 
 func secretValues(s *spec.Spec) []string {

@@ -289,7 +289,7 @@ func TestHostileValues(t *testing.T) {
 // with its expected calls for the batched JVM run.
 func checkOutput(t *testing.T, s *spec.Spec, out *Output, firstRun func(string) bool, bash string, addGroovy func([]byte, []any)) {
 	for _, f := range out.Folders {
-		if got := parseXML(t, f.ConfigXML).textAt(t, "description"); got != ManagedMarker {
+		if got := parseXML(t, f.ConfigXML).textAt(t, "description"); got != Marker(s.Identity()) {
 			t.Errorf("folder %q description %q", f.Path, got)
 		}
 	}
@@ -310,9 +310,9 @@ func checkOutput(t *testing.T, s *spec.Spec, out *Output, firstRun func(string) 
 		if j.Name != sj.Name {
 			t.Errorf("job name %q, want %q", j.Name, sj.Name)
 		}
-		wantDesc := ManagedMarker
+		wantDesc := Marker(s.Identity())
 		if sj.Description != "" {
-			wantDesc = sj.Description + "\n" + ManagedMarker
+			wantDesc = sj.Description + "\n" + wantDesc
 		}
 		if got := x.textAt(t, "description"); got != wantDesc {
 			t.Errorf("%s: description %.80q, want %.80q", sj.Name, got, wantDesc)

@@ -20,12 +20,6 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/templates"
 )
 
-// ManagedMarker ends the description of every job and folder this tool
-// manages, so prune can tell them from hand-made ones (as Jenkins Job
-// Builder does with "<!-- Managed by Jenkins Job Builder -->"). A spec
-// description may not contain it.
-const ManagedMarker = "<!-- Managed by jenkins-cloudsmith -->"
-
 // LibraryName is the default Global Pipeline Library name the generated
 // Jenkinsfiles load the vars/ steps under.
 const LibraryName = "jenkins-cloudsmith"
@@ -327,7 +321,7 @@ func (r *Renderer) Render(s *spec.Spec) (*Output, error) {
 		jobNames = append(jobNames, s.Seed.Name)
 	}
 	for _, p := range folderPaths(s.OIDC.Folder, jobNames) {
-		b, err := ren.exec(tmplFolderXML, folderView{Path: p, Description: ManagedMarker})
+		b, err := ren.exec(tmplFolderXML, folderView{Path: p, Description: Marker(s.Identity())})
 		if err != nil {
 			return nil, fmt.Errorf("folder %q: %w", p, err)
 		}

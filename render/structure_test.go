@@ -143,8 +143,8 @@ func TestShapes(t *testing.T) {
 				if x.name != "com.cloudbees.hudson.plugins.folder.Folder" {
 					t.Errorf("folder root %s", x.name)
 				}
-				if got := x.textAt(t, "description"); got != ManagedMarker {
-					t.Errorf("folder description %q", got)
+				if owner, _ := Owner(x.textAt(t, "description")); owner != "creds/inner/oidc-token-cred" {
+					t.Errorf("folder owner %q, want the derived spec id", owner)
 				}
 			}
 			if want := []string{"creds", "creds/inner", "team-a", "team-a/sub"}; !reflect.DeepEqual(paths, want) {
@@ -213,11 +213,11 @@ func TestShapes(t *testing.T) {
 		{"descriptions end with the marker", nil, func(t *testing.T, o *Output) {
 			for _, j := range o.Jobs {
 				d := parseXML(t, j.ConfigXML).textAt(t, "description")
-				if !strings.HasSuffix(d, ManagedMarker) {
+				if owner, ok := Owner(d); !ok || owner != "oidc-token-cred" {
 					t.Errorf("%s: description %q", j.Name, d)
 				}
 			}
-			if d := parseXML(t, jobByName(t, o, "team-a/build-wheel").ConfigXML).textAt(t, "description"); d != "Builds the wheel\n"+ManagedMarker {
+			if d := parseXML(t, jobByName(t, o, "team-a/build-wheel").ConfigXML).textAt(t, "description"); d != "Builds the wheel\n"+Marker("oidc-token-cred") {
 				t.Errorf("description %q", d)
 			}
 		}},
@@ -251,6 +251,7 @@ func TestRenderErrors(t *testing.T) {
 		want string
 	}{
 		{"forged marker", func(s *spec.Spec) { s.Jobs[0].Description = "x " + ManagedMarker }, `job "team-a/build-wheel": description contains`},
+		{"forged owner", func(s *spec.Spec) { s.Jobs[0].Description = Marker("team-b") }, `job "team-a/build-wheel": description contains`},
 		{"unknown type", func(s *spec.Spec) { s.Jobs[1].Type = "matrix" }, `job "team-a/sub/fs": unknown job type "matrix"`},
 		{"control character", func(s *spec.Spec) { s.Jobs[1].Steps = []string{"a\x01"} }, "U+0001"},
 		{"control character in groovy", func(s *spec.Spec) { s.Jobs[0].Label = "a\x1b" }, "U+001B"},
@@ -265,5 +266,32 @@ func TestRenderErrors(t *testing.T) {
 				t.Fatalf("error = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// The marker names its owner and reads back; the owner-less marker of
+// older versions still counts as managed; anything else is not a marker.
+func TestOwnerMarker(t *testing.T) {
+	tests := []struct {
+		desc, owner string
+		managed     bool
+		user        string
+	}{
+		{"Builds\n" + Marker("team-a"), "team-a", true, "Builds"},
+		{Marker("team-a/sub/oidc"), "team-a/sub/oidc", true, ""},
+		{"x\n" + ManagedMarker + "\n", "", true, "x"},
+		{"made by hand", "", false, "made by hand"},
+		{"<!-- Managed by jenkins-cloudsmithX -->", "", false, "<!-- Managed by jenkins-cloudsmithX -->"},
+		{"<!-- Managed by jenkins-cloudsmith spec=a --> trailing", "", false, "<!-- Managed by jenkins-cloudsmith spec=a --> trailing"},
+		{"<!-- Managed by jenkins-cloudsmith spec=a -->\n" + Marker("b"), "b", true, "<!-- Managed by jenkins-cloudsmith spec=a -->"},
+	}
+	for _, tt := range tests {
+		owner, managed := Owner(tt.desc)
+		if owner != tt.owner || managed != tt.managed {
+			t.Errorf("Owner(%q) = %q, %v; want %q, %v", tt.desc, owner, managed, tt.owner, tt.managed)
+		}
+		if got := WithoutMarker(tt.desc); got != tt.user {
+			t.Errorf("WithoutMarker(%q) = %q, want %q", tt.desc, got, tt.user)
+		}
 	}
 }

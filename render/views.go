@@ -69,19 +69,6 @@ type varsView struct {
 	Formats []string
 }
 
-// description appends ManagedMarker to the user's description, refusing
-// one that already carries it (it would make an unmanaged job look managed
-// to prune, or forge the marker's position).
-func description(user string) (string, error) {
-	if strings.Contains(user, ManagedMarker) {
-		return "", fmt.Errorf("description contains %q, which jenkins-cloudsmith reserves to mark the jobs it manages: remove it", ManagedMarker)
-	}
-	if user == "" {
-		return ManagedMarker, nil
-	}
-	return user + "\n" + ManagedMarker, nil
-}
-
 func kindOf(s *spec.Spec) string {
 	if s.OIDC.Kind == "" {
 		return spec.KindString
@@ -118,7 +105,7 @@ func scmOf(in spec.SCM) scmView {
 }
 
 func (r renderer) baseView(s *spec.Spec, name, desc, label string) (jobView, error) {
-	d, err := description(desc)
+	d, err := withMarker(desc, s.Identity())
 	if err != nil {
 		return jobView{}, err
 	}
@@ -209,7 +196,11 @@ func (r renderer) seed(s *spec.Spec) (Job, error) {
 }
 
 func (r renderer) credential(s *spec.Spec) (Credential, error) {
-	v := credentialView{ID: s.OIDC.Credential, Description: s.OIDC.Description,
+	desc, err := withMarker(s.OIDC.Description, s.Identity())
+	if err != nil {
+		return Credential{}, fmt.Errorf("oidc.description: %w", err)
+	}
+	v := credentialView{ID: s.OIDC.Credential, Description: desc,
 		Issuer: s.OIDC.Issuer, Audience: s.OIDC.Audience, Kind: kindOf(s),
 		Class: "io.jenkins.plugins.oidc_provider.IdTokenStringCredentials"}
 	if v.Kind == spec.KindFile {

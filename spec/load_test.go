@@ -213,6 +213,8 @@ func TestRejected(t *testing.T) {
 		{"invalid utf8", edit(t, "user: automation", "user: auto\xffmation"), nil, []wantErr{{4, 13, "invalid UTF-8"}}},
 		{"utf16", "\xFF\xFEv\x00", nil, []wantErr{{1, 1, "UTF-16"}}},
 		{"raw control char", edit(t, "user: automation", "user: auto\x01mation"), nil, []wantErr{{4, 13, "control character U+0001"}}},
+		{"spec id with a space", "id: team a\n" + base, nil, []wantErr{{1, 5, `id "team a" is not a valid spec id`}}},
+		{"spec id ending the marker", "id: a-->x\n" + base, nil, []wantErr{{1, 5, "is not a valid spec id"}}},
 		{"too big", base + "# " + strings.Repeat("x", MaxFileSize), nil, []wantErr{{1, 1, "larger than"}}},
 
 		// Structure.

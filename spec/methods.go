@@ -28,6 +28,21 @@ func (s *Spec) IssuerURL() string {
 	return u
 }
 
+// Identity is the spec's id: spec.id when set, else derived from the
+// credential it manages ("<oidc.folder>/<oidc.credential>", or just the
+// credential id for the system store). A spec owns one credential, and two
+// specs sharing one would fight over its key anyway, so the derived id is
+// unique per controller and, unlike the file name, survives renames.
+func (s *Spec) Identity() string {
+	if s.ID != "" {
+		return s.ID
+	}
+	if s.OIDC.Folder != "" {
+		return s.OIDC.Folder + "/" + s.OIDC.Credential
+	}
+	return s.OIDC.Credential
+}
+
 // Resolve turns a path from the spec (templates_dir, ca_bundle) into one
 // usable from the current directory: relative paths are relative to the
 // spec file, so a spec means the same thing wherever it is run from.

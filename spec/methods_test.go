@@ -2,6 +2,7 @@ package spec
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -87,5 +88,29 @@ func TestResolve(t *testing.T) {
 	}
 	if got := s.Resolve("/abs/t"); got != "/abs/t" {
 		t.Errorf("Resolve abs = %q", got)
+	}
+}
+
+// A spec's identity comes from id, else from its credential: never from
+// the file name, so renaming the file keeps ownership.
+func TestIdentity(t *testing.T) {
+	for _, name := range []string{"a.yaml", "renamed/b.yml"} {
+		s, err := Parse(name, []byte(base), getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Identity(); got != "oidc-token-cred" {
+			t.Errorf("%s: derived identity %q", name, got)
+		}
+		s, err = Parse(name, []byte("id: team-a/build\n"+strings.Replace(strings.Replace(base, "  audience:", "  folder: team-a\n  audience:", 1), "name: build-wheel", "name: team-a/build-wheel", 1)), getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Identity(); got != "team-a/build" {
+			t.Errorf("%s: identity %q", name, got)
+		}
+		if s.ID = ""; s.Identity() != "team-a/oidc-token-cred" {
+			t.Errorf("%s: derived identity with a folder %q", name, s.Identity())
+		}
 	}
 }

@@ -94,8 +94,11 @@ func rawSafe(c byte) bool {
 
 var (
 	credentialID = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-	slugRe       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-	sha256Re     = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+	// specIDRe: what a managed marker can carry unambiguously (no space,
+	// no '>' that could end it), '/' allowed for team/sub-team names.
+	specIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$`)
+	slugRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	sha256Re = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 )
 
 // urlRules are what checkURL enforces beyond "absolute http(s)".

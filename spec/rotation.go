@@ -64,8 +64,10 @@ func Generations(ids []string, base string) []Generation {
 // WithCredential returns a copy of s whose oidc.credential is id, for
 // rendering jobs and the credential form of another generation. Jobs and
 // other slices are shared with s, not copied: do not modify them.
+// Its identity stays s's: a generation belongs to the spec that made it.
 func (s *Spec) WithCredential(id string) *Spec {
 	c := *s
+	c.ID = s.Identity()
 	c.OIDC.Credential = id
 	return &c
 }

@@ -30,6 +30,7 @@ var (
 // entry or an entry names no field, so docs and structs cannot drift.
 var fieldDocs = map[string]fieldDoc{
 	"Spec.version":            {"Spec format version; must be 1.", "1", map[string]any{"const": Version}},
+	"Spec.id":                 {"Identity of this spec in Jenkins. The jobs and credential it creates are marked as owned by it, so another spec's prune, plan and --adopt leave them alone; keep it when renaming or moving the file. Default: <oidc.folder>/<oidc.credential>.", "team-a", map[string]any{"pattern": specIDRe.String(), "maxLength": maxSpecID}},
 	"Spec.jenkins":            {"The Jenkins controller to manage and how to log in.", "", nil},
 	"Spec.cloudsmith":         {"The Cloudsmith organisation and service account builds exchange their OIDC token into.", "", nil},
 	"Spec.oidc":               {"The oidc-provider credential that mints each build's ID token.", "", nil},

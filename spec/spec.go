@@ -29,7 +29,12 @@ const Version = 1
 
 // Spec is a whole, validated spec file.
 type Spec struct {
-	Version    int        `yaml:"version" json:"version"`
+	Version int `yaml:"version" json:"version"`
+	// ID names this spec in Jenkins: the jobs, folders and credential it
+	// creates carry it in their managed marker, so that another spec's
+	// prune, plan and --adopt leave them alone. It survives renaming the
+	// file; empty means derived (see Identity).
+	ID         string     `yaml:"id,omitempty" json:"id,omitempty"`
 	Jenkins    Jenkins    `yaml:"jenkins" json:"jenkins"`
 	Cloudsmith Cloudsmith `yaml:"cloudsmith" json:"cloudsmith"`
 	OIDC       OIDC       `yaml:"oidc" json:"oidc"`

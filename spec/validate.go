@@ -52,6 +52,10 @@ func (c *checker) spec(s *Spec) {
 		c.fail("version", fmt.Sprintf("set version: %d (the only format this build reads)", Version),
 			"unsupported spec version %d", s.Version)
 	}
+	if _, ok := c.pos["id"]; ok && (!specIDRe.MatchString(s.ID) || len(s.ID) > maxSpecID) {
+		c.fail("id", "use letters, digits, '_', '.', '-' and '/' between names, e.g. team-a (at most 100 characters)",
+			"id %q is not a valid spec id", s.ID)
+	}
 	c.jenkins(&s.Jenkins)
 	c.cloudsmith(&s.Cloudsmith)
 	c.oidc(&s.OIDC)
@@ -71,6 +75,9 @@ func (c *checker) spec(s *Spec) {
 		c.seed(s)
 	}
 }
+
+// maxSpecID keeps the managed marker short in every description.
+const maxSpecID = 100
 
 func (c *checker) url(p, raw string, r urlRules) {
 	if raw == "" {

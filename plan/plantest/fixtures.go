@@ -14,6 +14,9 @@ import (
 // SecretToken is the Jenkins API token of Spec: outputs must never show it.
 const SecretToken = "s3cr3t-jenkins-token"
 
+// SpecID is the identity of Spec (derived from its credential id).
+const SpecID = "oidc-token-cred"
+
 // Spec returns a small valid spec (as spec.Load would leave it).
 func Spec() *spec.Spec {
 	return &spec.Spec{
@@ -28,7 +31,7 @@ func Spec() *spec.Spec {
 // JobXML returns a managed job's config.xml: a freestyle job running step,
 // or a pipeline whose script is step.
 func JobXML(typ, desc, step string) []byte {
-	d := html.EscapeString(desc + "\n" + render.ManagedMarker)
+	d := html.EscapeString(desc + "\n" + render.Marker(SpecID))
 	if typ == spec.Pipeline {
 		return []byte(`<flow-definition plugin="workflow-job@1.0"><description>` + d + `</description>` +
 			`<definition class="org.jenkinsci.plugins.workflow.cps.CpsFlowDefinition" plugin="workflow-cps@2.0"><script>` +
@@ -45,13 +48,13 @@ func CredentialForm(kind, audience string) []byte {
 		class = "io.jenkins.plugins.oidc_provider.IdTokenFileCredentials"
 	}
 	b, _ := json.Marshal(map[string]any{"credentials": map[string]any{"$class": class, "scope": "GLOBAL",
-		"id": "oidc-token-cred", "description": "OIDC token", "audience": audience}})
+		"id": "oidc-token-cred", "description": "OIDC token\n" + render.Marker(SpecID), "audience": audience}})
 	return b
 }
 
 // FolderXML returns a managed folder's config.xml.
 func FolderXML() []byte {
-	return []byte(`<com.cloudbees.hudson.plugins.folder.Folder><description>` + html.EscapeString(render.ManagedMarker) +
+	return []byte(`<com.cloudbees.hudson.plugins.folder.Folder><description>` + html.EscapeString(render.Marker(SpecID)) +
 		`</description></com.cloudbees.hudson.plugins.folder.Folder>`)
 }
 
@@ -98,7 +101,7 @@ func Synced(out *render.Output) *Fake {
 		f.Items[j.Name] = &Item{Config: j.ConfigXML}
 	}
 	f.Credentials["\x00oidc-token-cred"] = &jenkins.IDTokenCredential{ID: "oidc-token-cred", Kind: "string",
-		Description: "OIDC token", Audience: "jenkins"}
+		Description: "OIDC token\n" + render.Marker(SpecID), Audience: "jenkins"}
 	f.KeyGen["\x00oidc-token-cred"] = 1
 	return f
 }
