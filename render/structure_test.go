@@ -159,7 +159,7 @@ func TestShapes(t *testing.T) {
 			if err := json.Unmarshal(o.Credential.FormJSON, &form); err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]string{"scope": "GLOBAL", "id": "oidc-token-cred", "description": "Cloudsmith OIDC",
+			want := map[string]string{"scope": "GLOBAL", "id": "oidc-token-cred", "description": "Cloudsmith OIDC\n" + Marker("oidc-token-cred"),
 				"issuer": "", "audience": "jenkins",
 				"stapler-class": "io.jenkins.plugins.oidc_provider.IdTokenStringCredentials",
 				"$class":        "io.jenkins.plugins.oidc_provider.IdTokenStringCredentials"}
