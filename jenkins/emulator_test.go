@@ -627,3 +627,39 @@ func TestEmulatorOldCredentialsPlugin(t *testing.T) {
 		t.Errorf("the first credential must stay: %+v %v", got, err)
 	}
 }
+
+// After an XML create Jenkins returns the posted text (identity copy,
+// comments kept) until the next save writes XStream's form (here: a change
+// to the folder's credential store). Both must normalise alike.
+func TestEmulatorIdentityCopyThenSaved(t *testing.T) {
+	t.Parallel()
+	srv := start(t)
+	c := adminClient(t, srv)
+	ctx := ctxFor(t)
+	posted := []byte("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- managed -->\n<com.cloudbees.hudson.plugins.folder.Folder>\n  <description>it&apos;s &#x3C;ours&gt; ü</description>\n  <properties/>\n</com.cloudbees.hudson.plugins.folder.Folder>\n")
+	if err := c.CreateFolder(ctx, "f", posted); err != nil {
+		t.Fatal(err)
+	}
+	copyText, err := c.JobConfig(ctx, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(copyText, []byte("<!-- managed -->")) || bytes.Contains(copyText, []byte("version='1.1'")) {
+		t.Errorf("not the identity copy:\n%s", copyText)
+	}
+	if err := c.CreateCredential(ctx, "f", credForm("string", "x", "a", "", "")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteCredential(ctx, "f", "x"); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := c.JobConfig(ctx, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(saved, []byte("<!--")) || !bytes.HasPrefix(saved, []byte("<?xml version='1.1' encoding='UTF-8'?>\n<com.cloudbees.hudson.plugins.folder.Folder plugin=\"cloudbees-folder@")) {
+		t.Errorf("not XStream's form after a save:\n%s", saved)
+	}
+	same(t, copyText, saved)
+	same(t, posted, saved)
+}

@@ -18,10 +18,14 @@ import (
 //   - whitespace-only text between elements (indentation); whitespace
 //     that is the whole content of a leaf element is kept, it is a value.
 //
-// <a></a> and <a/> come out alike (as <a/>). Text, attribute order,
-// comments and other processing instructions are kept; characters are
-// re-escaped minimally (&amp; &lt; &gt;, and &quot; in attributes), so
-// "&#39;" and "'" compare equal.
+//   - comments and processing instructions: after an XML createItem or
+//     config.xml POST Jenkins returns the posted text (an identity copy,
+//     comments included) until the item is next saved, when XStream
+//     writes it without them; both forms must compare equal.
+//
+// <a></a> and <a/> come out alike (as <a/>). Text and attribute order are
+// kept; characters are re-escaped minimally (&amp; &lt; &gt;, and &quot;
+// in attributes), so "&#39;" and "'" compare equal.
 func NormalizeConfig(data []byte) ([]byte, error) {
 	d := xml.NewDecoder(bytes.NewReader(StripDeclaration(data)))
 	d.Strict = true
@@ -101,16 +105,8 @@ func NormalizeConfig(data []byte) ([]byte, error) {
 			hasKids = hasKids[:len(hasKids)-1]
 		case xml.CharData:
 			text.Write(t)
-		case xml.Comment:
-			beginChild()
-			out.WriteString("<!--" + string(t) + "-->")
-		case xml.ProcInst:
-			beginChild()
-			out.WriteString("<?" + t.Target)
-			if len(t.Inst) > 0 {
-				out.WriteString(" " + string(t.Inst))
-			}
-			out.WriteString("?>")
+		case xml.Comment, xml.ProcInst:
+			// Dropped, as XStream drops them on save (see above).
 		case xml.Directive:
 			beginChild()
 			out.WriteString("<!" + string(t) + ">")

@@ -20,7 +20,8 @@ func TestNormalizeConfig(t *testing.T) {
 		{"text kept verbatim", "<a><s>echo 'x'\n  y  </s></a>", "<a><s>echo 'x'\n  y  </s></a>"},
 		{"entities canonical", `<a t="&quot;&apos;"><s>&apos;&#39;&lt;&amp;</s></a>`, `<a t="&quot;'"><s>''&lt;&amp;</s></a>`},
 		{"cdata is text", `<a><s><![CDATA[<x>]]></s></a>`, `<a><s>&lt;x&gt;</s></a>`},
-		{"comments kept", "<a>\n<!-- hi -->\n<b/></a>", `<a><!-- hi --><b/></a>`},
+		{"comments dropped", "<a>\n<!-- hi -->\n<b/><?pi x?></a>", `<a><b/></a>`},
+		{"comment inside a value", "<a><s>x<!-- c -->y</s></a>", `<a><s>xy</s></a>`},
 		{"attribute order kept", `<a z="1" b="2"/>`, `<a z="1" b="2"/>`},
 		{"namespace prefix kept", `<a xmlns:p="u"><p:b/></a>`, `<a xmlns:p="u"><p:b/></a>`},
 	}

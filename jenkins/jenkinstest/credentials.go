@@ -41,6 +41,9 @@ var credClasses = map[string]credClass{
 type store struct {
 	id    string // "system" or "folder"
 	creds []*credential
+	// saved is set once a change saved the folder holding the store: its
+	// config.xml is in XStream's form from then on.
+	saved bool
 }
 
 func newStore(id string) *store { return &store{id: id} }
@@ -284,6 +287,7 @@ func (j *Jenkins) addCredential(st *store, c *credential) bool {
 		return false
 	}
 	st.creds = append(st.creds, c)
+	st.saved = true
 	return true
 }
 
@@ -399,6 +403,7 @@ func (j *Jenkins) replaceCredential(st *store, old, nc *credential) error {
 		return errors.New("java.io.IOException: credentials were removed concurrently")
 	}
 	st.creds[i] = nc
+	st.saved = true
 	return nil
 }
 
@@ -410,6 +415,7 @@ func (j *Jenkins) removeCredential(st *store, c *credential) bool {
 		return false
 	}
 	st.creds = append(st.creds[:i], st.creds[i+1:]...)
+	st.saved = true
 	return true
 }
 
@@ -586,17 +592,21 @@ func (j *Jenkins) credentialXML(c *credential) []byte {
 // folderCredsProperty is the folder property holding its credential store.
 const folderCredsProperty = "com.cloudbees.hudson.plugins.folder.properties.FolderCredentialsProvider_-FolderCredentialsProperty"
 
-// folderConfigWithStore returns a folder's config.xml with its credential
-// store in <properties>, as Jenkins stores it (secrets encrypted, here a
-// stand-in "{AQAAAB...}" that only this emulator would read back as
-// garbage). Call with j.mu held.
+// folderConfigWithStore returns a folder's config.xml. A change to its
+// credential store saves the folder (FolderCredentialsProvider), so from
+// then on it is in XStream's form with the store in <properties>
+// (secrets encrypted, here a stand-in "{AQAAAB...}" that only this
+// emulator would read back as garbage). Call with j.mu held.
 func (j *Jenkins) folderConfigWithStore(it *item) []byte {
-	if it.store == nil || len(it.store.creds) == 0 {
+	if it.store == nil || !it.store.saved {
 		return it.config
 	}
 	dom, err := parseXML(it.config)
 	if err != nil {
 		return it.config
+	}
+	if len(it.store.creds) == 0 {
+		return xstreamXML(dom, j.versionsLocked())
 	}
 	props := dom.child("properties")
 	if props == nil {
@@ -604,7 +614,7 @@ func (j *Jenkins) folderConfigWithStore(it *item) []byte {
 		dom.kids = append(dom.kids, props)
 	}
 	if findDescendant(props, folderCredsProperty) != nil {
-		return it.config
+		return xstreamXML(dom, j.versionsLocked())
 	}
 	list := &xnode{name: "java.util.concurrent.CopyOnWriteArrayList"}
 	for _, c := range it.store.creds {

@@ -155,7 +155,7 @@ func (j *Jenkins) readConfig(body []byte) (*config, error) {
 	if plugin != "" && !j.pluginActive(plugin) {
 		return nil, fmt.Errorf("java.io.IOException: Unable to read: com.thoughtworks.xstream.mapper.CannotResolveClassException: %s (plugin %s is not installed)", dom.name, plugin)
 	}
-	return &config{kind: kind, dom: dom, stored: xstreamXML(dom, j.versions())}, nil
+	return &config{kind: kind, dom: dom, stored: identityCopy(body)}, nil
 }
 
 // readBody reads the request body and parses it; on failure it answers
@@ -352,6 +352,9 @@ func (j *Jenkins) configXML(q *request, it *item) {
 		it.dom, it.config = cfg.dom, cfg.stored
 		if it.kind == kindFolder && j.o.folderDropsCreds && findDescendant(cfg.dom, folderCredsProperty) == nil {
 			it.store = newStore("folder")
+		}
+		if it.store != nil {
+			it.store.saved = false // the posted text is config.xml again
 		}
 		j.mu.Unlock()
 		q.w.WriteHeader(http.StatusOK)

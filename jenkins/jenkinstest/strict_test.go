@@ -173,3 +173,16 @@ func TestCredentialsFormAnswersByVersion(t *testing.T) {
 		})
 	}
 }
+
+// TestIdentityCopy pins what XMLUtils.safeTransform writes for a posted
+// config.xml (core ItemGroupMixIn.createProjectFromXML and
+// AbstractItem.updateByXml; JDK identity transformer): a 1.0 declaration
+// before the root, comments and whitespace kept, empty elements collapsed,
+// text and attributes re-escaped.
+func TestIdentityCopy(t *testing.T) {
+	in := "\ufeff<?xml version='1.1' encoding='UTF-8'?>\n<!-- c -->\n<a x='&apos;1&quot;'>\n  <b></b>\n  <s>&apos;&#60;\r</s><![CDATA[<y>]]><?pi z?>\n</a>\n"
+	want := "<?xml version=\"1.0\" encoding=\"UTF-8\"?><!-- c --><a x=\"'1&quot;\">\n  <b/>\n  <s>'&lt;\n</s>&lt;y&gt;<?pi z?>\n</a>"
+	if got := string(identityCopy([]byte(in))); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}

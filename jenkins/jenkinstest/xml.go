@@ -317,3 +317,103 @@ func xmlAttrs(kv ...string) []xml.Attr {
 	}
 	return out
 }
+
+// identityCopy is what XMLUtils.safeTransform (an XSLT identity transform
+// from a StreamSource) writes into config.xml on an XML createItem or
+// config.xml POST (core ItemGroupMixIn.createProjectFromXML,
+// AbstractItem.updateByXml): an XML 1.0 declaration straight before the
+// root, then the document as parsed — comments, processing instructions
+// and whitespace kept, empty elements collapsed to <a/>, text re-escaped
+// (&amp; &lt; &gt;, CR as &#13;) and attributes double-quoted. Only the
+// next save (a form create, a folder's credential change) rewrites it in
+// XStream's form. body must already have parsed with parseXML.
+func identityCopy(body []byte) []byte {
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	if m := xmlDeclRE.Find(body); m != nil {
+		body = body[len(m):]
+	}
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>`)
+	d := xml.NewDecoder(bytes.NewReader(body))
+	d.Strict = true
+	depth := 0
+	pending := false // a start tag written without its ">"
+	closePending := func() {
+		if pending {
+			b.WriteByte('>')
+			pending = false
+		}
+	}
+	for {
+		tok, err := d.RawToken()
+		if err != nil {
+			break
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			closePending()
+			b.WriteByte('<')
+			b.WriteString(qname(t.Name))
+			for _, a := range t.Attr {
+				b.WriteByte(' ')
+				b.WriteString(qname(a.Name))
+				b.WriteString(`="`)
+				b.WriteString(identityEscape(a.Value, true))
+				b.WriteByte('"')
+			}
+			pending = true
+			depth++
+		case xml.EndElement:
+			if pending {
+				b.WriteString("/>")
+				pending = false
+			} else {
+				b.WriteString("</" + qname(t.Name) + ">")
+			}
+			depth--
+		case xml.CharData:
+			if depth == 0 {
+				continue // SAX reports no text outside the root
+			}
+			closePending()
+			b.WriteString(identityEscape(string(t), false))
+		case xml.Comment:
+			closePending()
+			b.WriteString("<!--" + string(t) + "-->")
+		case xml.ProcInst:
+			closePending()
+			b.WriteString("<?" + t.Target)
+			if len(t.Inst) > 0 {
+				b.WriteString(" " + string(t.Inst))
+			}
+			b.WriteString("?>")
+		}
+	}
+	return b.Bytes()
+}
+
+// identityEscape is the JDK serializer's escaping of text and attributes.
+func identityEscape(s string, attr bool) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '"' && attr:
+			b.WriteString("&quot;")
+		case r == '\n' && attr:
+			b.WriteString("&#10;")
+		case r == '\t' && attr:
+			b.WriteString("&#9;")
+		case r == '\r':
+			b.WriteString("&#13;")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
