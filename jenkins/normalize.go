@@ -12,9 +12,12 @@ import (
 // NormalizeConfig returns the canonical form of a job or folder config.xml,
 // so that what Jenkins stores can be compared with what we rendered. It
 // removes what Jenkins rewrites on save and nothing else:
+//
 //   - the XML declaration (Jenkins writes version='1.1', which
 //     encoding/xml refuses, so it is cut before parsing);
+//
 //   - every plugin="name@version" attribute;
+//
 //   - whitespace-only text between elements (indentation); whitespace
 //     that is the whole content of a leaf element is kept, it is a value.
 //
