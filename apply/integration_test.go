@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -581,4 +582,40 @@ func faultSeed() uint64 {
 		return n
 	}
 	return 42
+}
+
+// The UI's "Edit description" (POST submitDescription) replaces the whole
+// description, marker included, and saves the job in XStream's form: the
+// plan shows an update naming the way out, and apply restores the marker.
+func TestIntegrationDescriptionEditedInUI(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, names("team-a", 2))
+	if _, _, err := e.converge(ctx, plan.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	name := e.out.Jobs[1].Name
+	req, _ := http.NewRequest(http.MethodPost, e.url+"job/team-a/job/job-001/submitDescription",
+		strings.NewReader(url.Values{"description": {"edited in the UI"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("admin", e.j.AdminToken())
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("submitDescription: %d", resp.StatusCode)
+	}
+	p, res, err := e.converge(ctx, plan.Options{})
+	if err != nil {
+		t.Fatalf("a job the spec declares must not be a conflict: %v", err)
+	}
+	if len(p.Changes) != 1 || p.Changes[0].Action != plan.Update || p.Changes[0].Name != name ||
+		!strings.Contains(p.Changes[0].Reason, "description edited in Jenkins") || !strings.Contains(p.Changes[0].Diff, "edited in the UI") {
+		t.Fatalf("plan: %+v", p.Changes)
+	}
+	if res.Updated != 1 {
+		t.Errorf("apply: %s", res.Summary())
+	}
+	e.check(ctx)
 }

@@ -38,6 +38,16 @@ func planJobs(ctx context.Context, in Input, opt Options, p *Plan, actual map[st
 		}
 		o, owner := ownershipOf(it.Description, me)
 		if ok, conflict := takeOver(o, owner, opt, fmt.Sprintf("job %q", j.Name)); !ok {
+			if o == handMade {
+				c, lost, err := lostMarker(ctx, in.Jenkins, j, secrets)
+				if err != nil {
+					return nil, 0, nil, err
+				}
+				if lost {
+					changes = append(changes, c)
+					continue
+				}
+			}
 			conflicts = append(conflicts, conflict)
 			continue
 		}
@@ -120,6 +130,46 @@ func planPrune(in Input, items []jenkins.Item) ([]Change, []string) {
 			strings.Join(orphans, ", ")))
 	}
 	return changes, warnings
+}
+
+// lostMarker recognises a job of this spec whose description was edited
+// in Jenkins (the UI's "Edit description" replaces the whole text, marker
+// included): everything but the description is exactly what the spec
+// renders, which no hand-made job is. It is planned as an update that
+// restores the description, so `plan --detailed-exitcode` reports drift
+// (2) rather than an error (1).
+func lostMarker(ctx context.Context, j Jenkins, job render.Job, secrets []string) (Change, bool, error) {
+	have, err := j.JobConfig(ctx, job.Name)
+	if err != nil {
+		return Change{}, false, fmt.Errorf("read config of job %q: %w", job.Name, err)
+	}
+	haveDesc, wantDesc := configDescription(have), configDescription(job.ConfigXML)
+	nh, err := jenkins.NormalizeConfig(have)
+	if err != nil {
+		return Change{}, false, nil
+	}
+	nw, err := jenkins.NormalizeConfig(job.ConfigXML)
+	if err != nil {
+		return Change{}, false, fmt.Errorf("rendered config.xml of job %q: %w", job.Name, err)
+	}
+	descElement := func(d string) []byte {
+		var b bytes.Buffer
+		b.WriteString("<description>")
+		_ = xml.EscapeText(&b, []byte(d))
+		b.WriteString("</description>")
+		n, _ := jenkins.NormalizeConfig(b.Bytes())
+		return n
+	}
+	if !bytes.Equal(nh, bytes.Replace(nw, descElement(wantDesc), descElement(haveDesc), 1)) {
+		return Change{}, false, nil
+	}
+	d, err := compareConfig(job.Name, have, job.ConfigXML, secrets)
+	if err != nil {
+		return Change{}, false, err
+	}
+	return Change{Action: Update, Kind: KindJob, Name: job.Name, Config: job.ConfigXML, Diff: d.diff,
+		Reason: "description edited in Jenkins, which removed the jenkins-cloudsmith marker: apply restores the spec's description " +
+			"(to keep the new text, put it in the job's description in the spec)"}, true, nil
 }
 
 type jobDiff struct {

@@ -81,6 +81,13 @@ func TestCompute(t *testing.T) {
 			want: want{err: `job "hello" exists but was not created by jenkins-cloudsmith`},
 		},
 		{
+			name: "managed job whose description was edited in the UI is drift, not a conflict",
+			setup: func(f *plantest.Fake, out *render.Output) {
+				f.Items["hello"].Config = editDescription(t, out, "hello", "edited in the UI")
+			},
+			want: want{changes: []string{"update job hello"}},
+		},
+		{
 			name: "unmanaged job adopted with --adopt",
 			setup: func(f *plantest.Fake, out *render.Output) {
 				f.Items["hello"].Config = []byte(`<project><description>mine</description></project>`)
@@ -287,4 +294,23 @@ func TestComputeFollowsRotation(t *testing.T) {
 			t.Errorf("plan after rotate touches the credential: %+v", c)
 		}
 	}
+}
+
+// editDescription is the job's rendered config.xml with its description
+// replaced, as the UI's "Edit description" leaves it (marker gone).
+func editDescription(t *testing.T, out *render.Output, name, desc string) []byte {
+	t.Helper()
+	for _, j := range out.Jobs {
+		if j.Name != name {
+			continue
+		}
+		s := string(j.ConfigXML)
+		i, k := strings.Index(s, "<description>"), strings.Index(s, "</description>")
+		if i < 0 || k < i {
+			t.Fatalf("no description in %s", s)
+		}
+		return []byte(s[:i] + "<description>" + desc + s[k:])
+	}
+	t.Fatalf("no job %q", name)
+	return nil
 }

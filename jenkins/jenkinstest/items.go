@@ -1,6 +1,7 @@
 package jenkinstest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -361,6 +362,33 @@ func (j *Jenkins) configXML(q *request, it *item) {
 	default:
 		q.w.WriteHeader(http.StatusBadRequest)
 	}
+}
+
+// submitDescription is AbstractItem.doSubmitDescription, the UI's "Edit
+// description": the whole description is replaced and the item saved, so
+// config.xml is in XStream's form afterwards; then a redirect to ".".
+func (j *Jenkins) submitDescription(q *request, it *item) {
+	if !requirePOST(q) || !j.require(q, ItemConfigure) {
+		return
+	}
+	if err := q.r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		serverError(q, err)
+		return
+	}
+	desc := q.r.Form.Get("description")
+	j.mu.Lock()
+	d := it.dom.child("description")
+	if d == nil {
+		d = &xnode{name: "description"}
+		it.dom.kids = append([]any{d}, it.dom.kids...)
+	}
+	d.kids = []any{desc}
+	it.config = xstreamXML(it.dom, j.versionsLocked())
+	if it.store != nil {
+		it.store.saved = true
+	}
+	j.mu.Unlock()
+	redirect(q, ".")
 }
 
 // deleteItem removes an item; status is 302 (doDelete) or 204 (DELETE).

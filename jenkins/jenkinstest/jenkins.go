@@ -335,6 +335,12 @@ func (j *Jenkins) serveItem(q *request, it *item, segs []string) {
 			return
 		}
 		j.serveContextAction(q, it, segs)
+	case "submitDescription":
+		if it.kind == kindRoot {
+			notFound(q)
+			return
+		}
+		j.submitDescription(q, it)
 	case "configure":
 		if it.kind != kindRoot && j.require(q, ItemConfigure) {
 			page(q, http.StatusOK, j.displayPath(it)+" Config")

@@ -186,3 +186,24 @@ func TestIdentityCopy(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+// TestSubmitDescriptionSaves pins AbstractItem.doSubmitDescription (core):
+// POST only, Item/Configure, the whole description replaced, the item
+// saved (config.xml in XStream's form from then on), 302 to ".".
+func TestSubmitDescriptionSaves(t *testing.T) {
+	j := New()
+	if w := direct(t, j, "POST", "createItem?name=j", freestyleXML, xmlCT); w.Code != 200 {
+		t.Fatal(w.Code)
+	}
+	if w := direct(t, j, "GET", "job/j/submitDescription", ""); w.Code != 405 {
+		t.Errorf("GET: %d", w.Code)
+	}
+	w := direct(t, j, "POST", "job/j/submitDescription", "description="+url.QueryEscape("new <text>"), formCT)
+	if w.Code != 302 || w.Header().Get("Location") != "http://jenkins.example.com/job/j/" {
+		t.Errorf("submit: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	cfg := direct(t, j, "GET", "job/j/config.xml", "").Body.String()
+	if !strings.HasPrefix(cfg, "<?xml version='1.1' encoding='UTF-8'?>\n<project>\n  <description>new &lt;text&gt;</description>\n") {
+		t.Errorf("config after submitDescription:\n%s", cfg)
+	}
+}
