@@ -104,6 +104,22 @@ func (r *Result) Summary() string {
 	return s
 }
 
+// RefusedError is returned, before anything is written, for a plan with
+// changes apply does not make (plan.Change.Refused).
+type RefusedError struct {
+	Changes []plan.Change
+}
+
+// Error names each refused change and what to run instead.
+func (e *RefusedError) Error() string {
+	var b strings.Builder
+	b.WriteString("nothing was changed:")
+	for _, c := range e.Changes {
+		fmt.Fprintf(&b, "\n  %s %s %s (%s): %s", c.Action, c.Kind, c.Name, c.Reason, c.Refused)
+	}
+	return b.String()
+}
+
 // Error reports the changes that failed, all of them.
 type Error struct {
 	Failures []error
@@ -161,6 +177,10 @@ func Execute(ctx context.Context, j Jenkins, cs Cloudsmith, p *plan.Plan, opt Op
 	}
 	if opt.Sleep == nil {
 		opt.Sleep = httpx.Sleep
+	}
+	if refused := p.Refused(); len(refused) > 0 {
+		// Before any write: a half-applied spec is worse than none.
+		return &Result{UnchangedJobs: p.UnchangedJobs}, &RefusedError{Changes: refused}
 	}
 	e := &executor{j: j, cs: cs, opt: opt, res: &Result{UnchangedJobs: p.UnchangedJobs}}
 

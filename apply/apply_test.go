@@ -92,10 +92,11 @@ func TestApplyChanges(t *testing.T) {
 			writes: map[string]int{"DeleteJob": 1},
 		},
 		{
-			name: "audience change updates (rotates) the credential once",
+			name: "audience change updates (rotates) the credential once, when told to",
 			setup: func(f *plantest.Fake) {
 				f.Credentials["\x00oidc-token-cred"].Audience = "old"
 			},
+			opt:    plan.Options{ReplaceKey: true},
 			writes: map[string]int{"UpdateCredential": 1},
 		},
 		{

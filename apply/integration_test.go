@@ -545,8 +545,10 @@ func TestIntegrationFolderCredential(t *testing.T) {
 	}
 }
 
-// Changing the audience updates the credential, and the plan said the key
-// would rotate: the JWKS does change.
+// Changing the audience (or description, or issuer) would re-save the
+// credential, which generates a new key under the same kid: apply refuses
+// before writing anything, naming rotate and the flag; with the flag it
+// replaces the key, and the plan said so.
 func TestIntegrationAudienceChangeRotates(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, []string{"a"})
@@ -557,8 +559,23 @@ func TestIntegrationAudienceChangeRotates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, edit := range [][2]string{{"audience: jenkins", "audience: cloudsmith"}, {"description: OIDC token for Cloudsmith", "description: edited"}} {
+		e.setSpec(strings.Replace(plantest.SpecYAML(e.url, "a"), edit[0], edit[1], 1))
+		e.j.ResetRequests()
+		_, _, err := e.converge(ctx, plan.Options{})
+		var re *apply.RefusedError
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), "jenkins-cloudsmith rotate") || !strings.Contains(err.Error(), "--replace-key-with-downtime") {
+			t.Fatalf("%s: err = %v", edit[1], err)
+		}
+		if w := e.writes(); len(w) > 0 {
+			t.Fatalf("%s: refused apply wrote %v", edit[1], w)
+		}
+		if now, _ := e.j.JWKS(""); !bytes.Equal(before, now) {
+			t.Fatalf("%s: the key changed although apply refused", edit[1])
+		}
+	}
 	e.setSpec(strings.Replace(plantest.SpecYAML(e.url, "a"), "audience: jenkins", "audience: cloudsmith", 1))
-	p, res, err := e.converge(ctx, plan.Options{})
+	p, res, err := e.converge(ctx, plan.Options{ReplaceKey: true})
 	if err != nil {
 		t.Fatal(err)
 	}

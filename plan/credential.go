@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
@@ -23,16 +24,25 @@ type CredentialSettings struct {
 	Folder      string `json:"folder,omitempty"`
 }
 
-// Diff lists, in words, the settings in which have differs from c; none
-// means the credential is as wanted and must not be touched. It is the one
-// comparison plan, doctor and rotate share. The ownership marker at the
-// end of the description is not a setting: writing it alone would make
-// Jenkins generate a new key.
-func (c CredentialSettings) Diff(have *jenkins.IDTokenCredential) []string {
-	var diffs []string
+// FieldDiff is one setting in which a credential differs from the spec.
+type FieldDiff struct {
+	Field, Have, Want string
+}
+
+// String says it in words: audience "old" → "new".
+func (d FieldDiff) String() string { return fmt.Sprintf("%s %q → %q", d.Field, d.Have, d.Want) }
+
+// Compare lists the settings in which have differs from c; none means the
+// credential is as wanted and must not be touched. It is the one
+// comparison plan, doctor and rotate share. Every field listed is one the
+// plugin only changes by re-instantiating the credential, i.e. with a new
+// key. The ownership marker at the end of the description is not a
+// setting: writing it alone would replace the key for nothing.
+func (c CredentialSettings) Compare(have *jenkins.IDTokenCredential) []FieldDiff {
+	var diffs []FieldDiff
 	field := func(name, old, new string) {
 		if old != new {
-			diffs = append(diffs, fmt.Sprintf("%s %q → %q", name, old, new))
+			diffs = append(diffs, FieldDiff{name, old, new})
 		}
 	}
 	kind := c.Kind
@@ -44,6 +54,15 @@ func (c CredentialSettings) Diff(have *jenkins.IDTokenCredential) []string {
 	field("issuer", have.Issuer, c.Issuer)
 	field("description", render.WithoutMarker(have.Description), render.WithoutMarker(c.Description))
 	return diffs
+}
+
+// Diff is Compare in words.
+func (c CredentialSettings) Diff(have *jenkins.IDTokenCredential) []string {
+	var out []string
+	for _, d := range c.Compare(have) {
+		out = append(out, d.String())
+	}
+	return out
 }
 
 // DesiredCredential is the credential the spec asks for, with the
@@ -133,9 +152,27 @@ func planCredential(ctx context.Context, in Input, opt Options, p *Plan, actual 
 		// changing kind means a new credential under the same id.
 		action = Replace
 	}
-	return []Change{{Action: action, Kind: KindCredential, Name: w.ID, Folder: w.Folder,
+	c := Change{Action: action, Kind: KindCredential, Name: w.ID, Folder: w.Folder,
 		RotatesKey: true, Config: in.Output.Credential.FormJSON, Credential: &w,
-		Reason: strings.Join(diffs, ", ")}}, nil, nil
+		Reason: strings.Join(diffs, ", ")}
+	if !opt.ReplaceKey {
+		c.Refused = KeyReplacementRefusal(w.ID)
+	}
+	return []Change{c}, nil, nil
+}
+
+// VerifierCache is how long a verifier may keep a key set it fetched: the
+// Cloudsmith emulator keeps one for 5 minutes (cloudsmithtest's
+// WithJWKSCacheTTL default) and only refetches early for a kid it has not
+// seen; Cloudsmith documents no figure, so the emulator's is assumed.
+const VerifierCache = 5 * time.Minute
+
+// KeyReplacementRefusal says why apply does not re-save credential id in
+// place, and the two ways forward.
+func KeyReplacementRefusal(id string) string {
+	return fmt.Sprintf("re-saving credential %s makes Jenkins generate a new signing key under the same kid %q, and verifiers that cached the old one (Cloudsmith does, for about %s) fail every build meanwhile: "+
+		"run `jenkins-cloudsmith rotate` to move to a successor credential with these settings without a failed build, "+
+		"or apply with --replace-key-with-downtime to accept the failures", id, id, VerifierCache)
 }
 
 // appliedBefore reports whether a job the spec defines already carries

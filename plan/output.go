@@ -125,6 +125,9 @@ func WriteText(w io.Writer, p *Plan, color bool) error {
 			}
 			b.WriteString(paint(magenta+bold, msg) + "\n")
 		}
+		if c.Refused != "" {
+			b.WriteString(paint(red+bold, "! apply refuses this change: "+c.Refused) + "\n")
+		}
 		for _, l := range splitLines(c.Diff) {
 			lc := ""
 			switch {

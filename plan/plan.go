@@ -70,6 +70,10 @@ type Change struct {
 	// every relying party must fetch the new JWKS (and a custom issuer's
 	// published JWKS must be re-published).
 	RotatesKey bool `json:"rotates_key,omitempty"`
+	// Refused is set on a change apply will not make as planned, saying why
+	// and what to run instead: replacing the signing key of an existing
+	// credential in place (see Options.ReplaceKey).
+	Refused string `json:"refused,omitempty"`
 	// Reason says in words why the change is needed.
 	Reason string `json:"reason,omitempty"`
 	// Diff is a unified diff of normalised job XML (Jenkins → spec), with
@@ -114,6 +118,17 @@ type Plan struct {
 // Empty reports whether there is nothing to do.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
 
+// Refused returns the changes apply will not make (see Change.Refused).
+func (p *Plan) Refused() []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if c.Refused != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // RotatesKey reports whether applying the plan rotates the signing key.
 func (p *Plan) RotatesKey() bool {
 	for _, c := range p.Changes {
@@ -147,6 +162,12 @@ type Options struct {
 	// AdoptFrom names specs (by id) whose jobs at names this spec defines
 	// are taken over: how a job moves from one spec to another.
 	AdoptFrom []string
+	// ReplaceKey lets apply re-save an existing OIDC credential whose
+	// description, audience, issuer or kind changed, which makes Jenkins
+	// generate a new key under the same kid: builds then fail until every
+	// verifier's cached JWKS expires. Without it such a change is planned
+	// as Refused, and `rotate` makes it without downtime.
+	ReplaceKey bool
 	// InstallPlugins plans installing missing required plugins instead of
 	// failing.
 	InstallPlugins bool

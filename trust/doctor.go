@@ -238,26 +238,27 @@ func doctorCredential(ctx context.Context, env *Env, r *Report) {
 		r.add(LinkCredential, Fail, "give jenkins.user permission to view credentials", "%v", err)
 		return
 	}
-	wantKind := s.OIDC.Kind
-	if wantKind == "" {
-		wantKind = spec.KindString
-	}
-	var diffs []string
 	if have.Kind == "" {
-		diffs = append(diffs, fmt.Sprintf("it is a %s, not an oidc-provider ID token credential", have.Class))
-	} else if have.Kind != wantKind {
-		diffs = append(diffs, fmt.Sprintf("kind %q, spec says %q", have.Kind, wantKind))
-	}
-	if have.Audience != s.OIDC.Audience {
-		diffs = append(diffs, fmt.Sprintf("audience %q, spec says %q", have.Audience, s.OIDC.Audience))
-	}
-	if have.Issuer != s.OIDC.Issuer {
-		diffs = append(diffs, fmt.Sprintf("issuer %q, spec says %q", have.Issuer, s.OIDC.Issuer))
-	}
-	if len(diffs) > 0 {
-		r.add(LinkCredential, Fail, "run `jenkins-cloudsmith apply` (it re-creates the credential, so a custom issuer must then re-publish its JWKS)",
-			"credential %q in %s: %s", id, where, strings.Join(diffs, "; "))
+		r.add(LinkCredential, Fail, "delete it in Jenkins (or pick another oidc.credential) and run `jenkins-cloudsmith apply`",
+			"credential %q in %s is a %s, not an oidc-provider ID token credential", id, where, have.Class)
 		return
+	}
+	var broken, cosmetic []string
+	for _, d := range plan.DesiredCredential(s.WithCredential(id), nil).Compare(have) {
+		if d.Field == "description" {
+			cosmetic = append(cosmetic, d.String())
+		} else {
+			broken = append(broken, d.String())
+		}
+	}
+	if len(broken) > 0 {
+		r.add(LinkCredential, Fail, "run `jenkins-cloudsmith rotate` (a successor credential with the spec's settings, no failed build)",
+			"credential %q in %s differs from the spec: %s", id, where, strings.Join(broken, "; "))
+		return
+	}
+	if len(cosmetic) > 0 {
+		r.add(LinkCredential, Warn, "run `jenkins-cloudsmith rotate` to apply it without downtime (a re-save would replace the key)",
+			"credential %q in %s: %s", id, where, strings.Join(cosmetic, "; "))
 	}
 	gen := ""
 	if id != s.OIDC.Credential {

@@ -15,6 +15,7 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
@@ -214,9 +215,9 @@ func (rt *rotation) ensureSuccessor(ctx context.Context, res *RotateResult) (*re
 	case err != nil:
 		return nil, err
 	default:
-		if have.Audience != s.OIDC.Audience || have.Issuer != s.OIDC.Issuer || have.Kind != kindOf(s) {
-			return nil, fmt.Errorf("credential %q exists but differs from the spec (audience %q, issuer %q, kind %q): delete it in Jenkins and run rotate again",
-				res.To, have.Audience, have.Issuer, have.Kind)
+		if diffs := plan.DesiredCredential(s.WithCredential(res.To), out).Diff(have); len(diffs) > 0 {
+			return nil, fmt.Errorf("credential %q exists but differs from the spec (%s): delete it in Jenkins and run rotate again",
+				res.To, strings.Join(diffs, ", "))
 		}
 		rt.logf("1/5 credential %s already exists", res.To)
 	}
@@ -246,13 +247,6 @@ func (rt *rotation) switchJobs(ctx context.Context, jobs []render.Job, olds []st
 	}
 	rt.logf("3/5 switched %d job(s) to %s", len(res.Switched), res.To)
 	return nil
-}
-
-func kindOf(s *spec.Spec) string {
-	if s.OIDC.Kind == "" {
-		return spec.KindString
-	}
-	return s.OIDC.Kind
 }
 
 // mentions reports whether id occurs in cfg as a whole credential id (not

@@ -308,3 +308,67 @@ func TestRotateFinishesUnpublish(t *testing.T) {
 		t.Errorf("hosted kids %v", chk.Kids)
 	}
 }
+
+// The spec changes its credential's description: apply refuses to re-save
+// it (a new key under the same kid), rotate moves to a successor with the
+// new description while builds keep exchanging, and plan is then empty.
+func TestCredentialChangeThroughRotate(t *testing.T) {
+	needStepBinary(t)
+	w := trusttest.Start(t, trusttest.Options{})
+	w.Apply()
+	w.Export()
+	w.AddProvider(w.S.IssuerURL(), map[string]any{"aud": "jenkins"})
+	ctx := w.Ctx()
+
+	w.S.OIDC.Description = "changed by the spec"
+	r, err := render.New(render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.Render(w.S)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := plan.Input{Spec: w.S, Output: out, Jenkins: w.Env.Jenkins, Render: r.Render}
+	p, err := plan.Compute(ctx, in, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var re *apply.RefusedError
+	if _, err := apply.Execute(ctx, w.Env.Jenkins, nil, p, apply.Options{}); !errors.As(err, &re) {
+		t.Fatalf("apply of a description change: %v", err)
+	}
+
+	ex := &exchanger{kids: map[string]int{}}
+	xctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); ex.run(xctx, w, "app/build") }()
+	for ex.ok.Load() < 3 && ex.fails.Load() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	var log bytes.Buffer
+	if _, err := trust.Rotate(ctx, w.Env, trust.RotateOptions{Out: w.Dir, Poll: 10 * time.Millisecond,
+		WaitTimeout: 30 * time.Second, Grace: 100 * time.Millisecond, Log: &log}); err != nil {
+		t.Fatalf("rotate: %v\n%s", err, log.String())
+	}
+	n := ex.ok.Load()
+	for ex.ok.Load() < n+3 && ex.fails.Load() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	wg.Wait()
+	if ex.fails.Load() > 0 {
+		t.Fatalf("%d exchanges failed:\n%s", ex.fails.Load(), strings.Join(ex.errs, "\n"))
+	}
+	cred, err := w.Env.Jenkins.GetCredential(ctx, "", "oidc-token-cred--r2")
+	if err != nil || render.WithoutMarker(cred.Description) != "changed by the spec" {
+		t.Fatalf("successor: %+v, %v", cred, err)
+	}
+	if p, err = plan.Compute(ctx, in, plan.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if c := p.Filter(func(c plan.Change) bool { return c.Kind == plan.KindCredential || c.Kind == plan.KindJob }); !c.Empty() {
+		t.Errorf("plan after rotate: %+v", c.Changes)
+	}
+}

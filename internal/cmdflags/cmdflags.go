@@ -60,6 +60,8 @@ type Session struct {
 	Parallel       int
 	Prune          bool
 	Adopt          bool
+	AdoptFrom      []string
+	ReplaceKey     bool
 	InstallPlugins bool
 	Verbose        bool
 	// Output is --output (text or json) for commands that register it.
@@ -76,7 +78,9 @@ func (o *Session) AddFlags(cmd *cobra.Command, reconcile bool) {
 	fl.BoolVarP(&o.Verbose, "verbose", "v", false, "log every HTTP request (method, URL without query values, status) to stderr")
 	if reconcile {
 		fl.BoolVar(&o.Prune, "prune", false, "also delete managed jobs the spec no longer lists (never jobs made by hand)")
-		fl.BoolVar(&o.Adopt, "adopt", false, "take over existing jobs the spec names that jenkins-cloudsmith did not create")
+		fl.BoolVar(&o.Adopt, "adopt", false, "take over existing jobs (and the OIDC credential) the spec names that were made by hand, never another spec's")
+		fl.StringSliceVar(&o.AdoptFrom, "adopt-from", nil, "take over the jobs the spec names that the spec with this `id` owns (moving jobs between specs)")
+		fl.BoolVar(&o.ReplaceKey, "replace-key-with-downtime", false, "re-save a changed OIDC credential in place: Jenkins generates a new key under the same kid and builds fail until verifiers drop the cached one (use rotate for no downtime)")
 		fl.BoolVar(&o.InstallPlugins, "install-plugins", false, "install missing required plugins through the update center and wait for Jenkins' safe restart")
 	}
 	_ = cmd.MarkFlagDirname("templates")
@@ -92,7 +96,8 @@ func (o *Session) Load(f *cmdutil.Factory) (*apply.Session, error) {
 	}
 	return apply.Load(apply.LoadOptions{File: o.File, Templates: o.Templates, Getenv: f.IO.Getenv,
 		Logger: cmdutil.DebugLogger(o.Verbose, f.IO.ErrOut),
-		Plan:   plan.Options{Prune: o.Prune, Adopt: o.Adopt, InstallPlugins: o.InstallPlugins, Parallel: o.Parallel}})
+		Plan: plan.Options{Prune: o.Prune, Adopt: o.Adopt, AdoptFrom: o.AdoptFrom, ReplaceKey: o.ReplaceKey,
+			InstallPlugins: o.InstallPlugins, Parallel: o.Parallel}})
 }
 
 // RunE is a plan-based command's cobra RunE: it loads the session (see
