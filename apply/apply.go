@@ -77,9 +77,18 @@ type Result struct {
 	// cloudsmith-provider jenkins".
 	Cloudsmith []string `json:"cloudsmith,omitempty"`
 	// Failed counts changes that could not be made; Skipped those not
-	// attempted because of an earlier failure or interruption.
-	Failed  int `json:"failed"`
-	Skipped int `json:"skipped"`
+	// attempted because of an earlier failure or interruption; InFlight
+	// those an interruption cut off after their request was sent (they
+	// may have landed). With Made, they add up to the plan's changes.
+	Failed   int `json:"failed"`
+	Skipped  int `json:"skipped"`
+	InFlight int `json:"in_flight"`
+	// Remaining lists, in plan order, every change of the plan not known
+	// to be made ("create job team-a/x", "create cloudsmith-provider
+	// jenkins"): exactly what a re-run will do, after reading back the
+	// in-flight ones (a re-run plans again, so it makes only what is
+	// still missing).
+	Remaining []string `json:"remaining,omitempty"`
 }
 
 // Summary is the one-line report printed when output is not a terminal.
@@ -98,8 +107,17 @@ func (r *Result) Summary() string {
 	for _, c := range r.Cloudsmith {
 		s += "; " + c
 	}
-	if r.Failed > 0 || r.Skipped > 0 {
-		s += fmt.Sprintf("; %d failed, %d not attempted", r.Failed, r.Skipped)
+	if r.Failed > 0 || r.Skipped > 0 || r.InFlight > 0 {
+		s += fmt.Sprintf("; %d failed, %d cut off in flight, %d not attempted", r.Failed, r.InFlight, r.Skipped)
+	}
+	return s
+}
+
+// describe names a change the way Remaining lists it.
+func describe(c plan.Change) string {
+	s := fmt.Sprintf("%s %s %s", c.Action, c.Kind, c.Name)
+	if c.Kind == plan.KindCredential && c.Folder != "" {
+		s += " (folder " + c.Folder + ")"
 	}
 	return s
 }
@@ -125,13 +143,24 @@ type Error struct {
 	Failures []error
 	// Interrupted is set when the context was cancelled.
 	Interrupted bool
+	// Remaining and InFlight are the Result's: what a re-run does, and
+	// which of those may already have landed.
+	Remaining, InFlight []string
 }
 
 // Error says what to do next and lists the failures.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Interrupted {
-		b.WriteString("apply interrupted; run it again to finish (every job is either as it was or as the spec wants)")
+		b.WriteString("apply interrupted: each job, folder, credential and Cloudsmith change is either made or not, never half-made.")
+		if len(e.Remaining) == 0 {
+			b.WriteString(" Every change had been made; a re-run finds nothing to do.")
+		} else {
+			fmt.Fprintf(&b, " A re-run plans again and makes the %d change(s) still missing: %s.", len(e.Remaining), list(e.Remaining))
+		}
+		if len(e.InFlight) > 0 {
+			fmt.Fprintf(&b, " Cut off after the request was sent (may have landed; the re-run reads them back before writing): %s.", list(e.InFlight))
+		}
 	} else {
 		noun := "changes"
 		if len(e.Failures) == 1 {
@@ -150,6 +179,15 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// list joins at most 10 items.
+func list(items []string) string {
+	const show = 10
+	if len(items) > show {
+		return strings.Join(items[:show], ", ") + fmt.Sprintf(" and %d more", len(items)-show)
+	}
+	return strings.Join(items, ", ")
+}
+
 // Unwrap exposes the failures to errors.Is/As.
 func (e *Error) Unwrap() []error { return e.Failures }
 
@@ -161,6 +199,10 @@ type executor struct {
 	mu       sync.Mutex
 	res      *Result
 	failures []error
+	// made and inFlight hold describe(c) of the changes made and of those
+	// cut off in flight.
+	made, inFlight map[string]bool
+	plan           *plan.Plan
 }
 
 // Execute makes the changes of p. It returns what was done even on error;
@@ -182,7 +224,8 @@ func Execute(ctx context.Context, j Jenkins, cs Cloudsmith, p *plan.Plan, opt Op
 		// Before any write: a half-applied spec is worse than none.
 		return &Result{UnchangedJobs: p.UnchangedJobs}, &RefusedError{Changes: refused}
 	}
-	e := &executor{j: j, cs: cs, opt: opt, res: &Result{UnchangedJobs: p.UnchangedJobs}}
+	e := &executor{j: j, cs: cs, opt: opt, res: &Result{UnchangedJobs: p.UnchangedJobs},
+		made: map[string]bool{}, inFlight: map[string]bool{}, plan: p}
 
 	var plugins, folders, creds, jobs, services, providers []plan.Change
 	for _, c := range p.Changes {
@@ -232,12 +275,29 @@ func Execute(ctx context.Context, j Jenkins, cs Cloudsmith, p *plan.Plan, opt Op
 	return e.finish(ctx, 0)
 }
 
-func (e *executor) finish(ctx context.Context, skipped int) (*Result, error) {
-	e.res.Skipped += skipped
+// finish lists what is left. The counts are derived from the plan rather
+// than from each phase's bookkeeping, so that they always add up.
+func (e *executor) finish(ctx context.Context, _ int) (*Result, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var inFlight []string
+	e.res.Skipped, e.res.InFlight, e.res.Remaining = 0, 0, nil
+	for _, c := range e.plan.Changes {
+		d := describe(c)
+		if e.made[d] {
+			continue
+		}
+		e.res.Remaining = append(e.res.Remaining, d)
+		if e.inFlight[d] {
+			e.res.InFlight++
+			inFlight = append(inFlight, d)
+		}
+	}
+	e.res.Skipped = len(e.res.Remaining) - e.res.InFlight - e.res.Failed
 	if len(e.failures) == 0 && ctx.Err() == nil {
 		return e.res, nil
 	}
-	return e.res, &Error{Failures: e.failures, Interrupted: ctx.Err() != nil}
+	return e.res, &Error{Failures: e.failures, Interrupted: ctx.Err() != nil, Remaining: e.res.Remaining, InFlight: inFlight}
 }
 
 // done records the outcome of one change.
@@ -245,12 +305,13 @@ func (e *executor) done(c plan.Change, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err != nil && errors.Is(err, context.Canceled) {
-		// Interrupted, not failed: the next apply does it.
-		e.res.Skipped++
+		// Interrupted, not failed: the next apply reads it back.
+		e.inFlight[describe(c)] = true
 	} else if err != nil {
 		e.res.Failed++
 		e.failures = append(e.failures, fmt.Errorf("%s %s %s: %w", c.Action, c.Kind, c.Name, err))
 	} else {
+		e.made[describe(c)] = true
 		switch c.Kind {
 		case plan.KindFolder:
 			e.res.FoldersCreated++

@@ -113,12 +113,21 @@ type RunOptions struct {
 	Keep func(plan.Change) bool
 	// Reporter is told what happens; nil reports nothing.
 	Reporter Reporter
+	// Lease tunes the apply lease.
+	Lease LeaseOptions
 }
 
 // Apply plans, installs missing plugins (then plans again on the restarted
-// controller), and makes the plan's changes: the whole apply command. It
-// returns what was done even on error.
-func (s *Session) Apply(ctx context.Context, o RunOptions) (*Result, error) {
+// controller), and makes the plan's changes: the whole apply command.
+//
+// When there is something to write it first takes the spec's apply lease
+// on the controller (see Acquire) and plans again under it, so that a
+// second apply of the same spec at the same time stops with a
+// *LeaseHeldError before writing anything, and whatever is applied was
+// planned against a controller no other apply of the spec is changing. A
+// plan with nothing to do writes nothing, not even the lease. It returns
+// what was done even on error.
+func (s *Session) Apply(ctx context.Context, o RunOptions) (res *Result, err error) {
 	rep := o.Reporter
 	if rep == nil {
 		rep = nopReporter{}
@@ -134,6 +143,21 @@ func (s *Session) Apply(ctx context.Context, o RunOptions) (*Result, error) {
 	}
 	if err := replan(); err != nil {
 		return nil, err
+	}
+	if !s.Plan.Empty() && len(s.Plan.Refused()) == 0 {
+		lease, lctx, err := Acquire(ctx, s.Targets.Jenkins, s.Spec.Identity(), o.Lease)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if rerr := lease.Release(); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
+		ctx = lctx
+		if err := replan(); err != nil {
+			return nil, err
+		}
 	}
 	var installed []string
 	if missing := s.Plan.Filter(func(c plan.Change) bool { return c.Kind == plan.KindPlugin }); !missing.Empty() {
@@ -152,7 +176,7 @@ func (s *Session) Apply(ctx context.Context, o RunOptions) (*Result, error) {
 		}
 	}
 	rep.Executing(s.Plan)
-	res, err := Execute(ctx, s.Targets.Jenkins, s.Targets.Cloudsmith, s.Plan, Options{
+	res, err = Execute(ctx, s.Targets.Jenkins, s.Targets.Cloudsmith, s.Plan, Options{
 		Parallel: s.Options.Parallel,
 		Org:      s.Spec.Cloudsmith.Org,
 		OnChange: rep.Changed,
