@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -153,13 +154,20 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Interrupted {
 		b.WriteString("apply interrupted: each job, folder, credential and Cloudsmith change is either made or not, never half-made.")
-		if len(e.Remaining) == 0 {
+		var missing []string
+		for _, d := range e.Remaining {
+			if !slices.Contains(e.InFlight, d) {
+				missing = append(missing, d)
+			}
+		}
+		switch {
+		case len(e.Remaining) == 0:
 			b.WriteString(" Every change had been made; a re-run finds nothing to do.")
-		} else {
-			fmt.Fprintf(&b, " A re-run plans again and makes the %d change(s) still missing: %s.", len(e.Remaining), list(e.Remaining))
+		case len(missing) > 0:
+			fmt.Fprintf(&b, " A re-run plans again and makes the %d change(s) not made: %s.", len(missing), list(missing))
 		}
 		if len(e.InFlight) > 0 {
-			fmt.Fprintf(&b, " Cut off after the request was sent (may have landed; the re-run reads them back before writing): %s.", list(e.InFlight))
+			fmt.Fprintf(&b, " Cut off after the request was sent, so they may have landed (a re-run reads them back and makes them only if not): %s.", list(e.InFlight))
 		}
 	} else {
 		noun := "changes"
