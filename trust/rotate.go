@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
@@ -44,6 +45,11 @@ type RotateOptions struct {
 	Renderer *render.Renderer
 	// Log receives one line per step.
 	Log io.Writer
+	// IgnoreOutsideJobs deletes the old credential even while jobs the
+	// spec does not manage (made by hand, e.g. following the manual guide)
+	// still bind it; they then fail. Without it Rotate stops before the
+	// deletion and names them.
+	IgnoreOutsideJobs bool
 }
 
 // RotateResult says what a rotation did.
@@ -77,7 +83,7 @@ type RotateResult struct {
 // generations exist, which id the jobs reference, which keys are hosted),
 // so an interrupted rotation is finished by running Rotate again; run on a
 // finished rotation, Rotate starts the next one.
-func Rotate(ctx context.Context, env *Env, o RotateOptions) (*RotateResult, error) {
+func Rotate(ctx context.Context, env *Env, o RotateOptions) (res *RotateResult, err error) {
 	if o.WaitTimeout <= 0 {
 		o.WaitTimeout = 10 * time.Minute
 	}
@@ -94,6 +100,17 @@ func Rotate(ctx context.Context, env *Env, o RotateOptions) (*RotateResult, erro
 		}
 		o.Renderer = r
 	}
+	// The apply lease: an apply of the same spec re-saving the credential
+	// meanwhile, or a second rotate, would make a rotation of a rotation.
+	lease, ctx, err := apply.Acquire(ctx, env.Jenkins, env.Spec.Identity(), apply.LeaseOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if rerr := lease.Release(); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
 	rt := &rotation{env: env, o: o, s: env.Spec, secrets: specSecrets(env.Spec)}
 	return rt.run(ctx)
 }
@@ -181,7 +198,13 @@ func (rt *rotation) run(ctx context.Context) (*RotateResult, error) {
 		}
 	}
 
-	// 5. Old credentials removed, and their keys unpublished.
+	// 5. Old credentials removed, and their keys unpublished; not while a
+	// job outside the spec still binds one.
+	if !rt.o.IgnoreOutsideJobs {
+		if err := rt.checkOutsideJobs(ctx, out.Jobs, olds, res.To); err != nil {
+			return nil, err
+		}
+	}
 	for _, id := range olds {
 		if err := rt.env.Jenkins.DeleteCredential(ctx, s.OIDC.Folder, id); err != nil && !errors.Is(err, jenkins.ErrNotFound) {
 			return nil, err
@@ -246,6 +269,57 @@ func (rt *rotation) switchJobs(ctx context.Context, jobs []render.Job, olds []st
 		res.Switched = append(res.Switched, job.Name)
 	}
 	rt.logf("3/5 switched %d job(s) to %s", len(res.Switched), res.To)
+	return nil
+}
+
+// OutsideJobsError names the jobs outside the spec that still bind the
+// credential rotate would delete.
+type OutsideJobsError struct {
+	Credential, Successor string
+	Jobs                  []string
+}
+
+// Error names the jobs and the ways forward.
+func (e *OutsideJobsError) Error() string {
+	return fmt.Sprintf("not deleting credential %s: jobs outside the spec still bind it and would fail: %s. "+
+		"Point them at %s (or add them to the spec and apply with --adopt), then run rotate again to finish; "+
+		"or run rotate with --ignore-outside-jobs to delete it anyway. Until then both credentials stay and builds of either keep working",
+		e.Credential, strings.Join(e.Jobs, ", "), e.Successor)
+}
+
+// checkOutsideJobs reads the config.xml of every job the user can see
+// (within the credential's folder, the only jobs that can bind it) that
+// the spec does not manage, and fails naming those that reference one of
+// olds.
+func (rt *rotation) checkOutsideJobs(ctx context.Context, managed []render.Job, olds []string, to string) error {
+	items, err := rt.env.Jenkins.ListJobs(ctx)
+	if err != nil {
+		return fmt.Errorf("list the jobs that could still bind %s: %w", strings.Join(olds, ", "), err)
+	}
+	ours := map[string]bool{}
+	for _, j := range managed {
+		ours[j.Name] = true
+	}
+	folder := rt.s.OIDC.Folder
+	var bound []string
+	for _, it := range items {
+		if it.Folder || ours[it.FullName] || (folder != "" && !strings.HasPrefix(it.FullName, folder+"/")) {
+			continue
+		}
+		cfg, err := rt.env.Jenkins.JobConfig(ctx, it.FullName)
+		if errors.Is(err, jenkins.ErrNotFound) || errors.Is(err, jenkins.ErrForbidden) {
+			continue // gone, or not readable by this user: it cannot be checked
+		}
+		if err != nil {
+			return fmt.Errorf("read job %s to see whether it binds %s: %w", it.FullName, strings.Join(olds, ", "), err)
+		}
+		if slices.ContainsFunc(olds, func(id string) bool { return mentions(cfg, id) }) {
+			bound = append(bound, it.FullName)
+		}
+	}
+	if len(bound) > 0 {
+		return &OutsideJobsError{Credential: strings.Join(olds, ", "), Successor: to, Jobs: bound}
+	}
 	return nil
 }
 

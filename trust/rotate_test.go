@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -370,5 +371,46 @@ func TestCredentialChangeThroughRotate(t *testing.T) {
 	}
 	if c := p.Filter(func(c plan.Change) bool { return c.Kind == plan.KindCredential || c.Kind == plan.KindJob }); !c.Empty() {
 		t.Errorf("plan after rotate: %+v", c.Changes)
+	}
+}
+
+// Coming from the manual guide: a hand-made job still binds the credential
+// rotate replaces. Rotate switches the spec's jobs but does not delete the
+// old credential, naming the job; once the job is pointed at the successor
+// rotate finishes. --ignore-outside-jobs deletes it anyway.
+func TestRotateKeepsCredentialBoundOutsideSpec(t *testing.T) {
+	w := trusttest.Start(t, trusttest.Options{DefaultIssuer: true})
+	w.Apply()
+	ctx := w.Ctx()
+	guideJob := func(id string) []byte {
+		return []byte(`<project><description>made by hand</description><buildWrappers><org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper>` +
+			`<bindings><org.jenkinsci.plugins.credentialsbinding.impl.StringBinding><credentialsId>` + id +
+			`</credentialsId><variable>OIDC_TOKEN</variable></org.jenkinsci.plugins.credentialsbinding.impl.StringBinding></bindings>` +
+			`</org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper></buildWrappers><builders/></project>`)
+	}
+	if err := w.Env.Jenkins.CreateJob(ctx, "cloudsmith-usage", guideJob("oidc-token-cred")); err != nil {
+		t.Fatal(err)
+	}
+	opts := trust.RotateOptions{Poll: 10 * time.Millisecond, WaitTimeout: 10 * time.Second}
+	_, err := trust.Rotate(ctx, w.Env, opts)
+	var oe *trust.OutsideJobsError
+	if !errors.As(err, &oe) || !slices.Equal(oe.Jobs, []string{"cloudsmith-usage"}) || !strings.Contains(err.Error(), "--ignore-outside-jobs") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := w.Env.Jenkins.GetCredential(ctx, "", "oidc-token-cred"); err != nil {
+		t.Fatalf("old credential deleted although a job binds it: %v", err)
+	}
+	if err := w.Env.Jenkins.UpdateJob(ctx, "cloudsmith-usage", guideJob("oidc-token-cred--r2")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := trust.Rotate(ctx, w.Env, opts)
+	if err != nil || !slices.Equal(res.Deleted, []string{"oidc-token-cred"}) {
+		t.Fatalf("resumed rotation: %+v, %v", res, err)
+	}
+
+	// Told to: the next rotation deletes --r2 although the job binds it.
+	opts.IgnoreOutsideJobs = true
+	if res, err = trust.Rotate(ctx, w.Env, opts); err != nil || !slices.Equal(res.Deleted, []string{"oidc-token-cred--r2"}) {
+		t.Fatalf("forced rotation: %+v, %v", res, err)
 	}
 }

@@ -77,6 +77,7 @@ DISCOVERY_DIR set to --out; its output is masked.`,
 	fl.StringVar(&ro.Publish, "publish", "", "shell command run after each export, e.g. a sync of --out to the issuer host")
 	fl.DurationVar(&ro.WaitTimeout, "wait-timeout", 10*time.Minute, "how long to wait for the issuer to serve a change, and for running builds")
 	fl.DurationVar(&ro.Grace, "grace", 10*time.Second, "extra wait after running builds finished, before the old key is removed")
+	fl.BoolVar(&ro.IgnoreOutsideJobs, "ignore-outside-jobs", false, "delete the old credential even while jobs the spec does not manage still bind it (they then fail)")
 	fl.DurationVar(&ro.Poll, "poll", 2*time.Second, "interval between checks of the issuer and of running builds")
 	fl.StringVar(&templates, "templates", "", "directory of templates overriding the embedded ones (as for apply)")
 	_ = cmd.MarkFlagDirname("out")
