@@ -15,6 +15,9 @@ command -v jenkins-jobs >/dev/null 2>&1 || need+=(jenkins-job-builder)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v jq >/dev/null 2>&1 || need+=(jq)
 command -v bash >/dev/null 2>&1 || need+=(bash)
+# Jenkins runs shell steps with /bin/sh, dash on Debian agents; the
+# emulator runs the same, so a bashism fails in tests as it would there.
+command -v dash >/dev/null 2>&1 || need+=(dash)
 if ((${#need[@]})); then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
     log "missing ${need[*]} and not root: install them, then re-run"; exit 1

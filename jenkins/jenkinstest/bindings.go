@@ -13,6 +13,34 @@ const (
 	bindingUserPass = "org.jenkinsci.plugins.credentialsbinding.impl.UsernamePasswordMultiBinding"
 )
 
+// bindingTypes is each binding's type(): the credentials interface the
+// credential must implement.
+var bindingTypes = map[string]string{
+	bindingString:   "org.jenkinsci.plugins.plaincredentials.StringCredentials",
+	bindingFile:     "org.jenkinsci.plugins.plaincredentials.FileCredentials",
+	bindingUserPass: "com.cloudbees.plugins.credentials.common.StandardUsernamePasswordCredentials",
+}
+
+// credentialImplements lists the interfaces each credential class
+// implements (IdTokenStringCredentials implements StringCredentials,
+// IdTokenFileCredentials FileCredentials; oidc-provider).
+var credentialImplements = map[string][]string{
+	ClassIDTokenString:  {"org.jenkinsci.plugins.plaincredentials.StringCredentials"},
+	ClassIDTokenFile:    {"org.jenkinsci.plugins.plaincredentials.FileCredentials"},
+	ClassSecretText:     {"org.jenkinsci.plugins.plaincredentials.StringCredentials"},
+	ClassSecretFile:     {"org.jenkinsci.plugins.plaincredentials.FileCredentials"},
+	ClassUsernamePasswd: {"com.cloudbees.plugins.credentials.common.StandardUsernamePasswordCredentials"},
+}
+
+func credentialIs(class, iface string) bool {
+	for _, i := range credentialImplements[class] {
+		if i == iface {
+			return true
+		}
+	}
+	return false
+}
+
 // binding is one MultiBinding: its class, the credential and the
 // variables it sets. Freestyle's SecretBuildWrapper and Pipeline's
 // withCredentials both describe their bindings this way and share
@@ -58,18 +86,17 @@ func (j *Jenkins) bindCredentials(job *item, bd binding, env map[string]string, 
 	id := bd.credentialsID
 	j.mu.Lock()
 	c, owner := j.findCredential(job, id)
-	var secret, fileName string
+	var secret string
 	var err error
 	if c != nil {
 		switch c.class {
 		case ClassIDTokenString, ClassIDTokenFile:
 			// A fresh token at every binding, as getSecret()/getContent() mint one.
 			secret, err = j.mint(c, tokenIssuer(env["JENKINS_URL"], c, owner), env, true)
-			fileName = "id_token"
 		case ClassSecretText:
 			secret = c.secret
 		case ClassSecretFile:
-			secret, fileName = string(c.secretBytes), c.fileName
+			secret = string(c.secretBytes)
 		case ClassUsernamePasswd:
 			secret = c.password
 		}
@@ -82,34 +109,45 @@ func (j *Jenkins) bindCredentials(job *item, bd binding, env map[string]string, 
 		return nil, err
 	}
 	out := &bound{vars: map[string]string{}}
+	if want, ok := bindingTypes[bd.class]; ok && !credentialIs(c.class, want) {
+		// MultiBinding.getCredentials: type().isInstance(cred), else an
+		// AbortException naming the descriptor's display name and, as the
+		// expected type is an interface without a descriptor, its class name.
+		return nil, javaError(fmt.Sprintf("Credentials '%s' is of type '%s' where '%s' was expected", id, credClasses[c.class].typeName, want))
+	}
 	switch bd.class {
 	case bindingString:
-		if c.class == ClassSecretFile || c.class == ClassUsernamePasswd {
-			return nil, javaError(fmt.Sprintf("Credentials '%s' is of type '%s' where '%s' was expected", id, credClasses[c.class].typeName, "org.jenkinsci.plugins.plaincredentials.StringCredentials"))
-		}
 		out.vars[bd.variable] = secret
 		out.masks = []string{secret}
 		return out, nil
 	case bindingFile:
-		if c.class != ClassIDTokenFile && c.class != ClassSecretFile {
-			return nil, javaError(fmt.Sprintf("Credentials '%s' is of type '%s' where '%s' was expected", id, credClasses[c.class].typeName, "org.jenkinsci.plugins.plaincredentials.FileCredentials"))
-		}
+		// AbstractOnDiskBinding + UnbindableDir: <ws>@tmp/secretFiles/<uuid>/
+		// (0700), FileBinding.write: createTempFile("file", null), i.e.
+		// file<random>.tmp, chmod 0400. The variable's value, the PATH, is
+		// the secret the console masks; the content is not masked.
 		dir := filepath.Join(ws+"@tmp", "secretFiles", newUUID())
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
 		}
 		out.dirs = []string{dir}
-		path := filepath.Join(dir, fileName)
-		if err := os.WriteFile(path, []byte(secret), 0o600); err != nil {
+		f, err := os.CreateTemp(dir, "file*.tmp")
+		if err != nil {
 			return out, err
 		}
-		out.vars[bd.variable] = path
-		out.masks = []string{secret}
+		_, err = f.WriteString(secret)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Chmod(f.Name(), 0o400)
+		}
+		if err != nil {
+			return out, err
+		}
+		out.vars[bd.variable] = f.Name()
+		out.masks = []string{f.Name()}
 		return out, nil
 	case bindingUserPass:
-		if c.class != ClassUsernamePasswd {
-			return nil, javaError(fmt.Sprintf("Credentials '%s' is of type '%s' where '%s' was expected", id, credClasses[c.class].typeName, "com.cloudbees.plugins.credentials.common.StandardUsernamePasswordCredentials"))
-		}
 		out.vars[bd.usernameVariable] = c.username
 		out.vars[bd.passwordVariable] = c.password
 		out.masks = []string{c.password}

@@ -3,9 +3,12 @@ package jenkinstest
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
 )
 
 const buildJobXML = `<project>
@@ -27,7 +30,11 @@ const buildJobXML = `<project>
   <builders>
     <hudson.tasks.Shell><command>echo "token=$OIDC_TOKEN"
 test "$(cat "$OIDC_TOKEN_FILE")" != "$OIDC_TOKEN"
+echo "path=$OIDC_TOKEN_FILE"
 echo "file=$(cat "$OIDC_TOKEN_FILE")"
+echo "mode=$(stat -c %a "$OIDC_TOKEN_FILE")"
+echo "name=$(basename "$OIDC_TOKEN_FILE" | sed 's/[0-9]/n/g')"
+echo "dir=$(dirname "$(dirname "$OIDC_TOKEN_FILE")" | sed "s|^$WORKSPACE@tmp/|WS/|")"
 echo "$BUILD_NUMBER $JOB_NAME $EXTRA"
 test -d "$WORKSPACE_TMP" &amp;&amp; test "$PWD" = "$WORKSPACE"
 echo "$OIDC_TOKEN" | cut -d. -f2 &gt; payload.txt</command></hudson.tasks.Shell>
@@ -86,13 +93,19 @@ func TestFreestyleBuild(t *testing.T) {
 	if n != 1 || result != "SUCCESS" {
 		t.Fatalf("build %d %s:\n%s", n, result, console)
 	}
-	for _, want := range []string{"Started by user admin\n", "token=****\n", "file=****\n", "1 b extra-value\n", "+ echo token=****\n", "$ /bin/sh -xe ", "Finished: SUCCESS\n"} {
+	// credentials-binding masks a FileBinding's value, the file's path
+	// (AbstractOnDiskBinding.bindSingle), not its content: a real
+	// controller prints the file's JWT in clear. FileBinding.write makes
+	// file<random>.tmp, mode 0400, in UnbindableDir's
+	// <workspace>@tmp/secretFiles/<uuid>/.
+	for _, want := range []string{"Started by user admin\n", "token=****\n", "path=****\n", "\nfile=eyJ", "mode=400\n", "name=filennn", ".tmp\n", "dir=WS/secretFiles\n",
+		"1 b extra-value\n", "+ echo token=****\n", "$ /bin/sh -xe ", "Finished: SUCCESS\n"} {
 		if !strings.Contains(console, want) {
 			t.Errorf("console lacks %q:\n%s", want, console)
 		}
 	}
-	if strings.Contains(console, "eyJ") {
-		t.Errorf("token leaked:\n%s", console)
+	if strings.Contains(console, "token=eyJ") {
+		t.Errorf("string-bound token leaked:\n%s", console)
 	}
 	if last := c.mustStatus(200, "GET", "job/b/lastBuild/consoleText", "").body; last != console {
 		t.Error("lastBuild/consoleText differs")
@@ -121,11 +134,25 @@ func TestBuildFailures(t *testing.T) {
 		{"pipeline not executed", pipelineXML, "does not execute Pipeline scripts"},
 		{"missing credential", strings.Replace(buildJobXML, "<credentialsId>oidc</credentialsId>", "<credentialsId>nope</credentialsId>", 1), "Could not find credentials entry with ID 'nope'"},
 		{"unknown step", `<project><builders><hudson.tasks.Ant/></builders></project>`, "does not emulate the build step hudson.tasks.Ant"},
+		// MultiBinding.getCredentials: type().isInstance(cred), else
+		// CredentialNotFoundException (an AbortException: "ERROR: …").
+		{"string binding of a file credential", strings.Replace(buildJobXML, "<credentialsId>oidc</credentialsId>", "<credentialsId>oidc-file</credentialsId>", 1),
+			"ERROR: Credentials 'oidc-file' is of type 'OpenID Connect id token as file' where 'org.jenkinsci.plugins.plaincredentials.StringCredentials' was expected\n"},
+		{"file binding of a string credential", strings.Replace(buildJobXML, "<credentialsId>oidc-file</credentialsId>", "<credentialsId>oidc</credentialsId>", 1),
+			"ERROR: Credentials 'oidc' is of type 'OpenID Connect id token' where 'org.jenkinsci.plugins.plaincredentials.FileCredentials' was expected\n"},
+		// Shell.getShellOrDefault is /bin/sh, dash on Debian agents: a
+		// bashism fails as it would there.
+		{"bashism under /bin/sh", `<project><builders><hudson.tasks.Shell><command>[[ x == x ]] &amp;&amp; echo bash</command></hudson.tasks.Shell></builders></project>`, "[[: not found"},
 	}
 	s := testServer(t)
 	c := adminClient(t, s)
 	createTokenCred(t, c, "credentials/store/system/domain/_/", "oidc", "jenkins", "")
+	c.mustStatus(302, "POST", "credentials/store/system/domain/_/createCredentials",
+		"json="+urlEscape(`{"credentials":{"$class":"`+ClassIDTokenFile+`","id":"oidc-file","audience":"jenkins"}}`), formCT)
 	for i, tt := range tests {
+		if strings.HasPrefix(tt.name, "bashism") {
+			requireDashSh(t)
+		}
 		t.Run(tt.name, func(t *testing.T) {
 			name := "j" + string(rune('a'+i))
 			c.mustStatus(200, "POST", "createItem?name="+name, tt.xml, xmlCT)
@@ -363,4 +390,15 @@ func TestBuildTrigger(t *testing.T) {
 			t.Errorf("parseTimeDuration(%q) = %v, %v", tt.in, got, err)
 		}
 	}
+}
+
+// requireDashSh skips (fails under CI) unless /bin/sh is dash, as on the
+// Debian agents whose behaviour the emulator's shell steps reproduce.
+func requireDashSh(t *testing.T) {
+	t.Helper()
+	target, err := filepath.EvalSymlinks("/bin/sh")
+	if err == nil && filepath.Base(target) != "dash" {
+		err = fmt.Errorf("/bin/sh is %s, not dash", target)
+	}
+	testenv.Require(t, err, "dash as /bin/sh (Debian: apt-get install dash)")
 }

@@ -74,12 +74,19 @@
 //	(Integer.valueOf, Boolean.valueOf), sub required     config/IntegerClaimType.java, config/BooleanClaimType.java
 //	/oidc discovery + JWKS, 404 empty body, folders      oidc-provider Keys.java, RootIssuer.java, FolderIssuer.java
 //	descriptorByName …/jwks needs Manage or Item/Read    oidc-provider IdTokenCredentials.IdTokenCredentialsDescriptor, RootIssuer
+//	binding type check: type().isInstance(cred), else    jenkinsci/credentials-binding-plugin MultiBinding.getCredentials,
+//	"Credentials 'x' is of type 'T' where 'I' was        impl/CredentialNotFoundException.java (an AbortException: "ERROR: …")
+//	expected" (I = interface class name)                 (@0331934, 2026-07)
+//	FileBinding: <ws>@tmp/secretFiles/<uuid>/ 0700,      credentials-binding impl/AbstractOnDiskBinding.java, UnbindableDir.java,
+//	file<n>.tmp 0400, the PATH masked, not the content   impl/FileBinding.java; core hudson/slaves/WorkspaceList.java (tempDir)
+//	freestyle shell: /bin/sh -xe <ws>@tmp/jenkins*.sh     core hudson/tasks/Shell.java (getShellOrDefault), CommandInterpreter.java
+//	(dash on Debian), shebang scripts run as written
 //
 // Builds run through a runner per job kind (runner.go: freestyleRunner,
 // pipelineRunner); credential bindings are one service (bindings.go) that
 // the freestyle SecretBuildWrapper and Pipeline's withCredentials share.
-// Shell steps run with bash (Jenkins runs /bin/sh -xe, which the console
-// shows) unless the script starts with a shebang. Pipeline jobs can be
+// Shell steps run with this machine's /bin/sh -xe, as Jenkins runs them
+// (dash on Debian), unless the script starts with a shebang. Pipeline jobs can be
 // created, read and updated, but the emulator does not execute Pipeline
 // scripts: a triggered pipeline build fails at once with a console line
 // saying so.

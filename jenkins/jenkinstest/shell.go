@@ -20,9 +20,10 @@ type shellStep struct {
 	ws     string // the workspace, whose @tmp sibling holds the script
 }
 
-// runShell is hudson.tasks.Shell: the script goes to a temp file and runs
-// as "sh -xe file" unless it starts with a shebang. The emulator runs it
-// with bash (whose -x trace also prints "+ cmd") but logs what Jenkins logs.
+// runShell is hudson.tasks.Shell: the script goes to a temp file in the
+// workspace's @tmp and runs as "/bin/sh -xe file" (getShellOrDefault)
+// unless it starts with a shebang. /bin/sh is what it is on this machine,
+// dash on Debian agents, so a bashism fails here as it does there.
 func (j *Jenkins) runShell(ctx context.Context, console io.Writer, s shellStep) (int, error) {
 	command := strings.ReplaceAll(s.script, "\r\n", "\n")
 	f, err := os.CreateTemp(s.ws+"@tmp", "jenkins*.sh")
@@ -44,7 +45,7 @@ func (j *Jenkins) runShell(ctx context.Context, console io.Writer, s shellStep) 
 		fmt.Fprintf(console, "[%s] $ %s\n", filepath.Base(s.ws), strings.Join(args, " "))
 	} else {
 		fmt.Fprintf(console, "[%s] $ /bin/sh -xe %s\n", filepath.Base(s.ws), f.Name())
-		args = []string{"bash", "-xe", f.Name()}
+		args = []string{"/bin/sh", "-xe", f.Name()}
 	}
 	if len(args) == 0 {
 		return -1, errors.New("empty shebang")
