@@ -9,6 +9,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
 )
 
 // retry runs step until verify says the change has landed. The first try
@@ -119,8 +120,15 @@ func (e *executor) job(ctx context.Context, c plan.Change) error {
 }
 
 func (e *executor) credential(ctx context.Context, c plan.Change) error {
-	create := func(ctx context.Context) error { return e.j.CreateCredential(ctx, c.Folder, c.Config) }
-	update := func(ctx context.Context) error { return e.j.UpdateCredential(ctx, c.Folder, c.Name, c.Config) }
+	// Re-saving makes Jenkins generate a new key under a kid verifiers
+	// may have cached: record when, so doctor can say until when they may
+	// hold the old one. (A new id is a kid no verifier has seen.)
+	form := c.Config
+	if c.Action != plan.Create {
+		form = render.StampKeyTime(c.Config, time.Now())
+	}
+	create := func(ctx context.Context) error { return e.j.CreateCredential(ctx, c.Folder, form) }
+	update := func(ctx context.Context) error { return e.j.UpdateCredential(ctx, c.Folder, c.Name, form) }
 	replace := func(ctx context.Context) error {
 		if err := e.j.DeleteCredential(ctx, c.Folder, c.Name); err != nil && !errors.Is(err, jenkins.ErrNotFound) {
 			return err

@@ -1,6 +1,10 @@
 package render
 
-import "strings"
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
 
 // ManagedMarker is the owner-less marker that versions before spec ids
 // wrote. It is still recognised: such jobs stay manageable (the spec that
@@ -44,7 +48,65 @@ func Owner(description string) (owner string, managed bool) {
 	if !ok || !strings.HasSuffix(o, " ") || strings.Contains(o, "-->") {
 		return "", false
 	}
-	return strings.TrimSuffix(o, " "), true
+	o = strings.TrimSuffix(o, " ")
+	if i := strings.LastIndex(o, keyKey); i >= 0 {
+		if _, err := time.Parse(time.RFC3339, o[i+len(keyKey):]); err == nil {
+			o = o[:i]
+		}
+	}
+	return o, true
+}
+
+// keyKey introduces, in a credential's marker, when Jenkins generated its
+// signing key (apply and rotate stamp it as they create or re-save it).
+const keyKey = " key="
+
+// KeyTime reads when the signing key of a credential was generated from
+// its description's marker; ok is false without a stamp (a credential made
+// by hand, or by an older version).
+func KeyTime(description string) (t time.Time, ok bool) {
+	owner, managed := Owner(description)
+	if !managed || owner == "" {
+		return time.Time{}, false
+	}
+	d := strings.TrimSuffix(strings.TrimSpace(description), " -->")
+	i := strings.LastIndex(d, keyKey)
+	if i < 0 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, d[i+len(keyKey):])
+	return t, err == nil
+}
+
+// StampKeyTime returns the credential form JSON with its marker stamped
+// with the time t the key it makes Jenkins generate is born, for doctor to
+// say until when verifiers may still hold the previous key of the same kid.
+// A form without an owner marker is returned unchanged.
+func StampKeyTime(form []byte, t time.Time) []byte {
+	var m map[string]any
+	if json.Unmarshal(form, &m) != nil {
+		return form
+	}
+	c, ok := m["credentials"].(map[string]any)
+	if !ok {
+		return form
+	}
+	desc, _ := c["description"].(string)
+	owner, managed := Owner(desc)
+	if !managed || owner == "" {
+		return form
+	}
+	user := WithoutMarker(desc)
+	stamped := markerPrefix + ownerKey + owner + keyKey + t.UTC().Format(time.RFC3339) + " -->"
+	if user != "" {
+		stamped = user + "\n" + stamped
+	}
+	c["description"] = stamped
+	b, err := json.Marshal(m)
+	if err != nil {
+		return form
+	}
+	return b
 }
 
 // WithoutMarker is description without its trailing marker (the text a

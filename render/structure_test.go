@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
@@ -293,5 +294,28 @@ func TestOwnerMarker(t *testing.T) {
 		if got := WithoutMarker(tt.desc); got != tt.user {
 			t.Errorf("WithoutMarker(%q) = %q, want %q", tt.desc, got, tt.user)
 		}
+	}
+}
+
+// The key time stamped into a credential's form reads back, and leaves the
+// owner and the user's description as they were.
+func TestStampKeyTime(t *testing.T) {
+	at := time.Date(2026, 12, 2, 19, 0, 0, 0, time.UTC)
+	form := []byte(`{"":"0","credentials":{"id":"x","description":"OIDC\n` + strings.ReplaceAll(Marker("team-a"), `"`, `\"`) + `"}}`)
+	var m struct {
+		Credentials struct{ Description string } `json:"credentials"`
+	}
+	if err := json.Unmarshal(StampKeyTime(form, at), &m); err != nil {
+		t.Fatal(err)
+	}
+	d := m.Credentials.Description
+	if got, ok := KeyTime(d); !ok || !got.Equal(at) {
+		t.Errorf("KeyTime(%q) = %v, %v", d, got, ok)
+	}
+	if o, _ := Owner(d); o != "team-a" || WithoutMarker(d) != "OIDC" {
+		t.Errorf("owner %q, user text %q", o, WithoutMarker(d))
+	}
+	if _, ok := KeyTime("OIDC\n" + Marker("team-a")); ok {
+		t.Error("key time without a stamp")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
 
@@ -119,6 +120,10 @@ const (
 	LinkJenkins    = "jenkins"
 	LinkPlugins    = "plugins"
 	LinkCredential = "credential"
+	// LinkKeyCache is reported when the credential's key was generated
+	// recently enough that a verifier may still hold the previous key of
+	// the same kid (a re-saved credential).
+	LinkKeyCache = "verifier key cache"
 	LinkIssuer     = "issuer documents"
 	LinkProvider   = "provider url"
 	LinkEnabled    = "provider enabled"
@@ -152,7 +157,7 @@ func Doctor(ctx context.Context, env *Env, o DoctorOptions) *Report {
 	r := &Report{}
 	jenkinsOK := doctorJenkins(ctx, env, r)
 	if jenkinsOK {
-		doctorCredential(ctx, env, r)
+		doctorCredential(ctx, env, now(), r)
 		doctorIssuer(ctx, env, r)
 	} else {
 		for _, n := range []string{LinkPlugins, LinkCredential, LinkIssuer} {
@@ -221,7 +226,7 @@ func orUnknown(s string) string {
 	return s
 }
 
-func doctorCredential(ctx context.Context, env *Env, r *Report) {
+func doctorCredential(ctx context.Context, env *Env, now time.Time, r *Report) {
 	s := env.Spec
 	where := spec.StoreName(s.OIDC.Folder)
 	id, err := plan.ActiveCredentialID(ctx, env.Jenkins, s)
@@ -269,6 +274,30 @@ func doctorCredential(ctx context.Context, env *Env, r *Report) {
 		aud = "(none)"
 	}
 	r.add(LinkCredential, OK, "", "credential %q%s in %s: %s ID token, audience %s, iss %s", id, gen, where, have.Kind, aud, s.IssuerURL())
+	doctorKeyCache(id, have, now, r)
+}
+
+// doctorKeyCache warns while a verifier may still hold an older key for
+// the credential's kid: Jenkins' kid is the credential id, so a re-saved
+// (or deleted and re-created) credential publishes a new key under a kid
+// that verifiers already cached, and they only refetch when the cache
+// expires (plan.VerifierCache). apply stamps the key's birth in the
+// credential's marker when it re-saves one (--replace-key-with-downtime);
+// without a stamp there is nothing to say.
+func doctorKeyCache(id string, have *jenkins.IDTokenCredential, now time.Time, r *Report) {
+	born, ok := render.KeyTime(have.Description)
+	if !ok {
+		return
+	}
+	until := born.Add(plan.VerifierCache)
+	if now.Before(until) {
+		r.add(LinkKeyCache, Warn, fmt.Sprintf("if builds fail with an invalid signature, wait until %s (or run `jenkins-cloudsmith rotate` next time: a new kid is fetched at once)", until.UTC().Format(time.RFC3339)),
+			"the key of credential %q was generated at %s: a verifier that fetched the JWKS for kid %q before then (Cloudsmith and its emulator cache it about %s per kid) may still hold the older key until %s",
+			id, born.UTC().Format(time.RFC3339), id, plan.VerifierCache, until.UTC().Format(time.RFC3339))
+		return
+	}
+	r.add(LinkKeyCache, OK, "", "key of credential %q generated at %s: no verifier can still hold an older one for this kid (cache about %s)",
+		id, born.UTC().Format(time.RFC3339), plan.VerifierCache)
 }
 
 func doctorIssuer(ctx context.Context, env *Env, r *Report) {

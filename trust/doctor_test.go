@@ -5,11 +5,16 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust/trusttest"
 )
@@ -187,5 +192,45 @@ func TestDoctorTokenFile(t *testing.T) {
 		if l := r.Link(trust.LinkExchange); l.Status != trust.Fail || !strings.Contains(l.Detail, tt.want) {
 			t.Errorf("%s: exchange link %+v", tt.name, l)
 		}
+	}
+}
+
+// After apply re-saves the credential in place (--replace-key-with-downtime),
+// doctor says a verifier may still hold the older key of the same kid, and
+// until when; once the cache time has passed it says so too.
+func TestDoctorKeyCacheAfterReplace(t *testing.T) {
+	w := trusttest.Start(t, trusttest.Options{DefaultIssuer: true})
+	w.Apply()
+	ctx := w.Ctx()
+	w.S.OIDC.Description = "re-saved"
+	r, err := render.New(render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.Render(w.S)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(-time.Second)
+	p, err := plan.Compute(ctx, plan.Input{Spec: w.S, Output: out, Jenkins: w.Env.Jenkins}, plan.Options{ReplaceKey: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apply.Execute(ctx, w.Env.Jenkins, nil, p, apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	rep := trust.Doctor(ctx, w.Env, trust.DoctorOptions{})
+	l := rep.Link(trust.LinkKeyCache)
+	if l == nil || l.Status != trust.Warn || !strings.Contains(l.Detail, "may still hold the older key") {
+		t.Fatalf("doctor right after the re-save:\n%s", reportText(rep))
+	}
+	until := regexp.MustCompile(`until (\S+)$`).FindStringSubmatch(l.Detail)
+	u, err := time.Parse(time.RFC3339, until[len(until)-1])
+	if err != nil || u.Before(before.Add(plan.VerifierCache)) || u.After(time.Now().Add(plan.VerifierCache)) {
+		t.Errorf("until %v (%v), want about %s from now", u, err, plan.VerifierCache)
+	}
+	later := func() time.Time { return time.Now().Add(plan.VerifierCache + time.Minute) }
+	if l := trust.Doctor(ctx, w.Env, trust.DoctorOptions{Now: later}).Link(trust.LinkKeyCache); l == nil || l.Status != trust.OK {
+		t.Errorf("doctor after the cache time: %+v", l)
 	}
 }
