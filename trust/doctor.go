@@ -124,12 +124,12 @@ const (
 	// recently enough that a verifier may still hold the previous key of
 	// the same kid (a re-saved credential).
 	LinkKeyCache = "verifier key cache"
-	LinkIssuer     = "issuer documents"
-	LinkProvider   = "provider url"
-	LinkEnabled    = "provider enabled"
-	LinkService    = "service linked"
-	LinkClaims     = "required claims"
-	LinkExchange   = "exchange"
+	LinkIssuer   = "issuer documents"
+	LinkProvider = "provider url"
+	LinkEnabled  = "provider enabled"
+	LinkService  = "service linked"
+	LinkClaims   = "required claims"
+	LinkExchange = "exchange"
 )
 
 // DoctorOptions tune Doctor.
