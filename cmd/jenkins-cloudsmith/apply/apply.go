@@ -29,8 +29,16 @@ not at all, so an interrupted apply (Ctrl-C, a lost connection) leaves every job
 either as it was or as the spec wants; run apply again to finish. A write whose
 answer was lost is read back before it is retried.
 
-Jobs apply creates carry a marker at the end of their description; --prune
-deletes managed jobs the spec no longer lists and never a job made by hand.
+Jobs, folders and the credential apply creates carry a marker naming the spec's
+id; --prune deletes only jobs of this spec that it no longer lists, never a job
+made by hand or another spec's. --adopt takes over hand-made items the spec names,
+--adopt-from ID another spec's (moving jobs between specs).
+
+A change to the credential's description, audience, issuer or kind would make
+Jenkins generate a new key under the same kid, failing builds while verifiers keep
+the old one cached: apply refuses it (use rotate, no downtime) unless given
+--replace-key-with-downtime. An apply with something to write holds a lease kept in
+Jenkins, so a second apply of the same spec stops and names the first.
 With cloudsmith.api_key set it also ensures the Cloudsmith service account and the
 OIDC provider (provider URL = the issuer, the spec's claims, the service linked).`,
 		Example: `  export JENKINS_API_TOKEN=...   # referenced as ${JENKINS_API_TOKEN} in the spec
