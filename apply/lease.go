@@ -70,7 +70,6 @@ type Lease struct {
 	stop   chan struct{}
 	done   sync.WaitGroup
 	mu     sync.Mutex
-	lost   error
 	cancel context.CancelCauseFunc
 }
 

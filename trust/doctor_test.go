@@ -14,7 +14,6 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust/trusttest"
 )
@@ -203,16 +202,8 @@ func TestDoctorKeyCacheAfterReplace(t *testing.T) {
 	w.Apply()
 	ctx := w.Ctx()
 	w.S.OIDC.Description = "re-saved"
-	r, err := render.New(render.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := r.Render(w.S)
-	if err != nil {
-		t.Fatal(err)
-	}
 	before := time.Now().Add(-time.Second)
-	p, err := plan.Compute(ctx, plan.Input{Spec: w.S, Output: out, Jenkins: w.Env.Jenkins}, plan.Options{ReplaceKey: true})
+	p, err := plan.Compute(ctx, planInput(t, w), plan.Options{ReplaceKey: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,6 +66,24 @@ func (e *exchanger) run(ctx context.Context, w *trusttest.World, job string) {
 	}
 }
 
+// startExchanger runs an exchanger on job until it has exchanged a few
+// times (or failed); stop lets it exchange a few more times, then stops it.
+func startExchanger(ctx context.Context, w *trusttest.World, job string) (ex *exchanger, stop func()) {
+	ex = &exchanger{kids: map[string]int{}}
+	xctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); ex.run(xctx, w, job) }()
+	few := func() {
+		n := ex.ok.Load()
+		for ex.ok.Load() < n+3 && ex.fails.Load() == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	few()
+	return ex, func() { few(); cancel(); wg.Wait() }
+}
+
 func TestRotateWithoutFailedExchange(t *testing.T) {
 	needStepBinary(t)
 	w := trusttest.Start(t, trusttest.Options{})
@@ -74,15 +92,8 @@ func TestRotateWithoutFailedExchange(t *testing.T) {
 	w.AddProvider(w.S.IssuerURL(), map[string]any{"aud": "jenkins"})
 	ctx := w.Ctx()
 
-	ex := &exchanger{kids: map[string]int{}}
-	xctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); ex.run(xctx, w, "app/build") }()
 	// Let it exchange with the original credential first.
-	for ex.ok.Load() < 3 && ex.fails.Load() == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	ex, stop := startExchanger(ctx, w, "app/build")
 
 	var log bytes.Buffer
 	res, err := trust.Rotate(ctx, w.Env, trust.RotateOptions{Out: w.Dir, Publish: "echo published $DISCOVERY_DIR",
@@ -90,13 +101,8 @@ func TestRotateWithoutFailedExchange(t *testing.T) {
 	if err != nil {
 		t.Fatalf("rotate: %v\n%s", err, log.String())
 	}
-	// Keep exchanging with the successor for a moment.
-	n := ex.ok.Load()
-	for ex.ok.Load() < n+3 && ex.fails.Load() == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
-	stop()
-	wg.Wait()
+	stop() // after a few more exchanges, with the successor
+
 	t.Logf("rotate log:\n%s\nexchanges ok: %d by credential %v", log.String(), ex.ok.Load(), ex.kids)
 	if ex.fails.Load() > 0 {
 		t.Fatalf("%d exchanges failed during the rotation:\n%s", ex.fails.Load(), strings.Join(ex.errs, "\n"))
@@ -322,15 +328,7 @@ func TestCredentialChangeThroughRotate(t *testing.T) {
 	ctx := w.Ctx()
 
 	w.S.OIDC.Description = "changed by the spec"
-	r, err := render.New(render.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := r.Render(w.S)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := plan.Input{Spec: w.S, Output: out, Jenkins: w.Env.Jenkins, Render: r.Render}
+	in := planInput(t, w)
 	p, err := plan.Compute(ctx, in, plan.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -340,25 +338,13 @@ func TestCredentialChangeThroughRotate(t *testing.T) {
 		t.Fatalf("apply of a description change: %v", err)
 	}
 
-	ex := &exchanger{kids: map[string]int{}}
-	xctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); ex.run(xctx, w, "app/build") }()
-	for ex.ok.Load() < 3 && ex.fails.Load() == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	ex, stop := startExchanger(ctx, w, "app/build")
 	var log bytes.Buffer
 	if _, err := trust.Rotate(ctx, w.Env, trust.RotateOptions{Out: w.Dir, Poll: 10 * time.Millisecond,
 		WaitTimeout: 30 * time.Second, Grace: 100 * time.Millisecond, Log: &log}); err != nil {
 		t.Fatalf("rotate: %v\n%s", err, log.String())
 	}
-	n := ex.ok.Load()
-	for ex.ok.Load() < n+3 && ex.fails.Load() == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
 	stop()
-	wg.Wait()
 	if ex.fails.Load() > 0 {
 		t.Fatalf("%d exchanges failed:\n%s", ex.fails.Load(), strings.Join(ex.errs, "\n"))
 	}
@@ -413,4 +399,18 @@ func TestRotateKeepsCredentialBoundOutsideSpec(t *testing.T) {
 	if res, err = trust.Rotate(ctx, w.Env, opts); err != nil || !slices.Equal(res.Deleted, []string{"oidc-token-cred--r2"}) {
 		t.Fatalf("forced rotation: %+v, %v", res, err)
 	}
+}
+
+// planInput is what plan.Compute reads for the World's spec as it is now.
+func planInput(t *testing.T, w *trusttest.World) plan.Input {
+	t.Helper()
+	r, err := render.New(render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.Render(w.S)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan.Input{Spec: w.S, Output: out, Jenkins: w.Env.Jenkins, Render: r.Render}
 }
