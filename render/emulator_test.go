@@ -42,7 +42,7 @@ func TestFreestyleOnEmulator(t *testing.T) {
 			s.OIDC.Kind = kind
 			s.Cloudsmith.DownloadURL = ""
 			s.Jobs[1].Label = ""
-			s.Jobs[1].Steps = []string{`echo "step ran in $PWD"`, `test -n "$OIDC_TOKEN"`}
+			s.Jobs[1].Steps = []string{`echo "step ran in $PWD"`}
 			out := mustRender(t, s)
 
 			if err := c.CreateCredential(ctx, "", out.Credential.FormJSON); err != nil {
@@ -87,13 +87,15 @@ func TestFreestyleOnEmulator(t *testing.T) {
 			if strings.Join(argv[:9], " ") != "exec --org acme --service jenkins-ci --repo python-internal --format python" {
 				t.Errorf("argv %q", argv)
 			}
+			// The binary read the token itself: from OIDC_TOKEN for a string
+			// credential, from the file OIDC_TOKEN_FILE names for a file one
+			// (whose content no shell variable ever held).
 			envb, _ := os.ReadFile(filepath.Join(calls[0], "env"))
-			var token string
-			for _, kv := range strings.Split(string(envb), "\x00") {
-				if v, ok := strings.CutPrefix(kv, "OIDC_TOKEN="); ok {
-					token = v
-				}
+			if kind == spec.KindFile && strings.Contains(string(envb), "\x00OIDC_TOKEN=") {
+				t.Errorf("the file credential's token was copied into OIDC_TOKEN")
 			}
+			tokb, _ := os.ReadFile(filepath.Join(calls[0], "token"))
+			token := string(tokb)
 			_, claims, err := jwtutil.Decode(token)
 			if err != nil {
 				t.Fatalf("the binary did not get an ID token: %v", err)

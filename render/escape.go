@@ -26,6 +26,7 @@ var escapers = map[string]any{
 	"groovyList": quoteGroovyList,
 	"sh":         quoteShell,
 	"json":       quoteJSON,
+	"text":       plainText,
 }
 
 // escapeXML escapes s for XML 1.0 character data: &, < and > (which also
@@ -181,4 +182,22 @@ func quoteJSON(v any) (string, error) {
 		return "", fmt.Errorf("encoding JSON: %w", err)
 	}
 	return string(b), nil
+}
+
+// plainText passes s into help text that Jenkins shows through its markup
+// formatter: escaped plain text by default (so nothing needs escaping), or
+// "Safe HTML" on some controllers, which would read markup. It refuses the
+// characters that would read differently under the two (<, > and &) and
+// control characters other than newline and tab, so the text reads the
+// same under either.
+func plainText(s string) (string, error) {
+	if i := strings.IndexAny(s, "<>&"); i >= 0 {
+		return "", fmt.Errorf("%q at %d would be markup under a Safe HTML formatter: help text must be plain", s[i], i)
+	}
+	for i, r := range s {
+		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f {
+			return "", fmt.Errorf("control character %U at %d cannot appear in help text", r, i)
+		}
+	}
+	return s, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -81,6 +82,30 @@ var hostileFields = []struct {
 	{"binary url", func(s *spec.Spec, o *Options, v string) { s.Binary = spec.Binary{URL: v, SHA256: validSHA} }, ""},
 	{"binary sha256", func(s *spec.Spec, o *Options, v string) {
 		s.Binary = spec.Binary{URL: "https://dl.example.com/cloudsmith-oidc", SHA256: v}
+	}, ""},
+	{"binary platforms", func(s *spec.Spec, o *Options, v string) {
+		d := spec.Download{URL: v, SHA256: v}
+		s.Binary = spec.Binary{Platforms: map[string]spec.Download{"linux/amd64": d, "linux/arm64": d, "darwin/arm64": d, "windows/amd64": d}}
+	}, ""},
+	{"library name", func(s *spec.Spec, o *Options, v string) { s.Library = &spec.Library{Name: v} }, ""},
+	{"library remote", func(s *spec.Spec, o *Options, v string) {
+		s.Library = &spec.Library{Remote: v, Version: "v1", CredentialsID: "gitc"}
+	}, ""},
+	{"library version", func(s *spec.Spec, o *Options, v string) {
+		s.Library = &spec.Library{Remote: "https://git.example.com/lib.git", Version: v}
+	}, ""},
+	{"library credentials", func(s *spec.Spec, o *Options, v string) {
+		s.Library = &spec.Library{Remote: "https://git.example.com/lib.git", Version: "v1", CredentialsID: v}
+	}, ""},
+	{"jenkins user", func(s *spec.Spec, o *Options, v string) { s.Jenkins.User = v }, ""},
+	{"jenkins user variable", func(s *spec.Spec, o *Options, v string) { s.Jenkins.UserRef = v }, ""},
+	{"seed cloudsmith credential", func(s *spec.Spec, o *Options, v string) {
+		s.Cloudsmith.APIKey = spec.NewSecret("CLOUDSMITH_API_KEY", "k")
+		s.Seed.CloudsmithCredential = v
+	}, ""},
+	{"cloudsmith api key variable", func(s *spec.Spec, o *Options, v string) {
+		s.Cloudsmith.APIKey = spec.NewSecret(v, "k")
+		s.Seed.CloudsmithCredential = "cs-key"
 	}, ""},
 	{"seed name", func(s *spec.Spec, o *Options, v string) { s.Seed.Name = "ops/" + v }, ""},
 	{"seed spec path", func(s *spec.Spec, o *Options, v string) { s.Seed.SpecPath = v }, ""},
@@ -157,7 +182,7 @@ func TestHostileValues(t *testing.T) {
 					}
 					return
 				}
-				checkOutput(t, c.spec, out, func(command string) bool {
+				checkOutput(t, c.spec, c.opts, out, func(command string) bool {
 					mu.Lock()
 					defer mu.Unlock()
 					key := c.spec.OIDC.Kind + "\x00" + command
@@ -287,7 +312,7 @@ func TestHostileValues(t *testing.T) {
 // checkOutput checks one rendered spec; firstRun says whether a freestyle
 // command has not been run yet; addGroovy queues a Jenkinsfile
 // with its expected calls for the batched JVM run.
-func checkOutput(t *testing.T, s *spec.Spec, out *Output, firstRun func(string) bool, bash string, addGroovy func([]byte, []any)) {
+func checkOutput(t *testing.T, s *spec.Spec, opts Options, out *Output, firstRun func(string) bool, bash string, addGroovy func([]byte, []any)) {
 	for _, f := range out.Folders {
 		if got := parseXML(t, f.ConfigXML).textAt(t, "description"); got != Marker(s.Identity()) {
 			t.Errorf("folder %q description %q", f.Path, got)
@@ -350,7 +375,7 @@ func checkOutput(t *testing.T, s *spec.Spec, out *Output, firstRun func(string) 
 			} else if got := d.textAt(t, "script"); got != string(j.Jenkinsfile) {
 				t.Errorf("%s: script does not decode to its Jenkinsfile", sj.Name)
 			}
-			addGroovy(j.Jenkinsfile, pipelineCalls(s, sj))
+			addGroovy(j.Jenkinsfile, pipelineCalls(s, opts, sj))
 		}
 	}
 
@@ -370,12 +395,26 @@ func checkOutput(t *testing.T, s *spec.Spec, out *Output, firstRun func(string) 
 	}
 }
 
-func pipelineCalls(s *spec.Spec, j spec.Job) []any {
+func pipelineCalls(s *spec.Spec, opts Options, j spec.Job) []any {
 	var label any
 	if j.Label != "" {
 		label = j.Label
 	}
-	calls := []any{[]any{"node", label}}
+	var calls []any
+	if l := s.Library; l != nil && l.Remote != "" {
+		id := LibraryName
+		if opts.Library != "" {
+			id = opts.Library
+		} else if l.Name != "" {
+			id = l.Name
+		}
+		retriever := map[string]any{"$class": "GitSCMSource", "remote": l.Remote}
+		if l.CredentialsID != "" {
+			retriever["credentialsId"] = l.CredentialsID
+		}
+		calls = append(calls, []any{"library", map[string]any{"identifier": id + "@" + l.Version, "retriever": retriever}})
+	}
+	calls = append(calls, []any{"node", label})
 	if j.SCM != nil {
 		calls = append(calls, []any{"checkout", map[string]any{"$class": "stub-scm"}})
 	}
@@ -398,7 +437,13 @@ func pipelineCalls(s *spec.Spec, j spec.Job) []any {
 			args[k] = v
 		}
 	}
-	if b, _ := binaryOf(s); b.URL != "" {
+	if b, _ := binaryOf(s); len(b.Platforms) > 0 {
+		m := map[string]any{}
+		for p, d := range b.Platforms {
+			m[p] = map[string]any{"url": d.URL, "sha256": strings.ToLower(d.SHA256)}
+		}
+		args["binaries"] = m
+	} else if b.URL != "" {
 		args["binaryUrl"], args["binarySha256"] = b.URL, b.SHA256
 	} else {
 		args["binary"] = b.Path
@@ -420,21 +465,44 @@ func seedCalls(s *spec.Spec) []any {
 	if tokenEnv == "" {
 		tokenEnv = "JENKINS_API_TOKEN"
 	}
+	userEnv, env := s.Jenkins.UserRef, []any{"JENKINS_CLOUDSMITH_SPEC=" + s.Seed.SpecPath}
+	if userEnv == "" {
+		userEnv = "JENKINS_CLOUDSMITH_USER"
+		if s.Jenkins.User != "" {
+			env = append(env, "JENKINS_CLOUDSMITH_SPEC_USER="+s.Jenkins.User)
+		}
+	}
+	bindings := []any{map[string]any{"type": "usernamePassword", "credentialsId": s.Seed.Credential,
+		"usernameVariable": userEnv, "passwordVariable": tokenEnv}}
+	if s.Cloudsmith.APIKey.IsSet() {
+		bindings = append(bindings, map[string]any{"type": "string", "credentialsId": s.Seed.CloudsmithCredential,
+			"variable": s.Cloudsmith.APIKey.Ref})
+	}
 	return []any{
 		[]any{"node", nil},
 		[]any{"checkout", map[string]any{"$class": "GitSCM", "branches": []any{map[string]any{"name": scm.Branch}},
 			"userRemoteConfigs": []any{remote}}},
-		[]any{"withCredentials", []any{map[string]any{"type": "usernamePassword", "credentialsId": s.Seed.Credential,
-			"usernameVariable": "JENKINS_CLOUDSMITH_USER", "passwordVariable": tokenEnv}}},
-		[]any{"withEnv", []any{"JENKINS_CLOUDSMITH_SPEC=" + s.Seed.SpecPath}},
-		[]any{"sh", map[string]any{"script": "set +x\njenkins-cloudsmith apply -f \"$JENKINS_CLOUDSMITH_SPEC\"\n"}},
+		[]any{"withCredentials", bindings},
+		[]any{"withEnv", env},
+		[]any{"sh", map[string]any{"script": seedScript}},
 	}
 }
 
-// runFreestyle runs a freestyle job's shell step the way Jenkins does
-// (sh -xe, here bash so a hostile binary.path that is not found is
-// recorded) with fake cloudsmith-oidc, curl and sha256sum on PATH, and
-// checks what each received.
+// seedScript is the seed job's one shell step (a constant: every value
+// reaches it through withEnv).
+const seedScript = `set +x
+if [ -n "${JENKINS_CLOUDSMITH_SPEC_USER:-}" ] && [ "$JENKINS_CLOUDSMITH_USER" != "$JENKINS_CLOUDSMITH_SPEC_USER" ]; then
+    echo "jenkins-cloudsmith seed: the seed credential belongs to user $JENKINS_CLOUDSMITH_USER but the spec's jenkins.user is $JENKINS_CLOUDSMITH_SPEC_USER; make jenkins.user a reference to the variable the seed binds (user: followed by a dollar-brace JENKINS_USER reference) or fix either" >&2
+    exit 1
+fi
+jenkins-cloudsmith apply -f "$JENKINS_CLOUDSMITH_SPEC"
+`
+
+// runFreestyle runs a freestyle job's shell step the way Jenkins does,
+// sh -xe with dash (Debian's /bin/sh), with fake cloudsmith-oidc, curl and
+// sha256sum on PATH, and checks what each received. A hostile binary.path
+// (a command that is not found) runs under bash instead, whose
+// command_not_found_handle records it; dash -n still parses that script.
 func runFreestyle(t *testing.T, bash string, s *spec.Spec, j spec.Job, command string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -458,14 +526,36 @@ func runFreestyle(t *testing.T, bash string, s *spec.Spec, j spec.Job, command s
 	}
 	if s.OIDC.Kind == spec.KindFile {
 		tok := filepath.Join(dir, "id_token")
-		os.WriteFile(tok, []byte(fakeOIDCToken), 0o600)
+		os.WriteFile(tok, []byte(fakeOIDCToken), 0o400)
 		env = append(env, "OIDC_TOKEN_FILE="+tok)
 	} else {
 		env = append(env, "OIDC_TOKEN="+fakeOIDCToken)
 	}
-	cmd := exec.Command(bash, "-xe", script)
+	bin, _ := binaryOf(s)
+	wantURL, wantSHA := bin.URL, bin.SHA256
+	if d, ok := bin.Platforms["linux/"+runtime.GOARCH]; ok {
+		wantURL, wantSHA = d.URL, strings.ToLower(d.SHA256)
+	}
+	env = append(env, "FAKE_SHA256="+wantSHA)
+	dash := needTool(t, "dash")
+	if out, err := exec.Command(dash, "-n", script).CombinedOutput(); err != nil {
+		t.Fatalf("dash -n: the shell step is not POSIX sh: %v\n%s", err, out)
+	}
+	shell := dash
+	if bin.Path != "" && bin.Path != spec.DefaultBinaryPath {
+		shell = bash
+	}
+	cmd := exec.Command(shell, "-xe", script)
 	cmd.Env = env
 	outb, err := cmd.CombinedOutput()
+	if wantURL != "" && strings.Contains(wantSHA, " ") {
+		// No download has a SHA-256 with a space in it: the script must
+		// refuse to run what it fetched.
+		if err == nil || !strings.Contains(string(outb), "refusing to run it") {
+			t.Fatalf("sha256 %.80q accepted (%v):\n%.3000s", wantSHA, err, outb)
+		}
+		return
+	}
 	if err != nil {
 		t.Fatalf("shell step failed: %v\n%.3000s", err, outb)
 	}
@@ -485,7 +575,7 @@ func runFreestyle(t *testing.T, bash string, s *spec.Spec, j spec.Job, command s
 		steps = "true"
 	}
 	want := []string{"exec", "--org", s.Cloudsmith.Org, "--service", s.Cloudsmith.Service, "--repo", repo,
-		"--format", strings.Join(formats, ","), "--", "bash", "-euo", "pipefail", "-c", steps}
+		"--format", strings.Join(formats, ","), "--", "/bin/sh", "-e", "-c", steps}
 
 	calls, _ := filepath.Glob(filepath.Join(logDir, "call.*"))
 	notFound, _ := filepath.Glob(filepath.Join(logDir, "notfound.*"))
@@ -501,8 +591,18 @@ func runFreestyle(t *testing.T, bash string, s *spec.Spec, j spec.Job, command s
 				benv[k] = v
 			}
 		}
-		if benv["OIDC_TOKEN"] != fakeOIDCToken {
-			t.Errorf("binary did not get the OIDC token in its environment")
+		if tok, _ := os.ReadFile(filepath.Join(calls[0], "token")); string(tok) != fakeOIDCToken {
+			t.Errorf("binary did not get the OIDC token")
+		}
+		if s.OIDC.Kind == spec.KindFile {
+			// The file credential stays a file: its content is never put in
+			// a variable, where tracing or an env dump would print it.
+			if _, ok := benv["OIDC_TOKEN"]; ok {
+				t.Errorf("the file credential's token was copied into OIDC_TOKEN")
+			}
+			if benv["OIDC_TOKEN_FILE"] == "" {
+				t.Errorf("binary did not get OIDC_TOKEN_FILE")
+			}
 		}
 		for k, v := range map[string]string{"CLOUDSMITH_API_URL": s.Cloudsmith.APIURL, "CLOUDSMITH_DOWNLOAD_URL": s.Cloudsmith.DownloadURL,
 			"CLOUDSMITH_NPM_URL": s.Cloudsmith.NPMURL, "CLOUDSMITH_GO_URL": s.Cloudsmith.GoURL} {
@@ -518,19 +618,15 @@ func runFreestyle(t *testing.T, bash string, s *spec.Spec, j spec.Job, command s
 		t.Fatalf("%d binary calls, %d unknown commands; console:\n%.3000s", len(calls), len(notFound), outb)
 	}
 
-	if s.Binary.URL != "" {
+	if wantURL != "" {
 		curls, _ := filepath.Glob(filepath.Join(logDir, "curl.*"))
 		shas, _ := filepath.Glob(filepath.Join(logDir, "sha.*"))
 		if len(curls) != 1 || len(shas) != 1 {
 			t.Fatalf("%d curl and %d sha256sum calls", len(curls), len(shas))
 		}
 		argv := readArgv(t, filepath.Join(curls[0], "argv"))
-		if argv[len(argv)-1] != s.Binary.URL {
-			t.Errorf("curl URL %.80q, want %.80q", argv[len(argv)-1], s.Binary.URL)
-		}
-		line, _ := os.ReadFile(filepath.Join(shas[0], "stdin"))
-		if !strings.HasPrefix(string(line), s.Binary.SHA256+"  ") {
-			t.Errorf("sha256sum -c got %.120q, want the spec's sha256 first", line)
+		if argv[len(argv)-1] != wantURL {
+			t.Errorf("curl URL %.80q, want %.80q", argv[len(argv)-1], wantURL)
 		}
 	}
 }

@@ -44,13 +44,14 @@ type Options struct {
 	// --templates). It wins over the spec's templates_dir.
 	TemplatesDir string
 	// Library is the shared-library name the Jenkinsfiles load; empty
-	// means LibraryName.
+	// means the spec's library.name, else LibraryName.
 	Library string
 }
 
 // Renderer renders specs. It is safe for concurrent use.
 type Renderer struct {
 	opts    Options
+	libSet  bool
 	sources []source
 	tmpl    *template.Template
 }
@@ -62,6 +63,7 @@ type source struct {
 
 // New parses the embedded templates, overridden by opts.TemplatesDir.
 func New(opts Options) (*Renderer, error) {
+	libSet := opts.Library != ""
 	if opts.Library == "" {
 		opts.Library = LibraryName
 	}
@@ -78,7 +80,7 @@ func New(opts Options) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Renderer{opts: opts, sources: srcs, tmpl: t}, nil
+	return &Renderer{opts: opts, libSet: libSet, sources: srcs, tmpl: t}, nil
 }
 
 func embedded() ([]source, error) {
@@ -297,7 +299,7 @@ func (r *Renderer) Render(s *spec.Spec) (*Output, error) {
 		return nil, err
 	}
 	out := &Output{}
-	ren := renderer{t: t, lib: r.opts.Library}
+	ren := renderer{t: t, lib: r.opts.Library, libSet: r.libSet}
 	// Jobs are independent and template execution is CPU work: render
 	// them on every CPU, reporting the first failure in spec order.
 	out.Jobs = make([]Job, len(s.Jobs))
@@ -395,6 +397,9 @@ func folderPaths(credFolder string, jobs []string) []string {
 type renderer struct {
 	t   *template.Template
 	lib string
+	// libSet says the Library option was given, so it wins over the
+	// spec's library.name.
+	libSet bool
 }
 
 func (r renderer) exec(name string, data any) ([]byte, error) {

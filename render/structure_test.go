@@ -64,7 +64,7 @@ func TestShapes(t *testing.T) {
 				t.Errorf("%d shell steps, want 1", n)
 			}
 			cmd := x.textAt(t, "builders/hudson.tasks.Shell/command")
-			if !strings.HasPrefix(cmd, "set +x\n") || !strings.Contains(cmd, `exec --org 'acme' --service 'jenkins-ci' --repo 'python-internal' --format 'python' -- bash -euo pipefail -c 'pip download hello-cloudsmith'`) {
+			if !strings.HasPrefix(cmd, "set +x\n") || !strings.Contains(cmd, `exec --org 'acme' --service 'jenkins-ci' --repo 'python-internal' --format 'python' -- /bin/sh -e -c 'pip download hello-cloudsmith'`) {
 				t.Errorf("command:\n%s", cmd)
 			}
 			if strings.Contains(cmd, "echo") {
@@ -86,10 +86,16 @@ func TestShapes(t *testing.T) {
 				t.Errorf("string binding present for file kind")
 			}
 			cmd := x.textAt(t, "builders/hudson.tasks.Shell/command")
-			for _, want := range []string{"curl -fsSL --retry 3 -o \"$cloudsmith_oidc\" 'https://dl.example.com/cloudsmith-oidc'", "| sha256sum -c -", `OIDC_TOKEN=$(cat "$OIDC_TOKEN_FILE")`} {
+			for _, want := range []string{"CLOUDSMITH_OIDC_URL='https://dl.example.com/cloudsmith-oidc'", `curl -fsSL --retry 3 -o "$cloudsmith_oidc" "$cloudsmith_url"`,
+				`sha256sum < "$cloudsmith_oidc"`, "CLOUDSMITH_OIDC_SHA256='" + strings.Repeat("ab", 32) + "'"} {
 				if !strings.Contains(cmd, want) {
 					t.Errorf("command lacks %q:\n%s", want, cmd)
 				}
+			}
+			// The file credential stays a file: cloudsmith-oidc reads
+			// $OIDC_TOKEN_FILE itself.
+			if strings.Contains(cmd, "OIDC_TOKEN") {
+				t.Errorf("command touches the token:\n%s", cmd)
 			}
 		}},
 		{"inline pipeline", nil, func(t *testing.T, o *Output) {
@@ -205,7 +211,7 @@ func TestShapes(t *testing.T) {
 				t.Errorf("no SCM trigger")
 			}
 			for _, want := range []string{"usernamePassword(credentialsId: 'jenkins-api'", "passwordVariable: 'JENKINS_API_TOKEN'",
-				"withEnv(['JENKINS_CLOUDSMITH_SPEC=ci/jenkins-cloudsmith.yaml'])", `jenkins-cloudsmith apply -f "$JENKINS_CLOUDSMITH_SPEC"`} {
+				"withEnv(['JENKINS_CLOUDSMITH_SPEC=ci/jenkins-cloudsmith.yaml', 'JENKINS_CLOUDSMITH_SPEC_USER=automation'])", `jenkins-cloudsmith apply -f "$JENKINS_CLOUDSMITH_SPEC"`} {
 				if !bytes.Contains(j.Jenkinsfile, []byte(want)) {
 					t.Errorf("seed lacks %q:\n%s", want, j.Jenkinsfile)
 				}

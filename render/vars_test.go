@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -53,6 +54,20 @@ func (r varsResult) binaryCalls(t *testing.T) [][]string {
 		out = append(out, readArgv(t, filepath.Join(d, "argv")))
 	}
 	return out
+}
+
+// binaryToken returns the OIDC token the only fake binary run read.
+func (r varsResult) binaryToken(t *testing.T) string {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(r.logs, "call.*"))
+	if len(dirs) != 1 {
+		t.Fatalf("%d binary runs, want 1", len(dirs))
+	}
+	b, err := os.ReadFile(filepath.Join(dirs[0], "token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // binaryEnv returns the environment of the only fake binary run.
@@ -161,6 +176,7 @@ func TestVarsSteps(t *testing.T) {
 		}
 	}
 	fakebin, _ := filepath.Abs(filepath.Join("testdata", "fakebin"))
+	failrm, _ := filepath.Abs(filepath.Join("testdata", "failrm"))
 	fakeSHA := sha256Hex(t, filepath.Join(fakebin, "cloudsmith-oidc"))
 
 	// A Jenkinsfile rendered from a spec, run with the real steps.
@@ -240,8 +256,13 @@ func TestVarsSteps(t *testing.T) {
 			check: func(t *testing.T, r varsResult) {
 				noErr(t, r)
 				env := r.binaryEnv(t)
-				if env["OIDC_TOKEN"] != varsSecret || env["OIDC_TOKEN_FILE"] == "" {
-					t.Errorf("binary did not get the token read from the bound file")
+				// The file stays a file: the binary reads it; its content is
+				// never put in a variable (Jenkins masks only the path).
+				if _, ok := env["OIDC_TOKEN"]; ok || env["OIDC_TOKEN_FILE"] == "" {
+					t.Errorf("binary env: OIDC_TOKEN set %v, OIDC_TOKEN_FILE %q", ok, env["OIDC_TOKEN_FILE"])
+				}
+				if tok := r.binaryToken(t); tok != varsSecret {
+					t.Errorf("binary read %q from the bound file", tok)
 				}
 				if r.Calls[1][0] != "withCredentials" || !strings.Contains(r.Calls[1][1], `"type":"file"`) {
 					t.Errorf("calls %v", r.Calls)
@@ -307,7 +328,7 @@ func TestVarsSteps(t *testing.T) {
 				if r.Result != "exec ran ${x} acme\n" {
 					t.Errorf("result %q", r.Result)
 				}
-				want := []string{"exec", "--org", "acme", "--service", "svc", "--repo", "r", "--format", "python,npm", "--", "bash", "-euo", "pipefail", "-c", `echo "exec ran" '${x}' "$CLOUDSMITH_ORG"`}
+				want := []string{"exec", "--org", "acme", "--service", "svc", "--repo", "r", "--format", "python,npm", "--", "/bin/sh", "-e", "-c", `echo "exec ran" '${x}' "$CLOUDSMITH_ORG"`}
 				if got := r.binaryCalls(t); len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 					t.Errorf("argv %q, want %q", got, want)
 				}
@@ -350,7 +371,7 @@ func TestVarsSteps(t *testing.T) {
 				}
 			}},
 		{Name: "windows", Step: "withCloudsmith", Args: base,
-			BatStdout: "set PIP_CONFIG_FILE=C:\\ws\\pip.conf\r\nset \"NPM_CONFIG_USERCONFIG=C:\\w s\\npmrc\"\r\nnoise\r\n",
+			BatStdout: "export PIP_CONFIG_FILE=C:\\ws\\pip.conf\r\nexport NPM_CONFIG_USERCONFIG='C:\\w s\\npmrc'\r\nnoise\r\n",
 			check: func(t *testing.T, r varsResult) {
 				noErr(t, r)
 				if r.BodyEnv["PIP_CONFIG_FILE"] != `C:\ws\pip.conf` || r.BodyEnv["NPM_CONFIG_USERCONFIG"] != `C:\w s\npmrc` {
@@ -371,6 +392,74 @@ func TestVarsSteps(t *testing.T) {
 				if r.Calls[0][0] != "withEnv" || !strings.Contains(r.Calls[0][1], "CLOUDSMITH_OIDC_BIN=cloudsmith-oidc.exe") {
 					t.Errorf("calls %v", r.Calls[:2])
 				}
+			}},
+		{Name: "format names as the binary takes them", Step: "withCloudsmith", Args: with(map[string]any{"formats": []string{"PIP", "Npm", "uv", " python "}}),
+			check: func(t *testing.T, r varsResult) {
+				noErr(t, r)
+				if argv := r.binaryCalls(t)[0]; argv[len(argv)-1] != "python,npm" {
+					t.Errorf("formats %q, want python,npm", argv[len(argv)-1])
+				}
+			}},
+		{Name: "configure output decoded as UTF-8", Step: "withCloudsmith", Args: base,
+			check: func(t *testing.T, r varsResult) {
+				noErr(t, r)
+				var sh map[string]any
+				for _, c := range r.Calls {
+					if c[0] == "sh" && strings.Contains(c[1], "configure") {
+						if err := json.Unmarshal([]byte(c[1]), &sh); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				if sh["encoding"] != "UTF-8" || sh["returnStdout"] != true {
+					t.Errorf("configure's sh step %v, want returnStdout with encoding UTF-8", sh)
+				}
+			}},
+		{Name: "binaries per platform", Step: "withCloudsmith",
+			Args: with(map[string]any{"binaries": map[string]any{
+				"linux/" + runtime.GOARCH: map[string]any{"url": "https://dl.example.com/linux", "sha256": strings.ToUpper(fakeSHA)},
+				"darwin/arm64":            map[string]any{"url": "https://dl.example.com/darwin", "sha256": fakeSHA},
+				"windows/amd64":           map[string]any{"url": "https://dl.example.com/windows.exe", "sha256": fakeSHA},
+			}}),
+			check: func(t *testing.T, r varsResult) {
+				noErr(t, r)
+				curls, _ := filepath.Glob(filepath.Join(r.logs, "curl.*"))
+				if len(curls) != 1 {
+					t.Fatalf("%d downloads", len(curls))
+				}
+				if argv := readArgv(t, filepath.Join(curls[0], "argv")); argv[len(argv)-1] != "https://dl.example.com/linux" {
+					t.Errorf("downloaded %q, want this agent's platform", argv[len(argv)-1])
+				}
+				cleanedUp(t, r, configDir(t, r, r.binaryCalls(t)[0]))
+			}},
+		{Name: "binaries without this platform", Step: "withCloudsmith",
+			Args: with(map[string]any{"binaries": map[string]any{"darwin/arm64": map[string]any{"url": "https://dl.example.com/darwin", "sha256": fakeSHA}}}),
+			check: func(t *testing.T, r varsResult) {
+				wantErr(t, r, "exit code 1")
+				if !strings.Contains(r.Console, "binary.platforms has no entry for this agent (linux/"+runtime.GOARCH+"); it has: darwin/arm64") {
+					t.Errorf("console:\n%s", r.Console)
+				}
+			}},
+		{Name: "binaries unknown platform", Step: "withCloudsmith",
+			Args: with(map[string]any{"binaries": map[string]any{"plan9/386": map[string]any{"url": "https://x", "sha256": fakeSHA}}}),
+			check: func(t *testing.T, r varsResult) { wantErr(t, r, "unknown platform 'plan9/386'") }},
+		{Name: "cleanup fails after the body succeeded", Step: "withCloudsmith", Args: base,
+			Env: map[string]string{"PATH": failrm + ":" + fakebin + ":/usr/bin:/bin"},
+			check: func(t *testing.T, r varsResult) {
+				noErr(t, r)
+				if r.Result != "body result" || !strings.Contains(r.Console, "cloudsmith: could not remove ") {
+					t.Errorf("result %v; console:\n%s", r.Result, r.Console)
+				}
+			}},
+		{Name: "cleanup fails after the body failed", Step: "withCloudsmith", Args: base, BodyFails: true,
+			Env: map[string]string{"PATH": failrm + ":" + fakebin + ":/usr/bin:/bin"},
+			check: func(t *testing.T, r varsResult) {
+				// The body's exception, not the cleanup's, fails the build.
+				wantErr(t, r, "body failed")
+			}},
+		{Name: "abort during cleanup", Step: "withCloudsmith", Args: base, Env: map[string]string{"FAKE_ABORT_CLEANUP": "1"},
+			check: func(t *testing.T, r varsResult) {
+				wantErr(t, r, "org.jenkinsci.plugins.workflow.steps.FlowInterruptedException: aborted during cleanup")
 			}},
 		{Name: "windows refuses double quotes", Step: "withCloudsmith", Args: with(map[string]any{"org": `a"b`}),
 			check: func(t *testing.T, r varsResult) { wantErr(t, r, "must not contain a double quote on Windows") }},

@@ -29,6 +29,26 @@ type seedView struct {
 	// TokenEnv is the variable the spec's jenkins.token references, so
 	// spec.Load in the seed resolves it from the bound credential.
 	TokenEnv string
+	// UserEnv is the variable the credential's user name is bound to: the
+	// one jenkins.user references, else JENKINS_CLOUDSMITH_USER, which the
+	// seed checks against the literal User.
+	UserEnv, User string
+	// APIKeyCredential and APIKeyEnv bind the Cloudsmith API key
+	// (cloudsmith.api_key) when the spec has one.
+	APIKeyCredential, APIKeyEnv string
+}
+
+// libView is where a Jenkinsfile loads the vars/ steps from.
+type libView struct {
+	// Identifier is name or name@version.
+	Identifier string
+	// Remote, when set, is loaded with the library step (untrusted).
+	Remote, CredentialsID string
+}
+
+// download is one platform's binary, as templates see it.
+type download struct {
+	Platform, URL, SHA256 string
 }
 
 type jobView struct {
@@ -44,6 +64,13 @@ type jobView struct {
 	Credential         string
 	URLs               urls
 	Binary             spec.Binary
+	// Downloads are binary.platforms in platform order, SHA-256 in lower
+	// case; ByPlatform indexes them ("linux/amd64") for the shell script,
+	// PlatformList names them.
+	Downloads    []download
+	ByPlatform   map[string]*download
+	PlatformList string
+	Lib          libView
 
 	// Script is the steps as one bash script (freestyle).
 	Script string
@@ -65,9 +92,19 @@ type credentialView struct {
 }
 
 type varsView struct {
-	Library string
-	Formats []string
+	Library   string
+	Formats   []string
+	Aliases   []formatAlias
+	Platforms []string
 }
+
+// formatAlias is another name cloudsmith-oidc accepts for a format.
+type formatAlias struct{ Name, Format string }
+
+// formatAliases are the format names cloudsmith-oidc accepts besides
+// spec.Formats (any case), so the vars/ steps accept them too
+// (TestFormatNamesMatchBinary keeps this in step with pkgconfig).
+var formatAliases = []formatAlias{{"pip", "python"}, {"uv", "python"}}
 
 func kindOf(s *spec.Spec) string {
 	if s.OIDC.Kind == "" {
@@ -78,12 +115,16 @@ func kindOf(s *spec.Spec) string {
 
 func binaryOf(s *spec.Spec) (spec.Binary, error) {
 	b := s.Binary
-	if b.URL == "" && b.Path == "" {
+	b.SHA256 = strings.ToLower(b.SHA256)
+	if b.URL == "" && b.Path == "" && len(b.Platforms) == 0 {
 		b.Path = "cloudsmith-oidc"
+	}
+	if b.URL != "" || len(b.Platforms) > 0 {
+		b.Path = ""
 	}
 	// A leading '-' would be read as an option, and bash runs a command
 	// word starting with '%' as a job control "fg".
-	if b.URL == "" && strings.IndexAny(b.Path[:1], "-%") == 0 {
+	if b.Path != "" && strings.IndexAny(b.Path[:1], "-%") == 0 {
 		return b, fmt.Errorf("binary.path %q must be a program name or a path, not start with %q", b.Path, b.Path[:1])
 	}
 	return b, nil
@@ -113,14 +154,43 @@ func (r renderer) baseView(s *spec.Spec, name, desc, label string) (jobView, err
 	if err != nil {
 		return jobView{}, err
 	}
-	return jobView{
+	v := jobView{
 		Name: name, Description: d, Label: label, Library: r.lib,
 		Org: s.Cloudsmith.Org, Service: s.Cloudsmith.Service,
 		Kind: kindOf(s), Credential: s.OIDC.Credential,
 		URLs: urls{API: s.Cloudsmith.APIURL, Download: s.Cloudsmith.DownloadURL,
 			NPM: s.Cloudsmith.NPMURL, Go: s.Cloudsmith.GoURL},
-		Binary: bin,
-	}, nil
+		Binary: bin, Lib: r.libOf(s), ByPlatform: map[string]*download{},
+	}
+	var names []string
+	for _, p := range spec.Platforms {
+		if d, ok := bin.Platforms[p]; ok {
+			v.Downloads = append(v.Downloads, download{Platform: p, URL: d.URL, SHA256: strings.ToLower(d.SHA256)})
+			names = append(names, p)
+		}
+	}
+	for i := range v.Downloads {
+		v.ByPlatform[v.Downloads[i].Platform] = &v.Downloads[i]
+	}
+	v.PlatformList = strings.Join(names, " ")
+	return v, nil
+}
+
+// libOf says where the Jenkinsfiles load the library from: the renderer's
+// Library option (the CLI's --library) wins over the spec's name, which
+// wins over LibraryName; with library.remote, from git at its version.
+func (r renderer) libOf(s *spec.Spec) libView {
+	v := libView{Identifier: r.lib}
+	if l := s.Library; l != nil {
+		if !r.libSet && l.Name != "" {
+			v.Identifier = l.Name
+		}
+		if l.Version != "" && !strings.Contains(v.Identifier, "@") {
+			v.Identifier += "@" + l.Version
+		}
+		v.Remote, v.CredentialsID = l.Remote, l.CredentialsID
+	}
+	return v
 }
 
 func (r renderer) job(s *spec.Spec, j spec.Job) (Job, error) {
@@ -181,7 +251,16 @@ func (r renderer) seed(s *spec.Spec) (Job, error) {
 		return Job{}, err
 	}
 	sv := seedView{SCM: scmOf(s.Seed.SCM), SpecPath: s.Seed.SpecPath,
-		Credential: s.Seed.Credential, TokenEnv: s.Jenkins.Token.Ref}
+		Credential: s.Seed.Credential, TokenEnv: s.Jenkins.Token.Ref,
+		UserEnv: s.Jenkins.UserRef, User: s.Jenkins.User}
+	if sv.UserEnv == "" {
+		sv.UserEnv = "JENKINS_CLOUDSMITH_USER"
+	} else {
+		sv.User = ""
+	}
+	if s.Cloudsmith.APIKey.IsSet() {
+		sv.APIKeyCredential, sv.APIKeyEnv = s.Seed.CloudsmithCredential, s.Cloudsmith.APIKey.Ref
+	}
 	if sv.SpecPath == "" {
 		sv.SpecPath = "jenkins-cloudsmith.yaml"
 		if s.File != "" {
@@ -218,7 +297,7 @@ func (r renderer) credential(s *spec.Spec) (Credential, error) {
 }
 
 func (r renderer) vars() (map[string][]byte, error) {
-	v := varsView{Library: r.lib, Formats: spec.Formats}
+	v := varsView{Library: r.lib, Formats: spec.Formats, Aliases: formatAliases, Platforms: spec.Platforms}
 	out := map[string][]byte{}
 	var names []string
 	for _, t := range r.t.Templates() {

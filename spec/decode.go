@@ -56,6 +56,37 @@ var (
 	bareVarRef = regexp.MustCompile(`^\$([A-Za-z_][A-Za-z0-9_]*)$`)
 )
 
+// envRefs are the non-secret fields that may also be one ${VAR} reference,
+// read from the environment like a secret (the decoder records the
+// variable's name by path). jenkins.user is one, so a seed job applies as
+// the user of the credential it binds, never as a literal that can
+// disagree with it.
+var envRefs = map[string]bool{"Jenkins.user": true}
+
+// envRef resolves s when it is a ${VAR} reference (recording the
+// variable's name in d.refs) and returns it unchanged otherwise.
+func (d *decoder) envRef(n *yaml.Node, path, s string) string {
+	if !strings.Contains(s, "${") {
+		return s
+	}
+	m := varRef.FindStringSubmatch(s)
+	if m == nil {
+		d.errs.add(nodePos(n), path, "write the value itself, or exactly one ${VAR} reference", "%s must be a literal or a single ${VAR} reference", path)
+		return ""
+	}
+	d.refs[path] = m[1]
+	if d.offline {
+		return ""
+	}
+	val := d.getenv(m[1])
+	if val == "" {
+		d.errs.add(nodePos(n), path, fmt.Sprintf("export %s=... before running (validate --offline checks the file without it)", m[1]),
+			"environment variable %s (used by %s) is not set or empty", m[1], path)
+		return ""
+	}
+	return val
+}
+
 // secretEnv is the variable name suggested for each secret in hints.
 var secretEnv = map[string]string{"Jenkins.token": "JENKINS_API_TOKEN", "Cloudsmith.api_key": "CLOUDSMITH_API_KEY"}
 
@@ -65,6 +96,7 @@ type decoder struct {
 	offline bool
 	pos     map[string]Pos // value node position by path
 	keys    map[string]Pos // key node position by path
+	refs    map[string]string // ${VAR} name by path, for envRefs fields
 }
 
 func nodePos(n *yaml.Node) Pos { return Pos{Line: n.Line, Column: n.Column} }
@@ -123,6 +155,10 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value, policy strin
 	case v.Type() == secretType:
 		if s, ok := d.str(n, path, policy); ok {
 			v.Set(reflect.ValueOf(d.secret(n, path, policy, s)))
+		}
+	case v.Kind() == reflect.String && envRefs[policy]:
+		if s, ok := d.str(n, path, policy); ok {
+			v.SetString(d.envRef(n, path, s))
 		}
 	case v.Kind() == reflect.String:
 		if s, ok := d.str(n, path, policy); ok {
@@ -196,7 +232,7 @@ func (d *decoder) str(n *yaml.Node, path, policy string) (string, bool) {
 	if !d.checkText(n, path, s, multiLine[policy]) {
 		return "", false
 	}
-	if !freeText[policy] && secretEnv[policy] == "" && d.refusedRef(n, path, s) {
+	if !freeText[policy] && secretEnv[policy] == "" && !envRefs[policy] && d.refusedRef(n, path, s) {
 		return "", false
 	}
 	return s, true
@@ -423,6 +459,13 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value, policy str
 			return
 		}
 		if d.rejectAlias(val, child) {
+			return
+		}
+		if et := v.Type().Elem(); et.Kind() == reflect.Struct {
+			ev := reflect.New(et).Elem()
+			if d.structure(val, child, ev) {
+				out.SetMapIndex(reflect.ValueOf(name), ev)
+			}
 			return
 		}
 		if val.Kind != yaml.ScalarNode || val.Tag != "!!str" {

@@ -71,11 +71,12 @@ func ParseWith(name string, data []byte, getenv func(string) string, opts Option
 		return nil, errs.result()
 	}
 	s := &Spec{File: name}
-	d := &decoder{errs: errs, getenv: getenv, offline: opts.Offline, pos: map[string]Pos{}, keys: map[string]Pos{}}
+	d := &decoder{errs: errs, getenv: getenv, offline: opts.Offline, pos: map[string]Pos{}, keys: map[string]Pos{}, refs: map[string]string{}}
 	d.pos[""] = nodePos(root)
 	if !d.structure(root, "", reflect.ValueOf(s).Elem()) {
 		return nil, errs.result()
 	}
+	s.Jenkins.UserRef = d.refs["jenkins.user"]
 	c := &checker{errs: errs, pos: d.pos, keys: d.keys}
 	c.spec(s)
 	if opts.files {
@@ -84,6 +85,7 @@ func ParseWith(name string, data []byte, getenv func(string) string, opts Option
 	if err := errs.result(); err != nil {
 		return nil, err
 	}
+	s.Warnings = c.warnings
 	applyDefaults(s)
 	return s, nil
 }
@@ -94,7 +96,7 @@ func applyDefaults(s *Spec) {
 	if s.OIDC.Kind == "" {
 		s.OIDC.Kind = KindString
 	}
-	if s.Binary == (Binary{}) {
+	if s.Binary.Path == "" && s.Binary.URL == "" && len(s.Binary.Platforms) == 0 {
 		s.Binary.Path = DefaultBinaryPath
 	}
 	for i := range s.Jobs {

@@ -38,9 +38,18 @@ var fieldDocs = map[string]fieldDoc{
 	"Spec.defaults":           {"Values for jobs that leave repo or formats out.", "", nil},
 	"Spec.jobs":               {"Jenkins jobs to manage. Names are unique case-insensitively, as in Jenkins.", "", nil},
 	"Spec.seed":               {"Optional pipeline job that re-applies this spec from its repository.", "", nil},
+	"Spec.library": {"Where the Jenkinsfiles load the vars/ steps from. Omit for a Global Trusted Pipeline Library named jenkins-cloudsmith; set remote and version to load it from git in every Jenkinsfile (no administrator needed; runs in the sandbox).", "", nil},
+	"Library.name":            {"Library name. Default " + DefaultLibraryName + ".", DefaultLibraryName, map[string]any{"pattern": libraryNameRe.String()}},
+	"Library.remote":          {"Git repository holding vars/ (https://, ssh://, git:// or user@host:path); each Jenkinsfile loads it with the library step.", "https://git.example.com/jenkins-cloudsmith-oidc.git", nil},
+	"Library.version":         {"Branch, tag or commit of the library to load; required with remote.", "v1.0.0", nil},
+	"Library.credentials_id":  {"Jenkins credential id used to clone remote.", "git-read", map[string]any{"pattern": credPattern}},
+	"Binary.platforms":        {"Per-platform downloads (os/arch: {url, sha256}); each agent runs the one for its OS and architecture.", "", map[string]any{"propertyNames": map[string]any{"enum": Platforms}}},
+	"Download.url":            {"https URL of this platform's cloudsmith-oidc.", "https://downloads.example.com/cloudsmith-oidc-linux-amd64", uriFormat},
+	"Download.sha256":         {"SHA-256 of this platform's binary, 64 hex digits.", "", map[string]any{"pattern": sha256Re.String()}},
+	"Seed.cloudsmith_credential": {"Jenkins secret-text credential holding the Cloudsmith API key; required with cloudsmith.api_key.", "cloudsmith-api-key", map[string]any{"pattern": credPattern}},
 	"Spec.templates_dir":      {"Directory of template overrides, relative to this file.", "templates", nil},
 	"Jenkins.url":             {"Jenkins root URL. https, or http only for 127.0.0.1/::1/localhost.", "https://jenkins.example.com/", uriFormat},
-	"Jenkins.user":            {"Jenkins user id that owns the API token.", "automation", nil},
+	"Jenkins.user":            {"Jenkins user id that owns the API token, or one ${VAR} reference (a seed job sets it from its credential).", "automation", nil},
 	"Jenkins.token":           {"The user's API token, only as a ${VAR} environment reference; a literal is an error.", "${JENKINS_API_TOKEN}", nil},
 	"Jenkins.ca_bundle":       {"PEM file of extra CA roots for a controller behind a private CA (relative to this file). TLS is always verified.", "ca.pem", nil},
 	"Jenkins.proxy":           {"Proxy URL for the controller (http, https or socks5), overriding HTTPS_PROXY. No credentials.", "http://proxy.example.com:3128", map[string]any{"format": "uri"}},
@@ -89,7 +98,7 @@ var fieldDocs = map[string]fieldDoc{
 // structExtras add the rules that span several keys of one object.
 var structExtras = map[string]map[string]any{
 	"Binary": {
-		"oneOf":             []any{map[string]any{"required": []string{"path"}}, map[string]any{"required": []string{"url"}}},
+		"oneOf":             []any{map[string]any{"required": []string{"path"}}, map[string]any{"required": []string{"url"}}, map[string]any{"required": []string{"platforms"}}},
 		"dependentRequired": map[string]any{"url": []string{"sha256"}, "sha256": []string{"url"}},
 		// The draft-07 spelling of dependentRequired, for editors on draft-07.
 		"dependencies": map[string]any{"url": []string{"sha256"}, "sha256": []string{"url"}},

@@ -71,7 +71,7 @@ func TestSchemaMatchesStructs(t *testing.T) {
 				t.Errorf("%s has no description in fieldDocs", docKey)
 			}
 			ft := typ.Field(f.index).Type
-			for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
+			for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice || ft.Kind() == reflect.Map {
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct && ft != secretType {

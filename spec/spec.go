@@ -41,6 +41,10 @@ type Spec struct {
 	Binary     Binary     `yaml:"binary,omitempty" json:"binary"`
 	Defaults   Defaults   `yaml:"defaults,omitempty" json:"defaults"`
 	Jobs       []Job      `yaml:"jobs" json:"jobs"`
+	// Library says where the generated Jenkinsfiles load the vars/ steps
+	// from; nil means a Global Trusted Pipeline Library named
+	// jenkins-cloudsmith that an administrator registered.
+	Library *Library `yaml:"library,omitempty" json:"library,omitempty"`
 	// Seed, when set, adds a pipeline job that re-applies this spec from
 	// its repository whenever it changes.
 	Seed *Seed `yaml:"seed,omitempty" json:"seed,omitempty"`
@@ -50,13 +54,19 @@ type Spec struct {
 
 	// File is the path the spec was read from, for messages.
 	File string `yaml:"-" json:"-"`
+	// Warnings are what validate reports without refusing the spec.
+	Warnings Warnings `yaml:"-" json:"-"`
 }
 
 // Jenkins says which controller to manage and how to log in.
 type Jenkins struct {
-	URL   string `yaml:"url" json:"url"`
-	User  string `yaml:"user" json:"user"`
-	Token Secret `yaml:"token" json:"token"`
+	URL string `yaml:"url" json:"url"`
+	// User is the Jenkins user id, or one ${VAR} reference read from the
+	// environment (UserRef keeps the variable's name), so a seed job can
+	// take it from the credential it binds.
+	User    string `yaml:"user" json:"user"`
+	UserRef string `yaml:"-" json:"-"`
+	Token   Secret `yaml:"token" json:"token"`
 	// CABundle is a PEM file of extra roots for a controller behind a
 	// private CA. TLS is always verified.
 	CABundle string `yaml:"ca_bundle,omitempty" json:"ca_bundle,omitempty"`
@@ -118,12 +128,48 @@ type OIDC struct {
 }
 
 // Binary says how agents get the cloudsmith-oidc step binary: already on
-// PATH (Path) or downloaded and checked (URL + SHA256).
+// PATH (Path), downloaded and checked (URL + SHA256, one binary for every
+// agent), or downloaded for the agent's OS and architecture, chosen at run
+// time (Platforms).
 type Binary struct {
 	Path   string `yaml:"path,omitempty" json:"path,omitempty"`
 	URL    string `yaml:"url,omitempty" json:"url,omitempty"`
 	SHA256 string `yaml:"sha256,omitempty" json:"sha256,omitempty"`
+	// Platforms maps "os/arch" (one of Platforms) to that build's download.
+	Platforms map[string]Download `yaml:"platforms,omitempty" json:"platforms,omitempty"`
 }
+
+// Download is one platform's build of the step binary.
+type Download struct {
+	URL    string `yaml:"url" json:"url"`
+	SHA256 string `yaml:"sha256" json:"sha256"`
+}
+
+// Platforms are the agent platforms binary.platforms may name, as Go's
+// GOOS/GOARCH (make dist builds linux/amd64, linux/arm64, darwin/arm64 and
+// windows/amd64).
+var Platforms = []string{"linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64", "windows/amd64", "windows/arm64"}
+
+// Library is the shared library holding the vars/ steps. With Remote set,
+// every generated Jenkinsfile loads it itself with the library step from
+// that git repository at Version, so no administrator has to register it;
+// it then runs in the Groovy sandbox (untrusted), which the vars/ steps
+// are written for. Without Remote, the Jenkinsfiles use @Library and
+// expect a Global Trusted Pipeline Library of that name.
+type Library struct {
+	// Name is the library's name (default jenkins-cloudsmith).
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// Remote is the git repository holding vars/ (this repository or a
+	// mirror of it).
+	Remote string `yaml:"remote,omitempty" json:"remote,omitempty"`
+	// Version is the branch, tag or commit to load; required with Remote.
+	Version string `yaml:"version,omitempty" json:"version,omitempty"`
+	// CredentialsID is the Jenkins credential used to clone Remote.
+	CredentialsID string `yaml:"credentials_id,omitempty" json:"credentials_id,omitempty"`
+}
+
+// DefaultLibraryName is the library name when the spec gives none.
+const DefaultLibraryName = "jenkins-cloudsmith"
 
 // Defaults fill fields a job leaves empty.
 type Defaults struct {
@@ -180,6 +226,10 @@ type Seed struct {
 	// Credential is the Jenkins credential (username + API token) the seed
 	// job applies with.
 	Credential string `yaml:"credential" json:"credential"`
+	// CloudsmithCredential is the Jenkins secret-text credential holding
+	// the Cloudsmith API key; required when cloudsmith.api_key is set, so
+	// the seed binds every secret the spec references.
+	CloudsmithCredential string `yaml:"cloudsmith_credential,omitempty" json:"cloudsmith_credential,omitempty"`
 }
 
 // Pos is a place in the spec file (1-based).

@@ -13,6 +13,7 @@ import (
 type checker struct {
 	errs      *errList
 	pos, keys map[string]Pos
+	warnings  Warnings
 }
 
 // at returns the position of path, or of its nearest ancestor the file
@@ -71,8 +72,11 @@ func (c *checker) spec(s *Spec) {
 		c.slug("defaults.repo", s.Defaults.Repo, "repository")
 	}
 	c.jobs(s)
+	c.library(s.Library)
 	if s.Seed != nil {
 		c.seed(s)
+		c.seedSecrets(s)
+		c.seedPlacement(s)
 	}
 }
 
@@ -180,13 +184,21 @@ func (c *checker) oidc(o *OIDC) {
 
 func (c *checker) binary(b *Binary) {
 	_, present := c.pos["binary"]
-	switch {
-	case b.Path != "" && b.URL != "":
-		c.fail("binary", "keep path (already on the agents) or url (downloaded and checked), not both", "binary has both path and url")
-	case b.Path == "" && b.URL == "" && present:
-		c.fail("binary", "set path: cloudsmith-oidc, or url: with sha256:, or remove binary: to use cloudsmith-oidc from PATH",
-			"binary needs exactly one of path or url")
+	set := 0
+	for _, v := range []bool{b.Path != "", b.URL != "", len(b.Platforms) > 0} {
+		if v {
+			set++
+		}
 	}
+	switch {
+	case set > 1:
+		c.fail("binary", "keep one of path (already on the agents), url (one download for every agent) or platforms (a download per OS/architecture)",
+			"binary has more than one of path, url and platforms")
+	case set == 0 && present:
+		c.fail("binary", "set path: cloudsmith-oidc, url: with sha256:, or platforms:, or remove binary: to use cloudsmith-oidc from PATH",
+			"binary needs one of path, url or platforms")
+	}
+	c.platforms(b)
 	if strings.TrimSpace(b.Path) != b.Path {
 		c.fail("binary.path", "remove the surrounding spaces", "binary.path has leading or trailing whitespace")
 	}

@@ -16,7 +16,7 @@ import (
 	"io/fs"
 )
 
-//go:embed job/*.tmpl credential/*.tmpl vars/*.tmpl folder.xml.tmpl
+//go:embed *.tmpl job/*.tmpl credential/*.tmpl vars/*.tmpl
 var files embed.FS
 
 // FS returns the embedded templates; every file's name ends in ".tmpl".

@@ -2,13 +2,15 @@
 // Regenerate with `jenkins-cloudsmith render --vars-only -o .` (or
 // `go generate ./render/`) and commit.
 //
-// Load this repository as a Global Pipeline Library named 'jenkins-cloudsmith'
-// and start a Jenkinsfile with @Library('jenkins-cloudsmith') _
+// Load this repository as a Global Trusted Pipeline Library named
+// 'jenkins-cloudsmith' and start a Jenkinsfile with @Library('jenkins-cloudsmith') _
+// or load it from git with the library step (it then runs in the Groovy
+// sandbox, which every call here is allowed by).
 //
 // Secrets never become Groovy values: the OIDC token is bound with
-// withCredentials and read by cloudsmith-oidc from the environment of a
-// single-quoted sh/bat script; every other value reaches the script through
-// withEnv, never through string interpolation.
+// withCredentials and read by cloudsmith-oidc from the environment (or the
+// bound file) of a single-quoted sh/bat script; every other value reaches
+// the script through withEnv, never through string interpolation.
 //
 // cloudsmithExec(org: 'acme', service: 'jenkins-ci', credentialsId: 'cloudsmith-oidc',
 //                repo: 'python-internal', formats: ['python'],
@@ -17,8 +19,9 @@
 // Runs one command through `cloudsmith-oidc exec`: the token is exchanged,
 // the package managers configured in a private temporary directory for
 // that command only, and the Cloudsmith token masked in its output. On
-// Unix the command is run by bash -euo pipefail -c, on Windows by cmd /c.
-// returnStdout: true or returnStatus: true behave as for sh.
+// Unix the command is run by /bin/sh -e -c (as Jenkins runs sh steps), on
+// Windows by cmd /c. returnStdout: true or returnStatus: true behave as
+// for sh (the output is decoded as UTF-8).
 // See cloudsmithExec.txt for every argument; the code it shares with
 // withCloudsmith is in cloudsmithSupport.groovy.
 
@@ -36,6 +39,7 @@ def call(Map args = [:]) {
     Map opts = [:]
     if (args?.returnStdout) {
         opts.returnStdout = true
+        opts.encoding = 'UTF-8'
     }
     if (args?.returnStatus) {
         opts.returnStatus = true
@@ -43,7 +47,7 @@ def call(Map args = [:]) {
     def result = null
     try {
         result = cloudsmithSupport.runBinary(cfg, cloudsmithSupport.environment(cfg, dir) + ['CLOUDSMITH_COMMAND=' + command], unix, opts,
-            '"$cloudsmith_oidc" exec --org "$CLOUDSMITH_ORG" --service "$CLOUDSMITH_SERVICE_SLUG" --repo "$CLOUDSMITH_REPO" --format "$CLOUDSMITH_FORMATS" -- bash -euo pipefail -c "$CLOUDSMITH_COMMAND"',
+            '"$cloudsmith_oidc" exec --org "$CLOUDSMITH_ORG" --service "$CLOUDSMITH_SERVICE_SLUG" --repo "$CLOUDSMITH_REPO" --format "$CLOUDSMITH_FORMATS" -- /bin/sh -e -c "$CLOUDSMITH_COMMAND"',
             '"%cloudsmith_oidc%" exec --org "%CLOUDSMITH_ORG%" --service "%CLOUDSMITH_SERVICE_SLUG%" --repo "%CLOUDSMITH_REPO%" --format "%CLOUDSMITH_FORMATS%" -- cmd /d /s /c "%CLOUDSMITH_COMMAND%"')
     } finally {
         cloudsmithSupport.cleanup(unix, dir)

@@ -2,13 +2,15 @@
 // Regenerate with `jenkins-cloudsmith render --vars-only -o .` (or
 // `go generate ./render/`) and commit.
 //
-// Load this repository as a Global Pipeline Library named 'jenkins-cloudsmith'
-// and start a Jenkinsfile with @Library('jenkins-cloudsmith') _
+// Load this repository as a Global Trusted Pipeline Library named
+// 'jenkins-cloudsmith' and start a Jenkinsfile with @Library('jenkins-cloudsmith') _
+// or load it from git with the library step (it then runs in the Groovy
+// sandbox, which every call here is allowed by).
 //
 // Secrets never become Groovy values: the OIDC token is bound with
-// withCredentials and read by cloudsmith-oidc from the environment of a
-// single-quoted sh/bat script; every other value reaches the script through
-// withEnv, never through string interpolation.
+// withCredentials and read by cloudsmith-oidc from the environment (or the
+// bound file) of a single-quoted sh/bat script; every other value reaches
+// the script through withEnv, never through string interpolation.
 //
 // cloudsmithSupport holds the code the withCloudsmith and cloudsmithExec
 // steps share: they call its methods (cloudsmithSupport.settings(...)),
@@ -16,6 +18,12 @@
 // instantiated once per build, with its methods callable from the others.
 // It is the library's internals, not a step: its methods may change
 // between versions; use withCloudsmith or cloudsmithExec.
+//
+// Everything here runs in the Groovy sandbox when the library is loaded
+// untrusted (the library step, a folder library): every call is one
+// script-security allows. The environment is read with env.getProperty
+// (CpsWhitelist), never env[...] (DefaultGroovyMethods.getAt(Object,
+// String) is blacklisted, SECURITY-538).
 
 // settings validates a step's arguments and fills what is missing
 // from the environment (CLOUDSMITH_ORG, CLOUDSMITH_SERVICE_SLUG, ...).
@@ -25,7 +33,7 @@ Map settings(String step, Map args, List<String> extra, boolean unix) {
     }
     List<String> known = ['org', 'service', 'credentialsId', 'kind', 'repo', 'formats',
                           'apiUrl', 'downloadUrl', 'npmUrl', 'goUrl',
-                          'binary', 'binaryUrl', 'binarySha256'] + extra
+                          'binary', 'binaryUrl', 'binarySha256', 'binaries'] + extra
     for (Object k : args.keySet()) {
         if (!known.contains(String.valueOf(k))) {
             error(step + ": unknown argument '" + k + "' (known: " + known.join(', ') + ')')
@@ -46,34 +54,82 @@ Map settings(String step, Map args, List<String> extra, boolean unix) {
     cfg.goUrl = argument(step, args, 'goUrl', 'CLOUDSMITH_GO_URL', false, unix)
     cfg.binary = argument(step, args, 'binary', 'CLOUDSMITH_OIDC_BINARY', false, unix) ?: (unix ? 'cloudsmith-oidc' : 'cloudsmith-oidc.exe')
     cfg.binaryUrl = argument(step, args, 'binaryUrl', 'CLOUDSMITH_OIDC_URL', false, unix)
-    cfg.binarySha256 = argument(step, args, 'binarySha256', 'CLOUDSMITH_OIDC_SHA256', false, unix)
-    if (cfg.binaryUrl && !(cfg.binarySha256 ==~ /[0-9a-fA-F]{64}/)) {
+    cfg.binarySha256 = argument(step, args, 'binarySha256', 'CLOUDSMITH_OIDC_SHA256', false, unix).toLowerCase()
+    if (cfg.binaryUrl && !cfg.binarySha256.matches('[0-9a-f]{64}')) {
         error(step + ": 'binaryUrl' needs 'binarySha256', the binary's SHA-256 as 64 hex digits")
     }
-    def formats = args.containsKey('formats') ? args.formats : env['CLOUDSMITH_FORMATS']
-    List<String> list = []
+    cfg.binaries = binaries(step, args.get('binaries'), unix)
+    if (cfg.binaryUrl && cfg.binaries) {
+        error(step + ": give 'binaryUrl' (one binary for every agent) or 'binaries' (one per platform), not both")
+    }
+    def formats = args.containsKey('formats') ? args.get('formats') : env.getProperty('CLOUDSMITH_FORMATS')
+    List<String> names = []
     if (formats instanceof Collection) {
         for (Object f : formats) {
-            list.add(String.valueOf(f).trim())
+            names.add(String.valueOf(f))
         }
     } else if (formats != null) {
         for (String f : String.valueOf(formats).split('[,\\s]+')) {
-            if (f) {
-                list.add(f)
-            }
+            names.add(f)
+        }
+    }
+    // The names cloudsmith-oidc accepts: any case, and its aliases.
+    List<String> supported = ['python', 'npm', 'go', 'maven', 'docker', 'cargo', 'nuget', 'helm', 'raw']
+    Map aliases = ['pip': 'python', 'uv': 'python']
+    List<String> list = []
+    for (String raw : names) {
+        String f = raw.trim().toLowerCase()
+        if (f == '') {
+            continue
+        }
+        if (aliases.containsKey(f)) {
+            f = aliases.get(f)
+        }
+        if (!supported.contains(f)) {
+            error(step + ": unknown format '" + raw.trim() + "' (supported: " + supported.join(', ') + ', or ' + aliases.keySet().join(', ') + ')')
+        }
+        if (!list.contains(f)) {
+            list.add(f)
         }
     }
     if (list.isEmpty()) {
         error(step + ": 'formats' is required, e.g. formats: ['python'] (or set CLOUDSMITH_FORMATS)")
     }
-    List<String> supported = ['python', 'npm', 'go', 'maven', 'docker', 'cargo', 'nuget', 'helm', 'raw']
-    for (String f : list) {
-        if (!supported.contains(f)) {
-            error(step + ": unknown format '" + f + "' (supported: " + supported.join(', ') + ')')
-        }
-    }
     cfg.formats = list
     return cfg
+}
+
+// binaries checks the per-platform downloads, ['linux/amd64': [url: ...,
+// sha256: ...], ...], and returns them as a map of platform to [url, sha256].
+Map binaries(String step, Object value, boolean unix) {
+    Map out = [:]
+    if (value == null) {
+        return out
+    }
+    if (!(value instanceof Map)) {
+        error(step + ": 'binaries' must be a map like ['linux/amd64': [url: 'https://...', sha256: '...']]")
+    }
+    List<String> platforms = ['linux/amd64', 'linux/arm64', 'darwin/amd64', 'darwin/arm64', 'windows/amd64', 'windows/arm64']
+    for (Object k : value.keySet()) {
+        String platform = String.valueOf(k)
+        Object d = value.get(k)
+        if (!platforms.contains(platform)) {
+            error(step + ": unknown platform '" + platform + "' in 'binaries' (known: " + platforms.join(', ') + ')')
+        }
+        if (!(d instanceof Map)) {
+            error(step + ": binaries['" + platform + "'] must be [url: ..., sha256: ...]")
+        }
+        String url = d.get('url') == null ? '' : String.valueOf(d.get('url'))
+        String sum = d.get('sha256') == null ? '' : String.valueOf(d.get('sha256')).toLowerCase()
+        if (url == '' || url.contains('\n') || url.contains('\r') || (!unix && url.contains('"'))) {
+            error(step + ": binaries['" + platform + "'] needs a url on a single line")
+        }
+        if (!sum.matches('[0-9a-f]{64}')) {
+            error(step + ": binaries['" + platform + "'] needs sha256, the binary's SHA-256 as 64 hex digits")
+        }
+        out.put(platform, [url, sum])
+    }
+    return out
 }
 
 // argument returns a string argument, or the environment variable
@@ -82,7 +138,8 @@ String argument(String step, Map args, String name, String envName, boolean requ
     def v = args.get(name)
     String s = v == null ? '' : String.valueOf(v)
     if (s == '' && envName) {
-        s = env[envName] ?: ''
+        def e = env.getProperty(envName)
+        s = e == null ? '' : String.valueOf(e)
     }
     if (s == '' && required) {
         error(step + ": '" + name + "' is required (or set " + envName + ')')
@@ -98,7 +155,7 @@ String argument(String step, Map args, String name, String envName, boolean requ
 
 // environment is the non-secret environment the scripts read.
 List<String> environment(Map cfg, String dir) {
-    return [
+    List<String> out = [
         'CLOUDSMITH_ORG=' + cfg.org,
         'CLOUDSMITH_SERVICE_SLUG=' + cfg.service,
         'CLOUDSMITH_REPO=' + cfg.repo,
@@ -110,12 +167,24 @@ List<String> environment(Map cfg, String dir) {
         'CLOUDSMITH_OIDC_BIN=' + cfg.binary,
         'CLOUDSMITH_OIDC_URL=' + cfg.binaryUrl,
         'CLOUDSMITH_OIDC_SHA256=' + cfg.binarySha256,
+        'CLOUDSMITH_OIDC_PLATFORMS=' + cfg.binaries.keySet().join(' '),
         'CLOUDSMITH_CONFIG_DIR=' + dir,
     ]
+    for (Object k : cfg.binaries.keySet()) {
+        String suffix = String.valueOf(k).toUpperCase().replace('/', '_')
+        List d = cfg.binaries.get(k)
+        out.add('CLOUDSMITH_OIDC_URL_' + suffix + '=' + d.get(0))
+        out.add('CLOUDSMITH_OIDC_SHA256_' + suffix + '=' + d.get(1))
+    }
+    return out
 }
 
-// credentialBinding binds the OIDC ID token credential: its value exists
-// only in the environment of the scripts run inside withCredentials.
+// credentialBinding binds the OIDC ID token credential with the binding
+// of its kind (credentials-binding fails a string() binding of a file
+// credential and the reverse): its value exists only in the environment
+// of the scripts run inside withCredentials. A file credential stays a
+// file: cloudsmith-oidc reads $OIDC_TOKEN_FILE itself, because Jenkins
+// masks only the file's path in the console, not its content.
 def credentialBinding(Map cfg) {
     if (cfg.kind == 'file') {
         return file(credentialsId: cfg.credentialsId, variable: 'OIDC_TOKEN_FILE')
@@ -125,12 +194,14 @@ def credentialBinding(Map cfg) {
 
 // runBinary runs one cloudsmith-oidc command line with the OIDC token
 // bound, in the environment given by entries (environment(...) and any
-// extra withEnv entries): shCommand on Unix agents, batCommand on Windows, each after a
-// preamble that downloads and checks the binary when binaryUrl is set and
-// reads a file credential. Both commands are constants of the calling
-// step that read every value from that environment, so neither the token
-// nor a user's value is ever interpolated into a script. opts are sh's or
-// bat's (returnStdout, returnStatus); the result is theirs.
+// extra withEnv entries): shCommand on Unix agents, batCommand on Windows,
+// each after a preamble that downloads and checks the binary for the
+// agent's platform when binaryUrl or binaries is set. Both commands are
+// constants of the calling step that read every value from that
+// environment, so neither the token nor a user's value is ever
+// interpolated into a script. The Unix script is POSIX sh (Jenkins runs
+// it with /bin/sh, dash on Debian agents). opts are sh's or bat's
+// (returnStdout, returnStatus, encoding); the result is theirs.
 def runBinary(Map cfg, List<String> entries, boolean unix, Map opts, String shCommand, String batCommand) {
     Map step = [:] + opts
     def result = null
@@ -141,17 +212,48 @@ def runBinary(Map cfg, List<String> entries, boolean unix, Map opts, String shCo
 set -eu
 umask 077
 mkdir -p "$CLOUDSMITH_CONFIG_DIR"
-cloudsmith_oidc=$CLOUDSMITH_OIDC_BIN
-if [ -n "${CLOUDSMITH_OIDC_URL:-}" ]; then
-    mkdir -p "$CLOUDSMITH_CONFIG_DIR/.bin"
-    cloudsmith_oidc=$CLOUDSMITH_CONFIG_DIR/.bin/cloudsmith-oidc
-    curl -fsSL --retry 3 -o "$cloudsmith_oidc" "$CLOUDSMITH_OIDC_URL" >&2
-    printf '%s  %s\\n' "$CLOUDSMITH_OIDC_SHA256" "$cloudsmith_oidc" | sha256sum -c - >&2
-    chmod 0700 "$cloudsmith_oidc"
+cloudsmith_bin_dir=$CLOUDSMITH_CONFIG_DIR/.bin
+cloudsmith_oidc=${CLOUDSMITH_OIDC_BIN:-cloudsmith-oidc}
+cloudsmith_url=${CLOUDSMITH_OIDC_URL:-}
+cloudsmith_sum=${CLOUDSMITH_OIDC_SHA256:-}
+if [ -z "$cloudsmith_url" ] && [ -n "${CLOUDSMITH_OIDC_PLATFORMS:-}" ]; then
+    cloudsmith_os=$(uname -s)
+    cloudsmith_arch=$(uname -m)
+    case $cloudsmith_os in
+    Linux) cloudsmith_os=linux ;;
+    Darwin) cloudsmith_os=darwin ;;
+    esac
+    case $cloudsmith_arch in
+    x86_64 | amd64) cloudsmith_arch=amd64 ;;
+    aarch64 | arm64) cloudsmith_arch=arm64 ;;
+    esac
+    case $cloudsmith_os/$cloudsmith_arch in
+    linux/amd64) cloudsmith_url=${CLOUDSMITH_OIDC_URL_LINUX_AMD64:-} cloudsmith_sum=${CLOUDSMITH_OIDC_SHA256_LINUX_AMD64:-} ;;
+    linux/arm64) cloudsmith_url=${CLOUDSMITH_OIDC_URL_LINUX_ARM64:-} cloudsmith_sum=${CLOUDSMITH_OIDC_SHA256_LINUX_ARM64:-} ;;
+    darwin/amd64) cloudsmith_url=${CLOUDSMITH_OIDC_URL_DARWIN_AMD64:-} cloudsmith_sum=${CLOUDSMITH_OIDC_SHA256_DARWIN_AMD64:-} ;;
+    darwin/arm64) cloudsmith_url=${CLOUDSMITH_OIDC_URL_DARWIN_ARM64:-} cloudsmith_sum=${CLOUDSMITH_OIDC_SHA256_DARWIN_ARM64:-} ;;
+    esac
+    if [ -z "$cloudsmith_url" ]; then
+        echo "cloudsmith-oidc: binary.platforms has no entry for this agent ($cloudsmith_os/$cloudsmith_arch); it has: $CLOUDSMITH_OIDC_PLATFORMS" >&2
+        exit 1
+    fi
 fi
-if [ -n "${OIDC_TOKEN_FILE:-}" ]; then
-    OIDC_TOKEN=$(cat "$OIDC_TOKEN_FILE")
-    export OIDC_TOKEN
+if [ -n "$cloudsmith_url" ]; then
+    mkdir -p "$cloudsmith_bin_dir"
+    cloudsmith_oidc=$cloudsmith_bin_dir/cloudsmith-oidc
+    curl -fsSL --retry 3 -o "$cloudsmith_oidc" "$cloudsmith_url" >&2
+    if command -v sha256sum >/dev/null 2>&1; then
+        cloudsmith_got=$(sha256sum < "$cloudsmith_oidc")
+    else
+        cloudsmith_got=$(shasum -a 256 < "$cloudsmith_oidc")
+    fi
+    cloudsmith_got=${cloudsmith_got%% *}
+    if [ "$cloudsmith_got" != "$cloudsmith_sum" ]; then
+        rm -f "$cloudsmith_oidc"
+        echo "cloudsmith-oidc: the download from $cloudsmith_url has SHA-256 $cloudsmith_got, not $cloudsmith_sum: refusing to run it (FAILED)" >&2
+        exit 1
+    fi
+    chmod 0700 "$cloudsmith_oidc"
 fi
 ''' + shCommand + '\n'
                 result = sh(step)
@@ -160,12 +262,11 @@ fi
 setlocal
 if not exist "%CLOUDSMITH_CONFIG_DIR%\\" mkdir "%CLOUDSMITH_CONFIG_DIR%" || exit /b 1
 set "cloudsmith_oidc=%CLOUDSMITH_OIDC_BIN%"
-if not defined CLOUDSMITH_OIDC_URL goto cloudsmith_ready
+if not defined CLOUDSMITH_OIDC_URL if not defined CLOUDSMITH_OIDC_PLATFORMS goto cloudsmith_ready
 if not exist "%CLOUDSMITH_CONFIG_DIR%\\.bin\\" mkdir "%CLOUDSMITH_CONFIG_DIR%\\.bin" || exit /b 1
 set "cloudsmith_oidc=%CLOUDSMITH_CONFIG_DIR%\\.bin\\cloudsmith-oidc.exe"
-powershell -NoProfile -NonInteractive -Command "$ErrorActionPreference = 'Stop'; $p = $env:CLOUDSMITH_CONFIG_DIR + '\\.bin\\cloudsmith-oidc.exe'; Invoke-WebRequest -UseBasicParsing -Uri $env:CLOUDSMITH_OIDC_URL -OutFile $p; if ((Get-FileHash -Algorithm SHA256 -LiteralPath $p).Hash -ne $env:CLOUDSMITH_OIDC_SHA256) { Remove-Item -LiteralPath $p; throw 'cloudsmith-oidc.exe does not match binarySha256' }" 1>&2 || exit /b 1
+powershell -NoProfile -NonInteractive -Command "$ErrorActionPreference = 'Stop'; $ProgressPreference = 'SilentlyContinue'; [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12; $u = $env:CLOUDSMITH_OIDC_URL; $h = $env:CLOUDSMITH_OIDC_SHA256; if (-not $u) { $a = $env:PROCESSOR_ARCHITEW6432; if (-not $a) { $a = $env:PROCESSOR_ARCHITECTURE }; $a = $a.ToUpper(); $u = [Environment]::GetEnvironmentVariable('CLOUDSMITH_OIDC_URL_WINDOWS_' + $a); $h = [Environment]::GetEnvironmentVariable('CLOUDSMITH_OIDC_SHA256_WINDOWS_' + $a); if (-not $u) { throw ('binaries has no entry for windows/' + $a.ToLower() + '; it has: ' + $env:CLOUDSMITH_OIDC_PLATFORMS) } }; $p = $env:CLOUDSMITH_CONFIG_DIR + '\\.bin\\cloudsmith-oidc.exe'; Invoke-WebRequest -UseBasicParsing -Uri $u -OutFile $p; if ((Get-FileHash -Algorithm SHA256 -LiteralPath $p).Hash -ne $h) { Remove-Item -LiteralPath $p; throw ('cloudsmith-oidc.exe from ' + $u + ' does not match its sha256') }" 1>&2 || exit /b 1
 :cloudsmith_ready
-if defined OIDC_TOKEN_FILE for /f "usebackq delims=" %%t in ("%OIDC_TOKEN_FILE%") do set "OIDC_TOKEN=%%t"
 ''' + batCommand + '\n'
                 result = bat(step)
             }
@@ -177,54 +278,65 @@ if defined OIDC_TOKEN_FILE for /f "usebackq delims=" %%t in ("%OIDC_TOKEN_FILE%"
 // tempDir names a fresh private directory under the build's
 // temporary directory (WORKSPACE_TMP, outside the workspace).
 String tempDir(boolean unix) {
-    String base = env['WORKSPACE_TMP'] ?: pwd(tmp: true)
-    return base + (unix ? '/' : '\\') + 'cloudsmith-' + UUID.randomUUID().toString()
+    def base = env.getProperty('WORKSPACE_TMP')
+    if (base == null || String.valueOf(base) == '') {
+        base = pwd(tmp: true)
+    }
+    return String.valueOf(base) + (unix ? '/' : '\\') + 'cloudsmith-' + UUID.randomUUID().toString()
 }
 
-// cleanup removes the directory and the configuration in it.
+// cleanup removes the directory and the configuration in it. It runs in
+// the steps' finally blocks, so a failure here (a lost agent, say) is
+// reported and swallowed rather than replacing the body's own exception
+// or failing a good build; an abort (FlowInterruptedException) still
+// stops the build.
 void cleanup(boolean unix, String dir) {
-    withEnv(['CLOUDSMITH_CONFIG_DIR=' + dir]) {
-        if (unix) {
-            sh(script: 'rm -rf "$CLOUDSMITH_CONFIG_DIR"')
-        } else {
-            bat(script: '@if exist "%CLOUDSMITH_CONFIG_DIR%\\" rmdir /s /q "%CLOUDSMITH_CONFIG_DIR%"')
+    try {
+        withEnv(['CLOUDSMITH_CONFIG_DIR=' + dir]) {
+            if (unix) {
+                sh(script: 'rm -rf "$CLOUDSMITH_CONFIG_DIR"')
+            } else {
+                bat(script: '@if exist "%CLOUDSMITH_CONFIG_DIR%\\" rmdir /s /q "%CLOUDSMITH_CONFIG_DIR%"')
+            }
         }
+    } catch (Exception e) {
+        if (e.getClass().getName() == 'org.jenkinsci.plugins.workflow.steps.FlowInterruptedException') {
+            throw e
+        }
+        echo('cloudsmith: could not remove ' + dir + ' (' + e.getMessage() + '); it is under the workspace temporary directory, which workspace cleanup removes')
     }
 }
 
-// exports turns the "export NAME=value" and "unset NAME" (or
-// Windows "set NAME=value") lines cloudsmith-oidc configure prints into
-// withEnv entries ("NAME=" removes a variable). They hold paths and URLs
-// only; a name that looks like a secret is refused.
+// exports turns the "export NAME=value" and "unset NAME" lines
+// cloudsmith-oidc configure prints (on every OS; values single-quoted as
+// for a POSIX shell) into withEnv entries ("NAME=" removes a variable).
+// They hold paths and URLs only; a name that looks like a secret is
+// refused.
 List<String> exports(String out) {
     List<String> result = []
     for (String raw : out.readLines()) {
         String line = raw.trim()
         if (line.startsWith('unset ')) {
             for (String name : line.substring(6).trim().split('\\s+')) {
-                if (name ==~ /[A-Za-z_][A-Za-z0-9_]*/) {
+                if (name.matches('[A-Za-z_][A-Za-z0-9_]*')) {
                     result.add(name + '=')
                 }
             }
             continue
         }
-        String rest
-        if (line.startsWith('export ')) {
-            rest = line.substring(7).trim()
-        } else if (line.toLowerCase().startsWith('set ')) {
-            rest = unquote(line.substring(4).trim())
-        } else {
+        if (!line.startsWith('export ')) {
             continue
         }
+        String rest = line.substring(7).trim()
         int eq = rest.indexOf('=')
         if (eq <= 0) {
             continue
         }
         String name = rest.substring(0, eq)
-        if (!(name ==~ /[A-Za-z_][A-Za-z0-9_]*/)) {
+        if (!name.matches('[A-Za-z_][A-Za-z0-9_]*')) {
             continue
         }
-        if (name ==~ /(?i).*(TOKEN|PASSWORD|SECRET|API_KEY).*/) {
+        if (name.toUpperCase().matches('.*(TOKEN|PASSWORD|SECRET|API_KEY).*')) {
             error('cloudsmith-oidc configure printed ' + name + ', which looks like a secret: refusing to put it in the environment')
         }
         result.add(name + '=' + unquote(rest.substring(eq + 1)))
@@ -232,26 +344,11 @@ List<String> exports(String out) {
     return result
 }
 
-// unquote undoes POSIX shell quoting of one word ('...' with
-// '\'' for a quote, or "..." with backslash escapes).
+// unquote undoes the POSIX shell quoting cloudsmith-oidc uses for one
+// word: '...' with '\'' for a quote, or a bare word.
 String unquote(String v) {
     if (v.length() >= 2 && v.startsWith("'") && v.endsWith("'")) {
         return v.substring(1, v.length() - 1).replace("'\\''", "'")
-    }
-    if (v.length() >= 2 && v.startsWith('"') && v.endsWith('"')) {
-        StringBuilder b = new StringBuilder()
-        String s = v.substring(1, v.length() - 1)
-        int i = 0
-        while (i < s.length()) {
-            char c = s.charAt(i)
-            if (c == ('\\' as char) && i + 1 < s.length() && '"\\$`'.indexOf((int) s.charAt(i + 1)) >= 0) {
-                i++
-                c = s.charAt(i)
-            }
-            b.append(c)
-            i++
-        }
-        return b.toString()
     }
     return v
 }

@@ -2,13 +2,15 @@
 // Regenerate with `jenkins-cloudsmith render --vars-only -o .` (or
 // `go generate ./render/`) and commit.
 //
-// Load this repository as a Global Pipeline Library named 'jenkins-cloudsmith'
-// and start a Jenkinsfile with @Library('jenkins-cloudsmith') _
+// Load this repository as a Global Trusted Pipeline Library named
+// 'jenkins-cloudsmith' and start a Jenkinsfile with @Library('jenkins-cloudsmith') _
+// or load it from git with the library step (it then runs in the Groovy
+// sandbox, which every call here is allowed by).
 //
 // Secrets never become Groovy values: the OIDC token is bound with
-// withCredentials and read by cloudsmith-oidc from the environment of a
-// single-quoted sh/bat script; every other value reaches the script through
-// withEnv, never through string interpolation.
+// withCredentials and read by cloudsmith-oidc from the environment (or the
+// bound file) of a single-quoted sh/bat script; every other value reaches
+// the script through withEnv, never through string interpolation.
 //
 // withCloudsmith(org: 'acme', service: 'jenkins-ci', credentialsId: 'cloudsmith-oidc',
 //                repo: 'python-internal', formats: ['python', 'npm']) {
@@ -19,19 +21,21 @@
 // configure the package managers into a private directory under
 // $WORKSPACE_TMP, runs the body with the environment that points the tools
 // there, and removes the directory afterwards, even when the body fails.
+// The exchanged Cloudsmith token sits in those configuration files and is
+// NOT masked in the body's output (only cloudsmithExec masks it): a body
+// that prints the files, or a tool's debug output, shows it.
 // See withCloudsmith.txt for every argument; the code it shares with
 // cloudsmithExec is in cloudsmithSupport.groovy.
 
 def call(Map args = [:], Closure body) {
-    if (body == null) {
-        error('withCloudsmith: a body is required: withCloudsmith(org: ...) { ... }')
-    }
     boolean unix = isUnix()
     Map cfg = cloudsmithSupport.settings('withCloudsmith', args, [], unix)
     String dir = cloudsmithSupport.tempDir(unix)
     List<String> base = cloudsmithSupport.environment(cfg, dir)
     try {
-        String out = cloudsmithSupport.runBinary(cfg, base, unix, [returnStdout: true],
+        // configure prints export lines only (paths and URLs); they are
+        // decoded as UTF-8 whatever the agent's default charset.
+        String out = cloudsmithSupport.runBinary(cfg, base, unix, [returnStdout: true, encoding: 'UTF-8'],
             '"$cloudsmith_oidc" configure --dir "$CLOUDSMITH_CONFIG_DIR" --org "$CLOUDSMITH_ORG" --service "$CLOUDSMITH_SERVICE_SLUG" --repo "$CLOUDSMITH_REPO" "$CLOUDSMITH_FORMATS"',
             '"%cloudsmith_oidc%" configure --dir "%CLOUDSMITH_CONFIG_DIR%" --org "%CLOUDSMITH_ORG%" --service "%CLOUDSMITH_SERVICE_SLUG%" --repo "%CLOUDSMITH_REPO%" "%CLOUDSMITH_FORMATS%"')
         withEnv(base + cloudsmithSupport.exports(out)) {

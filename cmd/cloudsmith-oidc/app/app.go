@@ -7,8 +7,10 @@
 //	cloudsmith-oidc exec      [--format python,npm] [--dir DIR] -- CMD ARGS...
 //	cloudsmith-oidc inspect
 //
-// The OIDC token is read from $OIDC_TOKEN, from --token-file FILE
-// ($OIDC_TOKEN_FILE; the oidc-provider plugin's file credential) or from
+// The OIDC token is read from $OIDC_TOKEN (or $CLOUDSMITH_OIDC_TOKEN, the
+// Cloudsmith CLI's name), from --token-file FILE ($OIDC_TOKEN_FILE; the
+// oidc-provider plugin's file credential, read here so the token never
+// passes through a shell variable) or from
 // stdin with --token-file -, and never from a flag value: argv is visible
 // to every user of the agent.
 package app
@@ -88,7 +90,11 @@ func MainVersion(ctx context.Context, args []string, ios *iostreams.IOStreams, v
 	// Errors are printed to build logs: whatever path produced one, it
 	// must not carry the OIDC token, nor any token a user pasted as an
 	// argument (some errors quote what was typed).
-	msg := redact.JWTs(redact.String(err.Error(), strings.TrimSpace(ios.Getenv("OIDC_TOKEN"))))
+	var bound []string
+	for _, name := range tokenEnvs {
+		bound = append(bound, strings.TrimSpace(ios.Getenv(name)))
+	}
+	msg := redact.JWTs(redact.String(err.Error(), bound...))
 	fmt.Fprintf(ios.ErrOut, "%s: %s\n", a.prog, msg)
 	return cmdutil.ExitCode(err)
 }

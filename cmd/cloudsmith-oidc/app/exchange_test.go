@@ -102,6 +102,9 @@ func TestExchangeTokenSources(t *testing.T) {
 		{"env", map[string]string{"OIDC_TOKEN": oidc}, "", nil},
 		{"file flag", map[string]string{"OIDC_TOKEN": "not-this"}, "", []string{"--token-file", file}},
 		{"file env", map[string]string{"OIDC_TOKEN_FILE": file}, "", nil},
+		{"file env wins", map[string]string{"OIDC_TOKEN_FILE": file, "OIDC_TOKEN": "not-this", "CLOUDSMITH_OIDC_TOKEN": "not-this"}, "", nil},
+		{"cloudsmith cli name", map[string]string{"CLOUDSMITH_OIDC_TOKEN": oidc}, "", nil},
+		{"ours wins", map[string]string{"OIDC_TOKEN": oidc, "CLOUDSMITH_OIDC_TOKEN": "not-this"}, "", nil},
 		{"stdin", nil, oidc + "\n", []string{"--token-file", "-"}},
 	}
 	for _, tt := range tests {

@@ -117,9 +117,13 @@ func formatNames(fs []pkgconfig.Format) []string {
 
 // childEnv is the command's environment: ours, plus the Cloudsmith
 // coordinates and token (CLOUDSMITH_API_KEY is what Cloudsmith's CLI
-// reads), minus the OIDC token, which the command has no use for.
+// reads), minus the OIDC token (in any variable it may be bound to), which
+// the command has no use for.
 func childEnv(base []string, o *options, s *session) []string {
-	env := unsetEnv(append([]string(nil), base...), "OIDC_TOKEN")
+	env := append([]string(nil), base...)
+	for _, name := range append([]string{"OIDC_TOKEN_FILE"}, tokenEnvs...) {
+		env = unsetEnv(env, name)
+	}
 	env = setEnv(env, "CLOUDSMITH_API_KEY", s.token)
 	env = setEnv(env, "CLOUDSMITH_ORG", o.org)
 	env = setEnv(env, "CLOUDSMITH_SERVICE_SLUG", o.service)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -108,4 +109,33 @@ func TestExecForwardsSignalsAndCleansUp(t *testing.T) {
 		t.Errorf("%s survived the signal (%v)", dir, err)
 	}
 	assertNoSecrets(t, []string{oidc, f.lastToken(t)}, line, stderr.String())
+}
+
+// The command sees none of the variables the OIDC credential may be bound
+// to: neither token variable nor the file credential's path.
+func TestExecHidesTheBoundToken(t *testing.T) {
+	needShell(t)
+	for _, bound := range []string{"CLOUDSMITH_OIDC_TOKEN", "OIDC_TOKEN_FILE"} {
+		t.Run(bound, func(t *testing.T) {
+			f := newFake(t)
+			oidc := mintJWT(t, time.Hour, nil)
+			env := f.env(t, "")
+			delete(env, "OIDC_TOKEN")
+			env[bound] = oidc
+			if bound == "OIDC_TOKEN_FILE" {
+				file := filepath.Join(t.TempDir(), "id_token")
+				if err := os.WriteFile(file, []byte(oidc), 0o400); err != nil {
+					t.Fatal(err)
+				}
+				env[bound] = file
+			}
+			r := runApp(t, env, "", "exec", "--", "sh", "-c", `printf '%s|%s|%s\n' "${OIDC_TOKEN:-unset}" "${CLOUDSMITH_OIDC_TOKEN:-unset}" "${OIDC_TOKEN_FILE:-unset}"`)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.errOut)
+			}
+			if r.out != "unset|unset|unset\n" {
+				t.Errorf("the command saw %q", r.out)
+			}
+		})
+	}
 }

@@ -57,7 +57,7 @@ func (a *app) register(fs *flag.FlagSet, withHosts bool) *options {
 	fs.StringVar(&o.service, "service", env("CLOUDSMITH_SERVICE_SLUG"), "service account slug to exchange into [CLOUDSMITH_SERVICE_SLUG]")
 	fs.StringVar(&o.apiURL, "api-url", def("CLOUDSMITH_API_URL", cloudsmith.DefaultAPIURL), "Cloudsmith API URL [CLOUDSMITH_API_URL]")
 	fs.StringVar(&o.caBundle, "ca-bundle", env("CLOUDSMITH_CA_BUNDLE"), "PEM file of extra trusted roots; TLS is always verified [CLOUDSMITH_CA_BUNDLE]")
-	fs.StringVar(&o.tokenFile, "token-file", env("OIDC_TOKEN_FILE"), "read the OIDC token from this file (the plugin's file credential), or - for stdin; otherwise $OIDC_TOKEN [OIDC_TOKEN_FILE]")
+	fs.StringVar(&o.tokenFile, "token-file", env("OIDC_TOKEN_FILE"), "read the OIDC token from this file (the plugin's file credential), or - for stdin; otherwise $OIDC_TOKEN or $CLOUDSMITH_OIDC_TOKEN [OIDC_TOKEN_FILE]")
 	fs.StringVar(&o.cacheDir, "cache-dir", env("CLOUDSMITH_OIDC_CACHE_DIR"), "token cache directory (default $WORKSPACE_TMP/cloudsmith-oidc, else the user cache dir) [CLOUDSMITH_OIDC_CACHE_DIR]")
 	fs.BoolVar(&o.noCache, "no-cache", envBool(env("CLOUDSMITH_OIDC_NO_CACHE")), "always exchange; neither read nor write the token cache [CLOUDSMITH_OIDC_NO_CACHE]")
 	fs.BoolVar(&o.verbose, "verbose", false, "log each HTTP attempt to stderr (never headers, bodies or tokens)")
@@ -109,7 +109,7 @@ func parse(fs *flag.FlagSet, args []string, stopAtArg bool) (pos, rest []string,
 		if strings.HasPrefix(arg, "-") {
 			for _, s := range secretFlags {
 				if name == s {
-					return nil, nil, usageError("there is no --%s flag: a token on the command line is visible to every process on the agent; bind the OIDC token to $OIDC_TOKEN or pass --token-file FILE (or - for stdin)", s)
+					return nil, nil, usageError("there is no --%s flag: a token on the command line is visible to every process on the agent; bind the OIDC token to $OIDC_TOKEN (or a file credential to $OIDC_TOKEN_FILE) or pass --token-file FILE (or - for stdin)", s)
 				}
 			}
 		}
@@ -142,8 +142,17 @@ func parse(fs *flag.FlagSet, args []string, stopAtArg bool) (pos, rest []string,
 // maxTokenFile bounds how much is read from a token file or stdin.
 const maxTokenFile = 64 << 10
 
+// tokenEnvs are the variables a string-kind credential may be bound to, in
+// order of precedence: ours, then the Cloudsmith CLI's name for the same
+// token (cloudsmith-cli's --oidc-token option reads CLOUDSMITH_OIDC_TOKEN).
+var tokenEnvs = []string{"OIDC_TOKEN", "CLOUDSMITH_OIDC_TOKEN"}
+
 // oidcToken reads the OIDC token: --token-file (or $OIDC_TOKEN_FILE) wins
-// over $OIDC_TOKEN, since naming a file is the more explicit act.
+// over $OIDC_TOKEN and $CLOUDSMITH_OIDC_TOKEN, since naming a file is the
+// more explicit act. A file-kind credential is read here, by the binary,
+// so the token never passes through a shell variable, where set -x or an
+// env dump of the build would print it (Jenkins masks only the file's
+// path, not its content).
 func (a *app) oidcToken(o *options) (string, error) {
 	if o.tokenFile != "" {
 		var r io.Reader
@@ -171,10 +180,13 @@ func (a *app) oidcToken(o *options) (string, error) {
 		}
 		return tok, nil
 	}
-	if tok := strings.TrimSpace(a.io.Getenv("OIDC_TOKEN")); tok != "" {
-		return tok, nil
+	for _, name := range tokenEnvs {
+		if tok := strings.TrimSpace(a.io.Getenv(name)); tok != "" {
+			return tok, nil
+		}
 	}
-	return "", errors.New("no OIDC token: bind the oidc-provider credential to OIDC_TOKEN " +
+	return "", errors.New("no OIDC token: bind the oidc-provider credential to OIDC_TOKEN (or CLOUDSMITH_OIDC_TOKEN) " +
 		"(withCredentials([string(credentialsId: 'ID', variable: 'OIDC_TOKEN')])), " +
-		"or pass --token-file FILE for a file credential (--token-file - reads stdin)")
+		"or a file credential to OIDC_TOKEN_FILE (withCredentials([file(credentialsId: 'ID', variable: 'OIDC_TOKEN_FILE')])); " +
+		"--token-file FILE names the file explicitly (--token-file - reads stdin)")
 }

@@ -64,7 +64,7 @@ repository's committed vars/ is generated (go generate ./render/).`,
 	fl.StringVarP(&o.out, "output", "o", "", "directory to write into (- prints one job's config.xml)")
 	fl.StringVar(&o.job, "job", "", "render only this job (full name, e.g. team-a/build)")
 	fl.StringVar(&o.templates, "templates", "", "directory of template overrides (wins over the spec's templates_dir)")
-	fl.StringVar(&o.library, "library", engine.LibraryName, "Global Pipeline Library name the Jenkinsfiles load (name or name@version)")
+	fl.StringVar(&o.library, "library", "", "shared library name the Jenkinsfiles load (name or name@version; default the spec's library.name, else "+engine.LibraryName+")")
 	fl.BoolVar(&o.varsOnly, "vars-only", false, "write only DIR/vars/ (no spec needed)")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd

@@ -36,8 +36,21 @@ class PipelineError extends RuntimeException {
     PipelineError(String msg) { super(msg) }
 }
 
+// StubEnv stands in for workflow-cps' EnvActionImpl: env.getProperty(name)
+// (the one form script-security allows untrusted code, CpsWhitelist) and
+// env.NAME give the variable or null. It is a map for the stub's own use.
+class StubEnv extends LinkedHashMap<String, String> {
+    Object getProperty(String name) { return get(name) }
+}
+
+// The abort Jenkins throws into a running step (workflow-step-api), made
+// here under its real name, which the vars/ cleanup tests for.
+Class flowInterrupted = new GroovyClassLoader(this.class.classLoader).parseClass(
+    'package org.jenkinsci.plugins.workflow.steps; class FlowInterruptedException extends InterruptedException { FlowInterruptedException(String m) { super(m) } }')
+
 class Stub {
-    Map<String, String> env = [:]
+    StubEnv env = new StubEnv()
+    Class flowInterrupted
     Map<String, String> shellOnly = [:]
     Map<String, String> secrets = [:]
     boolean unix = true
@@ -62,7 +75,7 @@ class Stub {
         b.setVariable('env', env)
         b.setVariable('scm', [$class: 'stub-scm'])
         for (String n : ['withEnv', 'withCredentials', 'string', 'file', 'usernamePassword', 'sh', 'bat',
-                         'isUnix', 'error', 'echo', 'pwd', 'node', 'checkout']) {
+                         'isUnix', 'error', 'echo', 'pwd', 'node', 'checkout', 'library', 'modernSCM']) {
             b.setVariable(n, this.&"$n")
         }
         return b
@@ -126,11 +139,22 @@ class Stub {
     Map file(Map m) { [type: 'file'] + m }
     Map usernamePassword(Map m) { [type: 'usernamePassword'] + m }
 
+    // library records the library step; modernSCM gives back its map, so
+    // the retriever shows in the recorded arguments.
+    def library(Map m) {
+        record('library', m)
+        return null
+    }
+    Map modernSCM(Map m) { m }
+
     def sh(Object arg) {
         Map m = arg instanceof Map ? arg : [script: arg.toString()]
         record('sh', m)
         if (!runShell) {
             return m.returnStdout ? '' : (m.returnStatus ? 0 : null)
+        }
+        if (env.FAKE_ABORT_CLEANUP && m.script.startsWith('rm -rf')) {
+            throw flowInterrupted.newInstance('aborted during cleanup')
         }
         File f = File.createTempFile('script', '.sh', tmp)
         f.text = m.script
@@ -282,7 +306,7 @@ if (mode == 'parse') {
     for (Map sc : scenarios) {
         File tmp = new File(sc.tmp)
         tmp.mkdirs()
-        Stub stub = new Stub(tmp: tmp, console: new File(tmp, 'console.log'),
+        Stub stub = new Stub(tmp: tmp, console: new File(tmp, 'console.log'), flowInterrupted: flowInterrupted,
             unix: sc.unix != false, batStdout: sc.batStdout ?: '',
             secrets: sc.secrets ?: [:])
         stub.console.text = ''
@@ -313,6 +337,8 @@ if (mode == 'parse') {
             }
         } catch (PipelineError e) {
             r.error = e.message
+        } catch (InterruptedException e) {
+            r.error = e.getClass().getName() + ': ' + e.message
         } catch (Throwable e) {
             r.error = 'unexpected ' + e.toString()
         }
