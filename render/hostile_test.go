@@ -386,11 +386,12 @@ func checkOutput(t *testing.T, s *spec.Spec, opts Options, out *Output, firstRun
 		t.Fatalf("credential JSON: %v", err)
 	}
 	c := form.Credentials
-	if c["id"] != s.OIDC.Credential || c["description"] != s.OIDC.Description || c["audience"] != s.OIDC.Audience || c["issuer"] != s.OIDC.Issuer {
+	credDesc, _ := withMarker(s.OIDC.Description, s.Identity())
+	if c["id"] != s.OIDC.Credential || c["description"] != credDesc || c["audience"] != s.OIDC.Audience || c["issuer"] != s.OIDC.Issuer {
 		t.Errorf("credential JSON does not give the values back: %.300v", c)
 	}
 	x := parseXML(t, out.Credential.XML)
-	if x.textAt(t, "id") != s.OIDC.Credential || x.textAt(t, "description") != s.OIDC.Description || x.textAt(t, "audience") != s.OIDC.Audience {
+	if x.textAt(t, "id") != s.OIDC.Credential || x.textAt(t, "description") != credDesc || x.textAt(t, "audience") != s.OIDC.Audience {
 		t.Errorf("credential XML does not give the values back")
 	}
 }

@@ -441,7 +441,7 @@ func TestVarsSteps(t *testing.T) {
 				}
 			}},
 		{Name: "binaries unknown platform", Step: "withCloudsmith",
-			Args: with(map[string]any{"binaries": map[string]any{"plan9/386": map[string]any{"url": "https://x", "sha256": fakeSHA}}}),
+			Args:  with(map[string]any{"binaries": map[string]any{"plan9/386": map[string]any{"url": "https://x", "sha256": fakeSHA}}}),
 			check: func(t *testing.T, r varsResult) { wantErr(t, r, "unknown platform 'plan9/386'") }},
 		{Name: "cleanup fails after the body succeeded", Step: "withCloudsmith", Args: base,
 			Env: map[string]string{"PATH": failrm + ":" + fakebin + ":/usr/bin:/bin"},

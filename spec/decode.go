@@ -94,8 +94,8 @@ type decoder struct {
 	errs    *errList
 	getenv  func(string) string
 	offline bool
-	pos     map[string]Pos // value node position by path
-	keys    map[string]Pos // key node position by path
+	pos     map[string]Pos    // value node position by path
+	keys    map[string]Pos    // key node position by path
 	refs    map[string]string // ${VAR} name by path, for envRefs fields
 }
 
