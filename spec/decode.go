@@ -76,7 +76,9 @@ func (d *decoder) envRef(n *yaml.Node, path, s string) string {
 	}
 	d.refs[path] = m[1]
 	if d.offline {
-		return ""
+		// Unresolved: the reference itself stands in, as a secret's Ref
+		// does; nothing connects with an offline spec.
+		return s
 	}
 	val := d.getenv(m[1])
 	if val == "" {

@@ -36,7 +36,8 @@ func (c *checker) library(l *Library) {
 			"library.name %q is not a plain library name", l.Name)
 	}
 	if l.Remote != "" {
-		c.scm("library", &SCM{URL: l.Remote, CredentialsID: l.CredentialsID})
+		c.gitURL("library.remote", l.Remote)
+		c.credID("library.credentials_id", l.CredentialsID)
 		if l.Version == "" {
 			c.fail("library.version", "pin the library: version: v1.2.0 (a tag, branch or commit of the remote)",
 				"library.remote needs version (the library step loads a remote library only at a version)")

@@ -327,16 +327,7 @@ func (c *checker) job(s *Spec, p string, j *Job) {
 }
 
 func (c *checker) scm(p string, s *SCM) {
-	if s.URL != "" {
-		switch u, err := url.Parse(s.URL); {
-		case strings.ContainsAny(s.URL, " \t"):
-			c.fail(p+".url", "percent-encode spaces", "scm.url contains whitespace")
-		case err == nil && u.Scheme != "" && u.Host != "" && !slices.Contains([]string{"https", "http", "ssh", "git", "file"}, u.Scheme):
-			c.fail(p+".url", "use an https://, ssh://, git:// or user@host:path URL", "scm.url scheme %q is not a git transport", u.Scheme)
-		case err == nil && u.User != nil && hasPassword(u):
-			c.fail(p+".url", "remove the password and set credentials_id: to a Jenkins credential", "scm.url contains a password")
-		}
-	}
+	c.gitURL(p+".url", s.URL)
 	if s.Branch != "" && (strings.ContainsAny(s.Branch, " \t") || strings.HasPrefix(s.Branch, "-")) {
 		c.fail(p+".branch", "write a branch like main or */main", "scm.branch %q is not a valid branch", s.Branch)
 	}
@@ -346,6 +337,22 @@ func (c *checker) scm(p string, s *SCM) {
 		}
 	}
 	c.credID(p+".credentials_id", s.CredentialsID)
+}
+
+// gitURL checks a git remote: a transport git knows, no whitespace, no
+// password (that belongs in a Jenkins credential).
+func (c *checker) gitURL(p, raw string) {
+	if raw == "" {
+		return
+	}
+	switch u, err := url.Parse(raw); {
+	case strings.ContainsAny(raw, " \t"):
+		c.fail(p, "percent-encode spaces", "%s contains whitespace", p)
+	case err == nil && u.Scheme != "" && u.Host != "" && !slices.Contains([]string{"https", "http", "ssh", "git", "file"}, u.Scheme):
+		c.fail(p, "use an https://, ssh://, git:// or user@host:path URL", "%s scheme %q is not a git transport", p, u.Scheme)
+	case err == nil && u.User != nil && hasPassword(u):
+		c.fail(p, "remove the password and set credentials_id: to a Jenkins credential", "%s contains a password", p)
+	}
 }
 
 // jobLabel names a job in messages, by name when it has one.

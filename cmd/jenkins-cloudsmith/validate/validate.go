@@ -67,6 +67,9 @@ type Result struct {
 	Valid  bool    `json:"valid"`
 	Jobs   int     `json:"jobs"`
 	Errors []Issue `json:"errors"`
+	// Warnings do not make the spec invalid (e.g. a seed job next to team
+	// jobs); they are reported for a valid spec.
+	Warnings []Issue `json:"warnings"`
 }
 
 // Issue is one problem in Result; Line and Column are 0 when the file
@@ -82,7 +85,7 @@ type Issue struct {
 
 func run(f *cmdutil.Factory, opts *options) error {
 	s, err := load(f, opts)
-	res := Result{File: opts.file, Valid: err == nil, Errors: []Issue{}}
+	res := Result{File: opts.file, Valid: err == nil, Errors: []Issue{}, Warnings: []Issue{}}
 	if opts.file == "-" {
 		res.File = "<stdin>"
 	}
@@ -90,6 +93,10 @@ func run(f *cmdutil.Factory, opts *options) error {
 	switch {
 	case err == nil:
 		res.Jobs = len(s.Jobs)
+		for _, w := range s.Warnings {
+			res.Warnings = append(res.Warnings, Issue{File: w.Pos.File, Line: w.Pos.Line, Column: w.Pos.Column,
+				Path: w.Path, Message: w.Msg, Hint: w.Hint})
+		}
 	case errors.As(err, &es):
 		for _, e := range es {
 			res.Errors = append(res.Errors, Issue{File: e.Pos.File, Line: e.Pos.Line, Column: e.Pos.Column,
@@ -104,7 +111,7 @@ func run(f *cmdutil.Factory, opts *options) error {
 			return encErr
 		}
 	} else {
-		printText(f.IO.Out, f.IO.ErrOut, res, err)
+		printText(f.IO.Out, f.IO.ErrOut, res, err, s)
 	}
 	if err != nil {
 		return &cmdutil.ExitError{Code: 1}
@@ -112,8 +119,11 @@ func run(f *cmdutil.Factory, opts *options) error {
 	return nil
 }
 
-func printText(out, errOut io.Writer, res Result, err error) {
+func printText(out, errOut io.Writer, res Result, err error, s *spec.Spec) {
 	if err == nil {
+		for _, w := range s.Warnings {
+			fmt.Fprintln(errOut, w.Error())
+		}
 		fmt.Fprintf(out, "%s: OK (%d %s)\n", res.File, res.Jobs, plural(res.Jobs, "job", "jobs"))
 		return
 	}
