@@ -131,7 +131,6 @@ func TestBuildFailures(t *testing.T) {
 	tests := []struct {
 		name, xml, want string
 	}{
-		{"pipeline not executed", pipelineXML, "does not execute Pipeline scripts"},
 		{"missing credential", strings.Replace(buildJobXML, "<credentialsId>oidc</credentialsId>", "<credentialsId>nope</credentialsId>", 1), "Could not find credentials entry with ID 'nope'"},
 		{"unknown step", `<project><builders><hudson.tasks.Ant/></builders></project>`, "does not emulate the build step hudson.tasks.Ant"},
 		// MultiBinding.getCredentials: type().isInstance(cred), else

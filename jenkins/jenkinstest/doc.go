@@ -1,8 +1,8 @@
 // Package jenkinstest is an in-memory Jenkins controller that speaks the
 // HTTP API the way a real one does, for tests and for the demo: the core
 // item, auth, crumb and plugin APIs, the credentials plugin's REST API, the
-// oidc-provider plugin (keys, tokens, discovery) and freestyle builds whose
-// shell steps really run on this machine.
+// oidc-provider plugin (keys, tokens, discovery), and freestyle and Pipeline
+// builds whose shell steps really run on this machine.
 //
 // Fidelity is the point: status codes, headers, XML and JSON shapes and
 // error bodies follow Jenkins' source (see the project's reference notes).
@@ -86,8 +86,44 @@
 // pipelineRunner); credential bindings are one service (bindings.go) that
 // the freestyle SecretBuildWrapper and Pipeline's withCredentials share.
 // Shell steps run with this machine's /bin/sh -xe, as Jenkins runs them
-// (dash on Debian), unless the script starts with a shebang. Pipeline jobs can be
-// created, read and updated, but the emulator does not execute Pipeline
-// scripts: a triggered pipeline build fails at once with a console line
-// saying so.
+// (dash on Debian), unless the script starts with a shebang.
+//
+// Pipeline builds (WorkflowJob: inline CpsFlowDefinition, or
+// CpsScmFlowDefinition checked out with the real git) run their script on
+// Debian's Groovy 2.4, the Groovy Jenkins bundles, with the step runtime in
+// pipeline_runtime.groovy: each step calls back into the emulator over
+// loopback HTTP. Scripts run as plain Groovy, not CPS-transformed, and
+// nothing survives a restart. Steps it does not model fail the build with
+// DSL's NoSuchMethodError; without groovy a build fails saying what to
+// install. Step → upstream source:
+//
+//	[Pipeline] lines, Start/End of Pipeline, "ERROR: msg"  workflow-job WorkflowRun, workflow-support LogActionImpl
+//	for an AbortException, the exception otherwise
+//	unknown step: NoSuchMethodError "No such DSL method"  workflow-cps DSL.java (invokeMethod)
+//	secret in a step's arguments: interpolation warning   workflow-cps DSL.java (reportInsecureInterpolation)
+//	node(label): built-in node (WithAgentLabels), ws and  workflow-durable-task-step ExecutorStepExecution, core WorkspaceList.tempDir;
+//	@tmp; an unknown label would wait forever: fails      core Messages "There are no nodes with the label ‘{0}’"
+//	sh: <ws>@tmp/durable-<hex>/script.sh, 'sh' -xe (PATH, durable-task BourneShellScript.java (@8dcdaa8), workflow-durable-task-step
+//	dash on Debian) unless #!, returnStdout/returnStatus, ShellStep/DurableTaskStep; exit code → "script returned exit code N"
+//	encoding (default: agent charset, ASCII here)
+//	bat/powershell on a Unix agent: IOException          durable-task WindowsBatchScript.java ("Batch scripts can only be run on Windows nodes")
+//	steps needing a workspace outside node                workflow-api MissingContextVariableException
+//	withCredentials: bindings service, "Masking supported credentials-binding impl/BindingStep.java (Execution2.doStart, Overrider, Filter)
+//	pattern matches of $A or $B", masks in the block only
+//	withEnv: NAME=v, NAME+X=v prepends, NAME= unsets; no  workflow-basic-steps EnvStep.java, core EnvVars.override
+//	expansion
+//	stage, dir, pwd(tmp), isUnix, echo, error, writeFile, workflow-basic-steps (StageStep in pipeline-stage-step), PwdStep, ReadFileStep,
+//	readFile, fileExists, catchError(buildResult)         WriteFileStep, FileExistsStep, CatchErrorStep, ErrorStep (AbortException)
+//	timeout: "Timeout set to expire in", interrupts the   workflow-basic-steps TimeoutStepExecution.java; FlowInterruptedException → ABORTED
+//	body's processes, build ABORTED
+//	env (EnvActionImpl), currentBuild.result (worse only) workflow-cps EnvActionImpl.java, workflow-support RunWrapper; core Run.setResult
+//	checkout scm (SCM jobs only), GitSCM maps; file://    git-plugin GitSCM.java (abortIfSourceIsLocal, @add6e4dc), workflow-multibranch SCMVar
+//	and local paths refused (WithAllowLocalCheckout)
+//	@Library('n@v') _ and library: global trusted         pipeline-groovy-lib LibraryDecorator (CONVERSION phase), LibraryAdder
+//	libraries (WithGlobalLibrary: default version,        ("No version specified", "Version override not permitted"),
+//	override rule), library(retriever: modernSCM(...))     SCMSourceRetriever; vars/*.groovy as globals, src/ on the classpath
+//	untrusted; vars/*.groovy as global variables
+//	sandbox: untrusted code (sandbox=true, SCM scripts,   script-security blacklist "staticMethod org.codehaus.groovy.runtime.
+//	modernSCM libraries) may not call DGM getAt(Object,    DefaultGroovyMethods getAt java.lang.Object java.lang.String" (SECURITY-538),
+//	String), i.e. env['X']; only that rule is modelled    RejectedAccessException
 package jenkinstest

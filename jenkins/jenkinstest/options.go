@@ -8,28 +8,31 @@ import (
 type Option func(*options)
 
 type options struct {
-	users            []User
-	without          []string
-	pluginVersions   map[string]string
-	latency          time.Duration
-	faultRate        float64
-	faultSeed        uint64
-	faultAfter       float64
-	rootURL          string
-	version          string
-	csrf             bool
-	buildEnv         []string
-	addr             string
-	anonymousRead    bool
-	tokenLifetime    time.Duration
-	audienceString   bool
-	claims           *ClaimTemplates
-	quietPeriod      time.Duration
-	restartDuration  time.Duration
-	doubledCrumbPath bool
-	folderDropsCreds bool
-	utf8Headers      bool
-	now              func() time.Time
+	users              []User
+	without            []string
+	pluginVersions     map[string]string
+	latency            time.Duration
+	faultRate          float64
+	faultSeed          uint64
+	faultAfter         float64
+	rootURL            string
+	version            string
+	csrf               bool
+	buildEnv           []string
+	addr               string
+	anonymousRead      bool
+	tokenLifetime      time.Duration
+	audienceString     bool
+	claims             *ClaimTemplates
+	quietPeriod        time.Duration
+	restartDuration    time.Duration
+	doubledCrumbPath   bool
+	folderDropsCreds   bool
+	utf8Headers        bool
+	now                func() time.Time
+	agentLabels        []string
+	libraries          []GlobalLibrary
+	allowLocalCheckout bool
 }
 
 func defaultOptions() options {
@@ -155,3 +158,21 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // U+00FF (such as the ‘’ quotes of "A job already exists with the name
 // ‘x’") replaced by spaces.
 func WithUTF8Headers() Option { return func(o *options) { o.utf8Headers = true } }
+
+// WithAgentLabels adds labels to the built-in node, the one agent builds
+// run on, so node('linux') finds it (its own label is "built-in").
+func WithAgentLabels(labels ...string) Option {
+	return func(o *options) { o.agentLabels = append(o.agentLabels, labels...) }
+}
+
+// WithGlobalLibrary registers a Global Trusted Pipeline Library, as an
+// administrator does under Manage Jenkins » System. Its code is trusted:
+// it runs outside the Groovy sandbox.
+func WithGlobalLibrary(l GlobalLibrary) Option {
+	return func(o *options) { o.libraries = append(o.libraries, l) }
+}
+
+// WithAllowLocalCheckout sets hudson.plugins.git.GitSCM.ALLOW_LOCAL_CHECKOUT:
+// without it (the default since SECURITY-2478) the git plugin refuses to
+// check out file:// URLs and local paths on the controller.
+func WithAllowLocalCheckout() Option { return func(o *options) { o.allowLocalCheckout = true } }

@@ -133,11 +133,3 @@ func (j *Jenkins) buildEnv(root string, it *item, number int, ws string) map[str
 	}
 	return env
 }
-
-// pipelineRunner runs WorkflowRun builds.
-type pipelineRunner struct{}
-
-func (pipelineRunner) run(x *execution) string {
-	x.b.logf("ERROR: jenkinstest does not execute Pipeline scripts; only freestyle jobs with shell steps run in the emulator\n")
-	return "FAILURE"
-}
