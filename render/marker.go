@@ -115,7 +115,9 @@ func WithoutMarker(description string) string {
 	if _, ok := Owner(description); !ok {
 		return description
 	}
-	d := strings.TrimSpace(description)
+	// Only what follows the marker is trimmed: the text before it is the
+	// user's, byte for byte.
+	d := strings.TrimRight(description, " \t\r\n")
 	return strings.TrimSuffix(d[:strings.LastIndex(d, markerPrefix)], "\n")
 }
 
