@@ -23,6 +23,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/connect"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
@@ -48,7 +49,7 @@ func newEnv(t *testing.T, names []string, opts ...jenkinstest.Option) *env {
 	url, j := plantest.StartJenkins(t, opts...)
 	e := &env{t: t, url: url, j: j}
 	e.setJobs(names)
-	// The client as apply.Connect builds it, with quick retries: the
+	// The client as connect.Clients builds it, with quick retries: the
 	// faults are injected, there is no server that needs time to recover.
 	jc, err := jenkins.New(jenkins.Config{URL: url, User: "admin", Token: j.AdminToken(),
 		Retry: httpx.Retry{Sleep: noSleep}})
@@ -417,7 +418,7 @@ func TestIntegrationCloudsmithProvisioning(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tg, err := apply.Connect(s, nil)
+			tg, err := apply.TargetsOf(connect.New(s, connect.Options{}))
 			if err != nil {
 				t.Fatal(err)
 			}

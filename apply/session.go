@@ -3,8 +3,8 @@ package apply
 import (
 	"context"
 	"fmt"
-	"log/slog"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/connect"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
@@ -19,6 +19,9 @@ type Session struct {
 	Spec    *spec.Spec
 	Output  *render.Output
 	Targets *Targets
+	// Clients built Targets; other workflows (the trust checks) take
+	// theirs from it too, rather than build a second set.
+	Clients *connect.Clients
 	// Plan is set by Compute.
 	Plan    *plan.Plan
 	Options plan.Options
@@ -35,10 +38,8 @@ type LoadOptions struct {
 	Templates string
 	// Getenv resolves the spec's ${VAR} secrets.
 	Getenv func(string) string
-	// Logger receives one line per HTTP request; nil logs nothing.
-	Logger *slog.Logger
-	// Connect builds the clients for the spec; nil means Connect.
-	Connect func(*spec.Spec, *slog.Logger) (*Targets, error)
+	// Connect tunes the clients (see connect.New).
+	Connect connect.Options
 	// Plan shapes the plans Compute makes.
 	Plan plan.Options
 }
@@ -61,15 +62,12 @@ func Load(o LoadOptions) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", o.File, err)
 	}
-	connect := o.Connect
-	if connect == nil {
-		connect = Connect
-	}
-	t, err := connect(s, o.Logger)
+	c := connect.New(s, o.Connect)
+	t, err := TargetsOf(c)
 	if err != nil {
 		return nil, err
 	}
-	return &Session{Spec: s, Output: out, Targets: t, renderer: r, Options: o.Plan}, nil
+	return &Session{Spec: s, Output: out, Targets: t, Clients: c, renderer: r, Options: o.Plan}, nil
 }
 
 // Compute (re)computes the session's plan, following a rotation (see

@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/jenkinsurl"
 )
 
 // descriptorPath is where the oidc-provider plugin serves documents for
@@ -20,18 +20,12 @@ const descriptorPath = "descriptorByName/io.jenkins.plugins.oidc_provider.IdToke
 // Segments are encoded like Jenkins' Util.rawEncode, as the plugin does,
 // so the string equals the tokens' iss claim.
 func (c *Client) DefaultIssuer(folder string) (string, error) {
-	iss := c.base.String() + "oidc"
-	if strings.Trim(folder, "/") == "" {
-		return iss, nil
+	if strings.Trim(folder, "/") != "" {
+		if _, err := splitName(folder); err != nil {
+			return "", err
+		}
 	}
-	segs, err := splitName(folder)
-	if err != nil {
-		return "", err
-	}
-	for _, s := range segs {
-		iss += "/job/" + spec.RawEncode(s)
-	}
-	return iss, nil
+	return jenkinsurl.Issuer(c.base.String(), folder), nil
 }
 
 // Discovery fetches the OpenID configuration and JWKS documents for the

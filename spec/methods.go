@@ -3,12 +3,14 @@ package spec
 import (
 	"path/filepath"
 	"strings"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/jenkinsurl"
 )
 
 // RootURL is jenkins.url with exactly one trailing slash, the form Jenkins
 // itself uses for its root URL (so "job/x" and "oidc" can be appended).
 func (j Jenkins) RootURL() string {
-	return strings.TrimRight(j.URL, "/") + "/"
+	return jenkinsurl.Root(j.URL)
 }
 
 // IssuerURL is the `iss` every build token carries and the provider URL
@@ -19,13 +21,7 @@ func (s *Spec) IssuerURL() string {
 	if s.OIDC.Issuer != "" {
 		return s.OIDC.Issuer
 	}
-	u := s.Jenkins.RootURL() + "oidc"
-	if s.OIDC.Folder != "" {
-		for _, seg := range strings.Split(s.OIDC.Folder, "/") {
-			u += "/job/" + RawEncode(seg)
-		}
-	}
-	return u
+	return jenkinsurl.Issuer(s.Jenkins.URL, s.OIDC.Folder)
 }
 
 // Identity is the spec's id: spec.id when set, else derived from the

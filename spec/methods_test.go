@@ -6,25 +6,6 @@ import (
 	"testing"
 )
 
-func TestRawEncode(t *testing.T) {
-	// Expectations from Jenkins' Util.rawEncode: alphanumerics and
-	// !$&'()*+,-.=@_ stay; the rest is %XX of the UTF-8 bytes, upper case.
-	cases := map[string]string{
-		"plain-name_1.0":      "plain-name_1.0",
-		"at the top":          "at%20the%20top",
-		"!$&'()*+,=@":         "!$&'()*+,=@",
-		`"#%/:;<>?[\]^` + "`": "%22%23%25%2F%3A%3B%3C%3E%3F%5B%5C%5D%5E%60",
-		"{|}~":                "%7B%7C%7D%7E",
-		"é日":                  "%C3%A9%E6%97%A5",
-		"😀":                   "%F0%9F%98%80",
-	}
-	for in, want := range cases {
-		if got := RawEncode(in); got != want {
-			t.Errorf("RawEncode(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestIssuerURL(t *testing.T) {
 	cases := []struct {
 		url, issuer, folder, want string

@@ -63,35 +63,6 @@ func CheckItemPath(full string) string {
 	return ""
 }
 
-// RawEncode encodes one path segment exactly like Jenkins' Util.rawEncode:
-// ASCII letters, digits and !$&'()*+,-.=@_ stay; everything else (space,
-// "#%/:;<>?[\]^`{|}~, controls, non-ASCII as UTF-8) becomes %XX, upper case.
-// Jenkins builds folder issuer URLs and job URLs with it, so an issuer we
-// compute must match the `iss` Jenkins puts in tokens byte for byte.
-func RawEncode(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if rawSafe(c) {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
-}
-
-func rawSafe(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!$&'()*+,-.=@_", c) >= 0
-}
-
 var (
 	credentialID = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	// specIDRe: what a managed marker can carry unambiguously (no space,

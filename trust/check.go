@@ -16,11 +16,9 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/connect"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/jwtutil"
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sendrule"
 )
 
 // Severity of a finding.
@@ -96,37 +94,6 @@ func (r *CheckResult) add(sev Severity, fix, format string, args ...any) {
 // maxDocument bounds a fetched document: a JWKS is a few kilobytes.
 const maxDocument = 1 << 20
 
-// IssuerClient returns the HTTP client Check fetches with, as Cloudsmith
-// would: TLS always verified (caBundle adds roots for a private CA), plain
-// http only to loopback hosts, redirects followed only under the same
-// rule, and a 15s timeout per request.
-func IssuerClient(caBundle string) (*http.Client, error) {
-	t, err := httpx.NewTransport(httpx.Options{CABundle: caBundle, DialTimeout: 10 * time.Second, ResponseHeaderTimeout: 15 * time.Second})
-	if err != nil {
-		return nil, err
-	}
-	return &http.Client{Transport: t, Timeout: 15 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 5 {
-			return errors.New("stopped after 5 redirects")
-		}
-		return allowedURL(req.URL)
-	}}, nil
-}
-
-// allowedURL refuses plain http except to loopback (an emulated or local
-// setup): Cloudsmith fetches issuers over https.
-func allowedURL(u *url.URL) error {
-	switch {
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && sendrule.IsLoopback(u.Hostname()):
-		return nil
-	case u.Scheme == "http":
-		return fmt.Errorf("%s uses plain http on a remote host; Cloudsmith only fetches issuers over https", httpx.SafeURL(u))
-	}
-	return fmt.Errorf("%s: scheme %q is not https", httpx.SafeURL(u), u.Scheme)
-}
-
 // fetched is one GET's answer.
 type fetched struct {
 	status int
@@ -139,7 +106,7 @@ func get(ctx context.Context, hc *http.Client, raw string) (*fetched, error) {
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("%q is not an absolute URL", raw)
 	}
-	if err := allowedURL(u); err != nil {
+	if err := connect.IssuerURLAllowed(u); err != nil {
 		return nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)

@@ -8,22 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/jenkinsurl"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
 
 // DefaultTokenLifetime is the oidc-provider plugin's default tokenLifetime.
 const DefaultTokenLifetime = time.Hour
-
-// JobURL is a job's absolute URL as Jenkins' JOB_URL gives it:
-// <root>job/<a>/job/<b>/, each segment encoded like Util.rawEncode.
-func JobURL(root, fullName string) string {
-	var b strings.Builder
-	b.WriteString(strings.TrimRight(root, "/") + "/")
-	for _, seg := range strings.Split(fullName, "/") {
-		b.WriteString("job/" + spec.RawEncode(seg) + "/")
-	}
-	return b.String()
-}
 
 // BuildClaims returns the payload the plugin mints for build number of
 // job with its default claim templates (Manage Jenkins » Security » OpenID
@@ -37,7 +27,7 @@ func BuildClaims(s *spec.Spec, job string, number int, now time.Time) map[string
 		"iss":          s.IssuerURL(),
 		"iat":          now.Unix(),
 		"exp":          now.Add(DefaultTokenLifetime).Unix(),
-		"sub":          JobURL(s.Jenkins.RootURL(), job),
+		"sub":          jenkinsurl.Job(s.Jenkins.URL, job),
 		"build_number": number,
 	}
 	if s.OIDC.Audience != "" {

@@ -163,12 +163,6 @@ func TestMatchClaim(t *testing.T) {
 	}
 }
 
-func TestJobURL(t *testing.T) {
-	if got := trust.JobURL("https://j.example.com/ci", "a b/c"); got != "https://j.example.com/ci/job/a%20b/job/c/" {
-		t.Fatal(got)
-	}
-}
-
 func TestDoctorTokenFile(t *testing.T) {
 	w := trusttest.Start(t, trusttest.Options{})
 	w.Apply()

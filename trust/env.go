@@ -1,64 +1,56 @@
 package trust
 
 import (
-	"fmt"
-	"log/slog"
 	"net/http"
 
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/connect"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
 
-// Env is a loaded spec with the clients the trust commands use.
+// Env is a loaded spec with the clients the trust commands use, all taken
+// from one connect.Clients.
 type Env struct {
 	Spec    *spec.Spec
 	Jenkins *jenkins.Client
 	// Cloudsmith reads the provider and service through the management
 	// API; nil unless the spec sets cloudsmith.api_key.
 	Cloudsmith *cloudsmith.Client
-	// Exchange trades OIDC tokens (no API key needed).
+	// Exchange trades OIDC tokens (no API key is sent with them). It is
+	// the same client as Cloudsmith when that is set.
 	Exchange *cloudsmith.Client
 	// Issuer fetches the hosted discovery documents, as Cloudsmith would
-	// (see IssuerClient).
+	// (see connect.IssuerClient).
 	Issuer *http.Client
 }
 
-// ConnectOptions tune Connect.
-type ConnectOptions struct {
-	// IssuerCABundle adds roots for checking an issuer behind a private CA.
-	IssuerCABundle string
-	// Logger receives one line per HTTP request to Jenkins and Cloudsmith.
-	Logger *slog.Logger
-}
-
-// Connect builds s's clients; no request is made.
-func Connect(s *spec.Spec, o ConnectOptions) (*Env, error) {
-	t, err := apply.Connect(s, o.Logger)
-	if err != nil {
+// NewEnv takes s's clients from c (built for s, or for a spec differing
+// only in its credential, as after a rotation); no request is made.
+func NewEnv(s *spec.Spec, c *connect.Clients) (*Env, error) {
+	env := &Env{Spec: s}
+	var err error
+	if env.Jenkins, err = c.Jenkins(); err != nil {
 		return nil, err
 	}
-	env := &Env{Spec: s, Jenkins: t.Jenkins}
-	if cc, ok := t.Cloudsmith.(apply.CloudsmithClient); ok {
-		env.Cloudsmith = cc.C
+	if env.Exchange, err = c.Cloudsmith(); err != nil {
+		return nil, err
 	}
-	if env.Exchange, err = cloudsmith.NewClient(cloudsmith.Options{APIURL: s.Cloudsmith.API(),
-		CABundle: s.Resolve(s.Cloudsmith.CABundle), Logger: o.Logger}); err != nil {
-		return nil, fmt.Errorf("cloudsmith client: %w", err)
+	if c.HasAPIKey() {
+		env.Cloudsmith = env.Exchange
 	}
-	if env.Issuer, err = IssuerClient(o.IssuerCABundle); err != nil {
-		return nil, fmt.Errorf("issuer client: %w", err)
+	if env.Issuer, err = c.Issuer(); err != nil {
+		return nil, err
 	}
 	return env, nil
 }
 
 // Load reads the spec at path (secrets through getenv) and builds its
-// clients (see Connect); no request is made.
-func Load(path string, getenv func(string) string, o ConnectOptions) (*Env, error) {
+// clients; no request is made.
+func Load(path string, getenv func(string) string, o connect.Options) (*Env, error) {
 	s, err := spec.Load(path, getenv)
 	if err != nil {
 		return nil, err
 	}
-	return Connect(s, o)
+	return NewEnv(s, connect.New(s, o))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/connect"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
@@ -95,7 +96,7 @@ func (o *Session) Load(f *cmdutil.Factory) (*apply.Session, error) {
 		}
 	}
 	return apply.Load(apply.LoadOptions{File: o.File, Templates: o.Templates, Getenv: f.IO.Getenv,
-		Logger: cmdutil.DebugLogger(o.Verbose, f.IO.ErrOut),
+		Connect: connect.Options{Logger: cmdutil.DebugLogger(o.Verbose, f.IO.ErrOut)},
 		Plan: plan.Options{Prune: o.Prune, Adopt: o.Adopt, AdoptFrom: o.AdoptFrom, ReplaceKey: o.ReplaceKey,
 			InstallPlugins: o.InstallPlugins, Parallel: o.Parallel}})
 }
@@ -137,7 +138,7 @@ func (o *Trust) Load(f *cmdutil.Factory) (*trust.Env, error) {
 			return nil, err
 		}
 	}
-	return trust.Load(o.File, f.IO.Getenv, trust.ConnectOptions{IssuerCABundle: o.IssuerCABundle, Logger: cmdutil.DebugLogger(o.Verbose, f.IO.ErrOut)})
+	return trust.Load(o.File, f.IO.Getenv, connect.Options{IssuerCABundle: o.IssuerCABundle, Logger: cmdutil.DebugLogger(o.Verbose, f.IO.ErrOut)})
 }
 
 // RunE is a trust command's cobra RunE: it loads the spec and its clients

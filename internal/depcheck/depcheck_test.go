@@ -67,13 +67,13 @@ var rules = []rule{
 		from: not(under("cmd", "bench")), to: under("cmd"),
 	},
 	{
-		why:  "the Jenkins client and emulator know Jenkins, not the workflows",
-		from: under("jenkins"), to: under("render", "plan", "apply", "trust"),
+		why:  "the Jenkins client and emulator know Jenkins, not the spec or the workflows (URL helpers live in internal/jenkinsurl)",
+		from: under("jenkins"), to: under("spec", "render", "plan", "apply", "trust", "connect"),
 	},
 	{
 		why:  "the spec is data: reading it needs no client and no network",
 		from: under("spec"),
-		to:   exactly("context", "net/http", module+"/jenkins", module+"/cloudsmith", module+"/internal/httpx"),
+		to:   exactly("context", "net/http", module+"/jenkins", module+"/cloudsmith", module+"/internal/httpx", module+"/connect"),
 	},
 	{
 		why:    "the emulators are independent checks of the product: they never import its clients or workflows",

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/connect"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
@@ -155,7 +156,7 @@ jobs:
 		t.Fatal(err)
 	}
 	w.S = s
-	if w.Env, err = trust.Connect(s, trust.ConnectOptions{Logger: logger()}); err != nil {
+	if w.Env, err = trust.NewEnv(s, connect.New(s, connect.Options{Logger: logger()})); err != nil {
 		t.Fatal(err)
 	}
 	return w

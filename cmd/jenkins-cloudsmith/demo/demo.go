@@ -416,7 +416,7 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 
-	env, err := trust.Connect(sess.Spec, trust.ConnectOptions{})
+	env, err := trust.NewEnv(sess.Spec, sess.Clients)
 	if err != nil {
 		return err
 	}
