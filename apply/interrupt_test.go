@@ -13,6 +13,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/connect"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan/plantest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
@@ -54,7 +55,7 @@ func TestIntegrationInterruptedSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg, err := apply.Connect(s, nil)
+	tg, err := apply.TargetsOf(connect.New(s, connect.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
