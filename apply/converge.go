@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
@@ -20,7 +21,10 @@ func (e *executor) retry(ctx context.Context, step func(context.Context) error,
 	verify func(context.Context) (func(context.Context) error, error)) error {
 	var err error
 	for attempt := 1; ; attempt++ {
-		if err = step(ctx); err == nil {
+		// This loop is the one retry layer for writes: the transport sends
+		// each attempt once, and verify (a safe read, retried by the
+		// transport) checks whether a failed one landed before another.
+		if err = step(httpx.SendOnce(ctx)); err == nil {
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -40,7 +44,8 @@ func (e *executor) retry(ctx context.Context, step func(context.Context) error,
 		if attempt >= e.opt.Attempts || permanent(err) {
 			return err
 		}
-		if serr := e.opt.Sleep(ctx, time.Duration(attempt)*200*time.Millisecond); serr != nil {
+		// The transport's schedule: one backoff for every retry.
+		if serr := e.opt.Sleep(ctx, (&httpx.Retry{}).Backoff(attempt)); serr != nil {
 			return err
 		}
 	}
@@ -50,6 +55,13 @@ func (e *executor) retry(ctx context.Context, step func(context.Context) error,
 // retried: bad credentials, a missing permission, a request Jenkins
 // rejects as invalid.
 func permanent(err error) bool {
+	// The Jenkins and Cloudsmith errors say themselves when a retry may
+	// help; a non-temporary answer still gets verify's read-back first,
+	// which may find the write landed or name the step to take instead.
+	var t interface{ Temporary() bool }
+	if errors.As(err, &t) && t.Temporary() {
+		return false
+	}
 	if errors.Is(err, jenkins.ErrUnauthorized) || errors.Is(err, jenkins.ErrForbidden) {
 		return true
 	}

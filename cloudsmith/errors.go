@@ -2,6 +2,7 @@ package cloudsmith
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -208,6 +209,17 @@ type APIError struct {
 	Fields map[string][]string
 	// Err is the underlying network or decoding error, if any.
 	Err error
+}
+
+// Temporary reports whether the same request may succeed later: a 429 or
+// 5xx answer, or no answer at all for a reason other than a certificate
+// that does not verify (which fails the same way every time).
+func (e *APIError) Temporary() bool {
+	if e.Status == 0 {
+		var cert *tls.CertificateVerificationError
+		return !errors.As(e.Err, &cert)
+	}
+	return e.Status == http.StatusTooManyRequests || e.Status >= 500
 }
 
 // Error says what failed and, for auth failures, what to fix.

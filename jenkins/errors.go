@@ -41,6 +41,12 @@ type HTTPError struct {
 	User string
 }
 
+// Temporary reports whether the same request may succeed later: 429 and
+// 5xx answers (a restarting controller, an overloaded proxy).
+func (e *HTTPError) Temporary() bool {
+	return e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
+
 // Error explains the failure in terms of what the user must fix.
 func (e *HTTPError) Error() string {
 	var b strings.Builder

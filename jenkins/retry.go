@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
 )
 
 // retryUnsafe sends a POST that must not be blindly replayed (createItem,
@@ -15,6 +16,10 @@ import (
 // read "already exists" after a retry as success.
 func (c *Client) retryUnsafe(ctx context.Context, send func(ctx context.Context, attempt int) error, landed func(ctx context.Context) (bool, error)) error {
 	maxAttempts := c.retry.Attempts()
+	if httpx.SentOnce(ctx) {
+		// The caller retries, with its own read-back (apply): one send.
+		maxAttempts = 1
+	}
 	for attempt := 1; ; attempt++ {
 		err := send(ctx, attempt)
 		if err == nil || !outcomeUnknown(ctx, err) || attempt >= maxAttempts {
@@ -39,7 +44,7 @@ func outcomeUnknown(ctx context.Context, err error) bool {
 		return false
 	}
 	if he, ok := asHTTPError(err); ok {
-		return he.Status >= 500 || he.Status == http.StatusTooManyRequests
+		return he.Temporary()
 	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }

@@ -38,6 +38,16 @@ type Retry struct {
 
 type retryKey struct{}
 type deadlineKey struct{}
+type sendOnceKey struct{}
+
+// SendOnce marks requests made with ctx to be sent once by the retry
+// layer whatever their method, overriding WithRetryable: the caller is
+// the one layer that retries them, after checking whether an attempt whose
+// answer was lost had landed (apply's converge loop), so the transport's
+// retries must not multiply its attempts.
+func SendOnce(ctx context.Context) context.Context {
+	return context.WithValue(ctx, sendOnceKey{}, true)
+}
 
 // WithRetryable marks requests made with ctx as safe to retry even when
 // their method is not idempotent (for example an exchange that only mints
@@ -58,7 +68,17 @@ func RetryableStatus(resp *http.Response) bool {
 	return resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
 }
 
+// SentOnce reports whether ctx was marked with SendOnce: a client's own
+// retry loop around an unsafe write must not retry either.
+func SentOnce(ctx context.Context) bool {
+	once, _ := ctx.Value(sendOnceKey{}).(bool)
+	return once
+}
+
 func idempotent(req *http.Request) bool {
+	if SentOnce(req.Context()) {
+		return false
+	}
 	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
 		return true
