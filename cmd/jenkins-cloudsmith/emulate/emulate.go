@@ -17,6 +17,7 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sendrule"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sharedlib"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
 )
 
@@ -63,6 +64,9 @@ type Options struct {
 	FaultRate      float64
 	FaultSeed      uint64
 	WithoutPlugins []string
+	// Bare starts a controller without the jenkins-cloudsmith global
+	// library (for specs that place the library themselves).
+	Bare bool
 }
 
 // NewCmd returns the emulate command.
@@ -81,14 +85,23 @@ JSON line on stdout:
      "go_url":"https://127.0.0.1:PORT","api_key":"...","org":"acme","repo":"demo","ca_file":"..."}}
 
 and serves until interrupted. Its builds run shell steps on this machine, so
-it listens on loopback unless --jenkins-addr says otherwise.`,
+it listens on loopback unless --jenkins-addr says otherwise.
+
+Pipeline builds run on this machine's groovy (Debian: apt-get install groovy).
+The controller has this repository's vars/ registered as the Global Trusted
+Pipeline Library "jenkins-cloudsmith" (default version main, served over git
+from loopback), as an administrator would set it up, so Jenkinsfiles with
+@Library('jenkins-cloudsmith') _ run; --bare leaves it out.`,
 		Example: `  # Start both emulators and capture their endpoints in a script
   coproc EMU { jenkins-cloudsmith emulate; }
   read -r line <&"${EMU[0]}"
   export JENKINS_URL=$(jq -r .jenkins.url <<<"$line") JENKINS_API_TOKEN=$(jq -r .jenkins.token <<<"$line")
 
   # A slow, flaky controller without the oidc-provider plugin
-  jenkins-cloudsmith emulate --latency 5ms --fault-rate 0.1 --without-plugins oidc-provider`,
+  jenkins-cloudsmith emulate --latency 5ms --fault-rate 0.1 --without-plugins oidc-provider
+
+  # A controller without the global library, for a spec's own library block
+  jenkins-cloudsmith emulate --bare`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return Run(cmd.Context(), f, *opts)
@@ -100,6 +113,7 @@ it listens on loopback unless --jenkins-addr says otherwise.`,
 	fl.Float64Var(&opts.FaultRate, "fault-rate", 0, "share of requests (0..1) answered with a 5xx or a connection reset (on Cloudsmith's API host also a 429 with Retry-After)")
 	fl.Uint64Var(&opts.FaultSeed, "fault-seed", 1, "seed for the fault sequence, so runs are reproducible")
 	fl.StringSliceVar(&opts.WithoutPlugins, "without-plugins", nil, "plugins the controller lacks, e.g. oidc-provider,workflow-cps")
+	fl.BoolVar(&opts.Bare, "bare", false, "do not register the jenkins-cloudsmith shared library as a global trusted library")
 	return cmd
 }
 
@@ -124,6 +138,14 @@ func Run(ctx context.Context, f *cmdutil.Factory, opts Options) error {
 	}
 	if len(opts.WithoutPlugins) > 0 {
 		jopts = append(jopts, jenkinstest.WithoutPlugins(opts.WithoutPlugins...))
+	}
+	if !opts.Bare {
+		lib, err := sharedlib.Start(ctx)
+		if err != nil {
+			return fmt.Errorf("serving the shared library (use --bare to start without it): %w", err)
+		}
+		defer lib.Close()
+		jopts = append(jopts, lib.Option())
 	}
 	js, err := jenkinstest.Start(jopts...)
 	if err != nil {
