@@ -178,7 +178,9 @@ func (f *follower) feed(text []byte, final bool) {
 // every error with its name; the credentials-binding plugin and the
 // oidc-provider plugin print their own.
 var (
-	shellStarted  = regexp.MustCompile(`(?m)^\[[^\]]*\] \$ `)
+	// shellStarted: a freestyle "Execute shell" ("[ws] $ /bin/sh -xe …")
+	// or a Pipeline sh/bat step ("[Pipeline] sh").
+	shellStarted  = regexp.MustCompile(`(?m)^(\[[^\]]*\] \$ |\[Pipeline\] (sh|bat|powershell)$)`)
 	consoleError  = regexp.MustCompile(`(?m)^ERROR: .*$`)
 	bindFailures  = []string{"Could not find credentials entry", "no OIDC token", "reading the OIDC token", "the OIDC token file", "Apparently unsubstituted claims", "was expected", "id token claim template"}
 	binaryMissing = regexp.MustCompile(`cloudsmith-oidc: (command )?not found|cloudsmith-oidc: No such file|cloudsmith_oidc: unbound variable|sha256sum: WARNING|curl: \(\d+\)`)

@@ -19,7 +19,8 @@ func TestJudge(t *testing.T) {
 		{"binary missing", shell + "/tmp/x.sh: line 9: cloudsmith-oidc: command not found\n", "FAILURE", true, false, false, "binary is missing"},
 		{"exchange refused", shell + "cloudsmith-oidc: cloudsmith: exchanging the OIDC token ... 401 Unauthorized\n", "FAILURE", true, false, false, "the exchange failed"},
 		{"steps failed", shell + "make: *** [all] Error 2\n", "FAILURE", true, true, false, "steps failed"},
-		{"pipeline not run", "Started by user admin\nERROR: jenkinstest does not execute Pipeline scripts\nFinished: FAILURE\n", "FAILURE", false, false, false, "never started (result FAILURE): ERROR: jenkinstest does not execute Pipeline scripts"},
+		{"pipeline not run", "Started by user admin\n[Pipeline] Start of Pipeline\n[Pipeline] End of Pipeline\nERROR: No library named x found\nFinished: FAILURE\n", "FAILURE", false, false, false, "never started (result FAILURE): ERROR: No library named x found"},
+		{"pipeline ok", "[Pipeline] withCredentials\nMasking supported pattern matches of $OIDC_TOKEN\n[Pipeline] {\n[Pipeline] sh\n+ set +x\nhello\nFinished: SUCCESS\n", "SUCCESS", true, true, true, ""},
 	}
 	for _, tt := range tests {
 		r := &SmokeResult{Result: tt.result}

@@ -120,7 +120,9 @@ func TestPipelineFailures(t *testing.T) {
 		{"bashism under sh", `node { sh '[[ x == x ]]' }`, true, "FAILURE", "[[: not found"},
 	}
 	for i, tt := range tests {
+		i, tt := i, tt
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each build is a JVM; jobs differ, so they may overlap
 			if strings.Contains(tt.name, "bashism") {
 				requireDashSh(t)
 			}
