@@ -248,9 +248,6 @@ type GlobalLibrary struct {
 func (p *pipelineRun) library(args map[string]any) (any, *stepError) {
 	id := str(args, "identifier")
 	name, version, hasVersion := strings.Cut(id, "@")
-	if _, annotated := args["annotation"]; annotated {
-		p.log("Loading library %s\n", id)
-	}
 	var remote string
 	trusted := false
 	if r, ok := args["retriever"].(map[string]any); ok {

@@ -90,6 +90,13 @@ type pipelineRun struct {
 	failure   *stepError
 	timedOut  bool
 	libraries map[string]bool
+	started   sync.Once
+}
+
+// startOnce prints "Start of Pipeline" before the first step: @Library
+// loads while the script compiles, so its lines come before it.
+func (p *pipelineRun) startOnce() {
+	p.started.Do(func() { p.log("[Pipeline] Start of Pipeline\n") })
 }
 
 func (pipelineRunner) run(x *execution) string {
@@ -155,7 +162,6 @@ func (p *pipelineRun) run() string {
 		}
 	}
 	p.groovyO = redact.NewWriter(x.b)
-	p.log("[Pipeline] Start of Pipeline\n")
 	cmd := exec.CommandContext(x.ctx, groovy, filepath.Join(dir, "runtime.groovy"), "http://"+ln.Addr().String()+"/step",
 		filepath.Join(dir, "token"), filepath.Join(dir, "Jenkinsfile"), fmt.Sprint(sandbox))
 	cmd.Dir = dir
@@ -165,6 +171,7 @@ func (p *pipelineRun) run() string {
 	runErr := cmd.Run()
 	_ = p.groovyO.Flush()
 	p.unbindAll()
+	p.startOnce()
 	p.log("[Pipeline] End of Pipeline\n")
 
 	p.mu.Lock()
@@ -279,6 +286,10 @@ func (p *pipelineRun) step(req stepRequest) (any, *stepError) {
 		}
 	}
 	c := req.Ctx
+	if _, annotation := args["annotation"]; req.Step == "library" && annotation {
+		return p.library(args)
+	}
+	p.startOnce()
 	switch req.Step {
 	case "begin":
 		inner, _ := args["args"].(map[string]any)

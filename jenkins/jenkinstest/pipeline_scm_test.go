@@ -66,6 +66,10 @@ func TestPipelineFromSCMWithLibraries(t *testing.T) {
 	if result != "FAILURE" {
 		t.Errorf("result %s", result)
 	}
+	// @Library loads while the script compiles, before the Pipeline starts.
+	if i, k := strings.Index(console, "Loading library shared@v1"), strings.Index(console, "[Pipeline] Start of Pipeline"); i < 0 || k < i {
+		t.Errorf("library loaded at %d, Pipeline started at %d", i, k)
+	}
 
 	result, console = runPipeline(t, c, "local", scmJob(root+"/app.git", "*/main", "ci/Jenkinsfile"))
 	if want := "ERROR: Checkout of Git remote '" + root + "/app.git' aborted because it references a local directory, which may be insecure. You can allow local checkouts anyway by setting the system property 'hudson.plugins.git.GitSCM.ALLOW_LOCAL_CHECKOUT' to true.\n"; result != "FAILURE" || !strings.Contains(console, want) {

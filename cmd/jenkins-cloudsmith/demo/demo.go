@@ -22,6 +22,7 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sharedlib"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/views"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
@@ -116,9 +117,11 @@ type Report struct {
 	// Spec is the example spec's path (gone after the demo unless --keep).
 	Spec  string `json:"spec,omitempty"`
 	Build *Build `json:"build,omitempty"`
+	// PipelineBuild is the pipeline job's build (through the shared library).
+	PipelineBuild *Build `json:"pipeline_build,omitempty"`
 }
 
-// Build is the freestyle build the demo ran.
+// Build is a build the demo ran.
 type Build struct {
 	Job    string `json:"job"`
 	Number int    `json:"number"`
@@ -273,7 +276,11 @@ func (d *demo) run(ctx context.Context) error {
 	var js *jenkinstest.Server
 	var cs *cloudsmithtest.Server
 	var is *issuer
+	var lib *sharedlib.Library
 	defer func() {
+		if lib != nil {
+			defer lib.Close()
+		}
 		// Builds first (Jenkins' Close waits for them), then what they use.
 		if js != nil {
 			_ = js.Close()
@@ -301,6 +308,12 @@ func (d *demo) run(ctx context.Context) error {
 			jopts = append(jopts, jenkinstest.WithFaultRate(d.o.FaultRate, d.o.FaultSeed))
 		}
 		var err error
+		// vars/ as the global trusted library the pipeline job loads, as
+		// an administrator would have registered it.
+		if lib, err = sharedlib.Start(ctx); err != nil {
+			return "", err
+		}
+		jopts = append(jopts, lib.Option())
 		if cs, err = cloudsmithtest.Start(copts...); err != nil {
 			return "", fmt.Errorf("start the Cloudsmith emulator: %w", err)
 		}
@@ -313,6 +326,7 @@ func (d *demo) run(ctx context.Context) error {
 		fmt.Fprintf(w, "Jenkins      %s (user %s)\n", js.URL, jenkinsUser)
 		fmt.Fprintf(w, "Cloudsmith   API %s, downloads %s (org %s, repo %s)\n", cs.APIURL, cs.DownloadURL, cs.Org, cs.Repo)
 		fmt.Fprintf(w, "OIDC issuer  %s (documents served by this demo)\n", is.URL)
+		fmt.Fprintf(w, "Library      %s as the global trusted library %s\n", lib.Global.Remote, lib.Global.Name)
 		return "Jenkins " + jenkinstest.DefaultVersion + " emulator and Cloudsmith emulator on loopback", nil
 	}); err != nil {
 		return err
@@ -472,6 +486,28 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 
+	var pipelineConsole []byte
+	if err := d.step("Build "+pipelineJob+" on the Jenkins emulator", func(w io.Writer) (string, error) {
+		fmt.Fprintln(w, "a Pipeline through the shared library's withCloudsmith; its console (masked), followed live:")
+		res, err := trust.Smoke(ctx, env, trust.SmokeOptions{Job: pipelineJob, Console: indent(w, "  | "), Poll: 200 * time.Millisecond})
+		if err != nil {
+			return "", err
+		}
+		d.report.PipelineBuild = &Build{Job: pipelineJob, Number: res.Number, Result: res.Result}
+		if pipelineConsole, err = jc.ConsoleText(ctx, pipelineJob, res.Number); err != nil {
+			return "", err
+		}
+		if !res.OK() {
+			return "", fmt.Errorf("build #%d finished %s: %s", res.Number, res.Result, res.Problem)
+		}
+		if !bytes.Contains(pipelineConsole, []byte(installedMarker)) {
+			return "", fmt.Errorf("build #%d succeeded but its console lacks %q: the package was not installed", res.Number, installedMarker)
+		}
+		return fmt.Sprintf("#%d %s: withCloudsmith bound, exchanged and installed hello-cloudsmith 1.0.0", res.Number, res.Result), nil
+	}); err != nil {
+		return err
+	}
+
 	return d.step("Check the exchange happened and no secret leaked", func(w io.Writer) (string, error) {
 		exchanges, downloads := 0, 0
 		for _, r := range cs.Cloudsmith.Requests() {
@@ -490,7 +526,8 @@ func (d *demo) run(ctx context.Context) error {
 		}
 		fmt.Fprintf(w, "Cloudsmith saw %d OIDC exchange(s) and %d download(s) authenticated with the exchanged token\n", exchanges, downloads)
 		_ = d.rec.Flush()
-		found := append(leaks("the build's console", console, secrets), leaks("the demo's output", d.rec.Raw(), secrets)...)
+		found := append(leaks("the build's console", console, secrets), leaks("the pipeline build's console", pipelineConsole, secrets)...)
+		found = append(found, leaks("the demo's output", d.rec.Raw(), secrets)...)
 		if len(found) > 0 {
 			return "", errors.New("secret leaked: " + strings.Join(found, "; "))
 		}

@@ -91,7 +91,7 @@ func TestDemoCommand(t *testing.T) {
 		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	for _, want := range []string{
-		"==> Apply the spec", "==> Build " + freestyleJob, installedMarker,
+		"==> Apply the spec", "==> Build " + freestyleJob, installedMarker, "==> Build " + pipelineJob, "[Pipeline] withCredentials",
 		"token:****@", // pip's index URL, masked by cloudsmith-oidc exec
 		"Finished: SUCCESS", "Demo passed",
 	} {

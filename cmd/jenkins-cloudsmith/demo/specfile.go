@@ -19,8 +19,8 @@ const (
 	jenkinsUser   = "admin"
 	jenkinsEnv    = "JENKINS_API_TOKEN"
 	cloudsmithEnv = "CLOUDSMITH_API_KEY"
-	// installedMarker is what the freestyle job prints once the package
-	// imports; the demo looks for it in the console.
+	// installedMarker is what both jobs print once the package imports;
+	// the demo looks for it in their consoles.
 	installedMarker = "hello-cloudsmith 1.0.0 installed: Hello from Cloudsmith!"
 )
 
@@ -78,7 +78,8 @@ jobs:
     type: pipeline
     description: The same install as a pipeline, through the shared-library step.
     steps:
-      - python3 -m pip download --no-cache-dir --disable-pip-version-check -q --no-deps -d "$WORKSPACE_TMP/dl" hello-cloudsmith==1.0.0
+      - python3 -m pip install --no-cache-dir --disable-pip-version-check --no-input -q --target "$WORKSPACE/site-packages" hello-cloudsmith==1.0.0
+      - PYTHONPATH="$WORKSPACE/site-packages" python3 -c 'import hello_cloudsmith as h; print("hello-cloudsmith", h.__version__, "installed:", h.hello())'
 `))
 
 // specValues fill specTemplate.
