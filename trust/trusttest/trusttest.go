@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,7 +25,9 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/connect"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/gitserve"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sharedlib"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
@@ -80,6 +83,8 @@ type World struct {
 	Env      *trust.Env
 	// Service is the Cloudsmith service account's slug.
 	Service string
+
+	git *gitserve.Server // the from-git job's repository host (Options.SCM)
 }
 
 // Options shape a World.
@@ -91,6 +96,12 @@ type Options struct {
 	Claims string
 	// Step is the freestyle job app/build's shell step (default: an echo).
 	Step string
+	// PipelineStep is the inline pipeline job deploy's step (default: an
+	// echo).
+	PipelineStep string
+	// SCM adds the pipeline job from-git, whose Jenkinsfile Apply commits
+	// to a repository served over git's smart HTTP protocol.
+	SCM bool
 }
 
 // Start starts a World; everything stops when the test ends. Builds find
@@ -102,12 +113,31 @@ func Start(t testing.TB, o Options) *World {
 	if bin, err := StepBinary(); err == nil {
 		jopts = append(jopts, jenkinstest.WithBuildEnv("PATH="+filepath.Dir(bin)+":"+os.Getenv("PATH")))
 	}
+	// vars/ as the global trusted library, as emulate registers it.
+	if lib, err := sharedlib.Start(context.Background()); err == nil {
+		t.Cleanup(func() { _ = lib.Close() })
+		jopts = append(jopts, lib.Option())
+	}
 	js, err := jenkinstest.Start(jopts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = js.Close() })
 	w.J = js
+	pipelineStep := o.PipelineStep
+	if pipelineStep == "" {
+		pipelineStep = "echo deploy"
+	}
+	scmJob := ""
+	if o.SCM {
+		gs, err := gitserve.Start(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = gs.Close() })
+		w.git = gs
+		scmJob = fmt.Sprintf("  - {name: from-git, type: pipeline, scm: {url: %q, branch: main, script_path: ci/Jenkinsfile}}\n", gs.URL+"app.git")
+	}
 	cs, err := cloudsmithtest.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -144,8 +174,8 @@ binary: {path: cloudsmith-oidc}
 defaults: {repo: %s, formats: [raw]}
 jobs:
   - {name: app/build, type: freestyle, steps: [%q]}
-  - {name: deploy, type: pipeline, steps: ["echo deploy"]}
-`, js.URL, cs.Org, w.Service, cs.APIURL, cs.DownloadURL, cs.NPMURL, cs.GoURL, claims, issuerLine, cs.Repo, step)
+  - {name: deploy, type: pipeline, steps: [%q]}
+%s`, js.URL, cs.Org, w.Service, cs.APIURL, cs.DownloadURL, cs.NPMURL, cs.GoURL, claims, issuerLine, cs.Repo, step, pipelineStep, scmJob)
 	w.SpecFile = filepath.Join(t.TempDir(), "spec.yaml")
 	if err := os.WriteFile(w.SpecFile, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -187,6 +217,15 @@ func (w *World) Apply() {
 	out, err := r.Render(w.S)
 	if err != nil {
 		w.T.Fatal(err)
+	}
+	for _, j := range out.Jobs {
+		// The SCM job's Jenkinsfile goes where its scm block points.
+		if j.Name == "from-git" && w.git != nil {
+			files := fstest.MapFS{"ci/Jenkinsfile": {Data: j.Jenkinsfile}}
+			if _, err := gitserve.Publish(w.Ctx(), w.git.Root, "app", "main", "Jenkinsfile", files); err != nil {
+				w.T.Fatal(err)
+			}
+		}
 	}
 	p, err := plan.Compute(w.Ctx(), plan.Input{Spec: w.S, Output: out, Jenkins: w.Env.Jenkins}, plan.Options{})
 	if err != nil {
