@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"html"
 	"io"
 	"io/fs"
 	"net/http"
@@ -33,6 +34,7 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/leaktest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/oidctest"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust/trusttest"
 )
 
@@ -196,7 +198,8 @@ func get(t *testing.T, w *trusttest.World, path string) string {
 }
 
 // importCredential creates the spec's OIDC credential from XML with key,
-// the way Jenkins' CLI create-credentials-by-xml does.
+// the way Jenkins' CLI create-credentials-by-xml does, marked as the spec's
+// (so apply manages it without --adopt).
 func importCredential(t *testing.T, w *trusttest.World, key *rsa.PrivateKey) {
 	t.Helper()
 	der, err := x509.MarshalPKCS8PrivateKey(key)
@@ -204,9 +207,10 @@ func importCredential(t *testing.T, w *trusttest.World, key *rsa.PrivateKey) {
 		t.Fatal(err)
 	}
 	body := fmt.Sprintf(`<io.jenkins.plugins.oidc__provider.IdTokenStringCredentials>
-  <scope>GLOBAL</scope><id>oidc-token-cred</id><description>OIDC token for Cloudsmith</description>
+  <scope>GLOBAL</scope><id>oidc-token-cred</id><description>OIDC token for Cloudsmith
+%s</description>
   <privateKey>%s</privateKey><issuer>%s</issuer><audience>jenkins</audience>
-</io.jenkins.plugins.oidc__provider.IdTokenStringCredentials>`, base64.StdEncoding.EncodeToString(der), w.Issuer)
+</io.jenkins.plugins.oidc__provider.IdTokenStringCredentials>`, html.EscapeString(render.Marker(w.S.Identity())), base64.StdEncoding.EncodeToString(der), w.Issuer)
 	req, err := http.NewRequest(http.MethodPost, strings.TrimSuffix(w.J.URL, "/")+"/credentials/store/system/domain/_/createCredentials", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)

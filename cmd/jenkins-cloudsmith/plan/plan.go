@@ -25,7 +25,11 @@ per job the spec defines) and prints what apply would do: plugins to install, th
 OIDC credential to create or update, folders, and jobs to create, update or delete,
 each update with a unified diff of the job XML after normalising what Jenkins
 rewrites on save. A change that makes Jenkins generate a new OIDC signing key is
-marked "! rotate OIDC signing key". Nothing is written.
+marked "! rotate OIDC signing key"; re-saving an existing credential is also marked
+"! apply refuses this change" with the two ways forward (rotate, or apply
+--replace-key-with-downtime). Only jobs this spec owns are planned or pruned; an
+item another spec owns, or one made by hand, is a conflict that says whose it is
+and how to take it (--adopt, --adopt-from). Nothing is written.
 
 Secrets come from the environment through the spec's ${VAR} references and are
 never printed.`,

@@ -21,10 +21,11 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "prune -f SPEC",
 		Short: "Delete managed jobs the spec no longer lists",
-		Long: `Prune deletes the jobs jenkins-cloudsmith created (their description ends with its
-marker) that the spec no longer lists. Jobs made by hand or by other tools are never
-touched, nor are folders. It reads one list of every job and nothing else; --dry-run
-prints what would be deleted.`,
+		Long: `Prune deletes the jobs this spec created (their description ends with a marker
+naming the spec's id) that the spec no longer lists. Jobs made by hand, by other
+tools or by another spec are never touched, nor are folders; jobs with the
+owner-less marker of older versions are listed but left. It reads one list of
+every job and nothing else; --dry-run prints what would be deleted.`,
 		Example: `  jenkins-cloudsmith prune -f jenkins-cloudsmith.yaml --dry-run
   jenkins-cloudsmith prune -f jenkins-cloudsmith.yaml`,
 		Args: cobra.NoArgs,
