@@ -175,6 +175,8 @@ func TestInfoAndPlugins(t *testing.T) {
 		switch r.URL.Path {
 		case "/whoAmI/api/json":
 			io.WriteString(w, `{"_class":"hudson.security.WhoAmI","authenticated":true,"name":"admin"}`)
+		case "/api/json":
+			io.WriteString(w, `{"_class":"hudson.model.Hudson","url":null}`)
 		case "/pluginManager/api/json":
 			io.WriteString(w, `{"plugins":[{"shortName":"oidc-provider","version":"212.v1","active":true,"enabled":true},
 				{"shortName":"workflow-job","version":"1","active":false,"enabled":false},
@@ -188,11 +190,11 @@ func TestInfoAndPlugins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Version != "2.462.3" || info.User != "admin" || info.Plugins["oidc-provider"].Version != "212.v1" {
+	if info.Version != "2.462.3" || info.User != "admin" || info.Plugins["oidc-provider"].Version != "212.v1" || !info.RootURLUnset {
 		t.Errorf("info = %+v", info)
 	}
 	got := strings.Join(l.lines(), "\n")
-	want := "GET /whoAmI/api/json\nGET /pluginManager/api/json?tree=plugins%5BshortName%2Cversion%2Cactive%2Cenabled%5D"
+	want := "GET /whoAmI/api/json\nGET /api/json?tree=url\nGET /pluginManager/api/json?tree=plugins%5BshortName%2Cversion%2Cactive%2Cenabled%5D"
 	if got != want {
 		t.Errorf("requests:\n%s\nwant\n%s", got, want)
 	}
@@ -533,6 +535,8 @@ func TestContextPath(t *testing.T) {
 		switch r.URL.Path {
 		case "/ci/whoAmI/api/json":
 			io.WriteString(w, `{"name":"admin"}`)
+		case "/ci/api/json":
+			io.WriteString(w, `{"url":"https://ci.example.com/ci/"}`)
 		case "/ci/pluginManager/api/json":
 			io.WriteString(w, `{"plugins":[]}`)
 		case "/ci/crumbIssuer/api/json":
@@ -556,7 +560,7 @@ func TestContextPath(t *testing.T) {
 	if err := c.UpdateJob(ctx, "a b", []byte("<project/>")); err != nil {
 		t.Fatal(err)
 	}
-	want := "GET /ci/whoAmI/api/json\nGET /ci/pluginManager/api/json?tree=plugins%5BshortName%2Cversion%2Cactive%2Cenabled%5D\n" +
+	want := "GET /ci/whoAmI/api/json\nGET /ci/api/json?tree=url\nGET /ci/pluginManager/api/json?tree=plugins%5BshortName%2Cversion%2Cactive%2Cenabled%5D\n" +
 		"GET /ci/crumbIssuer/api/json\nPOST /ci/job/a%20b/config.xml"
 	if got := strings.Join(l.lines(), "\n"); got != want {
 		t.Errorf("requests:\n%s\nwant\n%s", got, want)

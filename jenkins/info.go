@@ -2,9 +2,13 @@ package jenkins
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"sort"
+	"strings"
 )
 
 // RequiredPlugins returns the plugins the generated jobs and the credential
@@ -24,6 +28,16 @@ type Info struct {
 	User string
 	// Plugins by short name.
 	Plugins map[string]Plugin
+	// RootURLUnset is set when Jenkins reports no configured root URL
+	// (Manage Jenkins » System » Jenkins URL): /api/json exports it as
+	// "url" (Jenkins.getConfiguredRootUrl), null when unset. Builds then
+	// get no JENKINS_URL or JOB_URL, so the oidc-provider plugin's default
+	// sub claim stays "${JOB_URL}" and every token fails ("Apparently
+	// unsubstituted claims"), while /oidc still answers from each request's
+	// URL.
+	RootURLUnset bool
+	// RootURL is the configured root URL, when Jenkins reports one.
+	RootURL string
 	// PluginsHidden is set when the user may not read the plugin list:
 	// Jenkins asks for Overall/SystemRead there, which most controllers
 	// grant only with Administer. Plugins is nil then, and callers skip
@@ -65,6 +79,9 @@ func (c *Client) Info(ctx context.Context) (*Info, error) {
 		return nil, fmt.Errorf("%s does not look like Jenkins: its answer has no X-Jenkins header (check jenkins.url)", c.base)
 	}
 	info.User = who.Name
+	if info.RootURL, info.RootURLUnset, err = c.configuredRootURL(ctx); err != nil {
+		return nil, err
+	}
 	info.Plugins, err = c.Plugins(ctx)
 	switch {
 	case errors.Is(err, ErrForbidden):
@@ -73,6 +90,50 @@ func (c *Client) Info(ctx context.Context) (*Info, error) {
 		return nil, err
 	}
 	return info, nil
+}
+
+// RootURLHint says where the root URL is set.
+const RootURLHint = "set it in Manage Jenkins » System » Jenkins URL"
+
+// RootURLProblem says what is wrong with the controller's root URL for
+// minting tokens that match a spec whose jenkins.url is specURL, or ""
+// when nothing is: unset (every build's token fails to mint), or, when
+// the spec relies on Jenkins' own issuer (customIssuer false), different
+// from specURL (tokens then carry an iss the spec's provider does not
+// trust).
+func (i *Info) RootURLProblem(specURL string, customIssuer bool) string {
+	want := strings.TrimRight(specURL, "/") + "/"
+	switch {
+	case i.RootURLUnset:
+		return fmt.Sprintf("Jenkins has no root URL configured, so builds get no JOB_URL and every ID token fails to mint (\"Apparently unsubstituted claims: ${JOB_URL}\"): %s to %s", RootURLHint, want)
+	case i.RootURL != "" && !customIssuer && !strings.EqualFold(strings.TrimRight(i.RootURL, "/")+"/", want):
+		return fmt.Sprintf("Jenkins' root URL is %s but jenkins.url is %s: tokens carry iss %soidc, which the spec's issuer %soidc is not; %s to %s, or set jenkins.url to %s",
+			i.RootURL, want, strings.TrimRight(i.RootURL, "/")+"/", want, RootURLHint, want, i.RootURL)
+	}
+	return ""
+}
+
+// configuredRootURL reads the root URL Jenkins is configured with
+// (GET /api/json?tree=url). unset is true only when Jenkins says null;
+// a controller that does not export the field reports neither.
+func (c *Client) configuredRootURL(ctx context.Context) (root string, unset bool, err error) {
+	r, err := c.do(ctx, request{method: http.MethodGet, path: "api/json", query: url.Values{"tree": {"url"}}, accept: "application/json"})
+	if err != nil {
+		return "", false, fmt.Errorf("read the root URL: %w", err)
+	}
+	var v map[string]json.RawMessage
+	if err := json.Unmarshal(r.body, &v); err != nil {
+		return "", false, fmt.Errorf("read the root URL: the answer is not JSON (is a login page or proxy in front of Jenkins?): %w", err)
+	}
+	raw, ok := v["url"]
+	if !ok {
+		return "", false, nil
+	}
+	if string(raw) == "null" {
+		return "", true, nil
+	}
+	_ = json.Unmarshal(raw, &root)
+	return root, root == "", nil
 }
 
 // Plugins lists the installed plugins in one request

@@ -299,6 +299,9 @@ func planPlugins(ctx context.Context, in Input, opt Options, p *Plan) ([]Change,
 	if err != nil {
 		return nil, fmt.Errorf("read controller %s: %w", in.Spec.Jenkins.URL, err)
 	}
+	if problem := info.RootURLProblem(in.Spec.Jenkins.URL, in.Spec.OIDC.Issuer != ""); problem != "" {
+		p.Warnings = append(p.Warnings, problem)
+	}
 	if info.PluginsHidden {
 		p.Warnings = append(p.Warnings, jenkins.PluginsHiddenHint)
 		return nil, nil

@@ -203,7 +203,11 @@ func doctorJenkins(ctx context.Context, env *Env, r *Report) bool {
 			"Jenkins %s at %s answers, but as anonymous", info.Version, s.Jenkins.URL)
 		return false
 	}
-	r.add(LinkJenkins, OK, "", "Jenkins %s at %s, logged in as %s", orUnknown(info.Version), s.Jenkins.URL, info.User)
+	if problem := info.RootURLProblem(s.Jenkins.URL, s.OIDC.Issuer != ""); problem != "" {
+		r.add(LinkJenkins, Fail, jenkins.RootURLHint+" to "+s.Jenkins.RootURL(), "%s", problem)
+	} else {
+		r.add(LinkJenkins, OK, "", "Jenkins %s at %s, logged in as %s", orUnknown(info.Version), s.Jenkins.URL, info.User)
+	}
 	if info.PluginsHidden {
 		r.add(LinkPlugins, Warn, "give jenkins.user Overall/Administer, or start Jenkins with -Djenkins.security.SystemReadPermission=true and grant Overall/SystemRead",
 			"%s", jenkins.PluginsHiddenHint)

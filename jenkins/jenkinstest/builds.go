@@ -105,7 +105,7 @@ func (j *Jenkins) triggerBuild(q *request, it *item, withParams bool) {
 	if fresh {
 		it.runs.setQueued()
 		j.running.Add(1)
-		go j.runQueued(qi, q.root)
+		go j.runQueued(qi, j.configuredRoot()) // a build has no request to take a root URL from
 	}
 	q.w.Header().Set("Location", q.root+"queue/item/"+strconv.Itoa(qi.id)+"/")
 	q.w.WriteHeader(http.StatusCreated)

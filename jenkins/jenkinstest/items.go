@@ -455,7 +455,12 @@ func (j *Jenkins) rootModel(q *request) *node {
 	n.add("primaryView", newNode("hudson.model.AllView").addVis("name", 2, "all").addVis("url", 2, q.root))
 	n.add("quietDownReason", nil).add("quietingDown", false).add("slaveAgentPort", -1)
 	n.add("unlabeledLoad", newNode("jenkins.model.UnlabeledLoadStatistics"))
-	n.add("url", q.root).add("useCrumbs", j.o.csrf).add("useSecurity", true)
+	// Jenkins.getConfiguredRootUrl, exported as "url": null when unset.
+	var configured any
+	if j.rootURL != "" {
+		configured = j.rootURL
+	}
+	n.add("url", configured).add("useCrumbs", j.o.csrf).add("useSecurity", true)
 	n.add("views", []*node{newNode("hudson.model.AllView").addVis("name", 2, "all").addVis("url", 2, q.root)})
 	return n
 }

@@ -111,8 +111,8 @@ func (j *Jenkins) SetRootURL(u string) {
 	j.rootURL = u
 }
 
-// RootURL returns the configured root URL, or "" when it is taken from
-// each request's Host.
+// RootURL returns the configured root URL, or "" when none is configured
+// (pages then take it from each request; builds have none).
 func (j *Jenkins) RootURL() string {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -133,13 +133,43 @@ func (j *Jenkins) Close() error {
 	return nil
 }
 
-// root returns the root URL for r (configured, else from the Host header).
-// Call with j.mu held.
+// rootFor is Jenkins.getRootUrl() while serving r: the configured root
+// URL, else getRootUrlFromRequest (X-Forwarded-Proto, X-Forwarded-Host
+// and X-Forwarded-Port before the request's own scheme and Host). Call
+// with j.mu held.
 func (j *Jenkins) rootFor(r *http.Request) string {
 	if j.rootURL != "" {
 		return j.rootURL
 	}
-	return "http://" + r.Host + "/"
+	first := func(h string) string { v, _, _ := strings.Cut(r.Header.Get(h), ","); return strings.TrimSpace(v) }
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if v := first("X-Forwarded-Proto"); v != "" {
+		scheme = v
+	}
+	host := r.Host
+	if v := first("X-Forwarded-Host"); v != "" {
+		host = v
+	}
+	if p := first("X-Forwarded-Port"); p != "" {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if !(scheme == "http" && p == "80" || scheme == "https" && p == "443") {
+			host = net.JoinHostPort(strings.Trim(host, "[]"), p)
+		}
+	}
+	return scheme + "://" + host + "/"
+}
+
+// configuredRoot is the root URL builds see: only a configured one, since
+// a build has no request to fall back on.
+func (j *Jenkins) configuredRoot() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.rootURL
 }
 
 // ServeHTTP serves the Jenkins HTTP API.
@@ -595,7 +625,7 @@ func Start(opts ...Option) (*Server, error) {
 		host = net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
 	}
 	u := "http://" + host + "/"
-	if j.RootURL() == "" {
+	if j.RootURL() == "" && !j.o.noRootURL {
 		j.SetRootURL(u)
 	}
 	s := &Server{URL: u, Jenkins: j, ln: ln, srv: &http.Server{Handler: j, ReadHeaderTimeout: 10 * time.Second}}

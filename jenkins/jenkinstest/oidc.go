@@ -413,23 +413,21 @@ func (j *Jenkins) findCredential(job *item, id string) (*credential, *item) {
 func (j *Jenkins) IDToken(jobFullName, credentialID string) (string, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	// Like a build, a token minted outside a request sees only a
+	// configured root URL (WithoutRootURL: none, so the default claims
+	// stay unsubstituted).
 	root := j.rootURL
-	if root == "" {
-		root = j.seenRoot
-	}
-	if root == "" {
-		return "", errors.New("jenkinstest: no root URL known yet (use Start or WithRootURL, or send a request first)")
-	}
 	if jobFullName == "" {
 		c := j.system.get(credentialID)
 		if c == nil || !c.isIDToken() {
 			return "", fmt.Errorf("jenkinstest: no IdToken credential %q in the system store", credentialID)
 		}
-		iss := c.issuer
-		if iss == "" {
-			iss = issuerURL(root, j.root)
+		iss := tokenIssuer(root, c, j.root)
+		env := map[string]string{}
+		if root != "" {
+			env["JENKINS_URL"] = root
 		}
-		return j.mint(c, iss, map[string]string{"JENKINS_URL": root}, false)
+		return j.mint(c, iss, env, false)
 	}
 	job := j.lookupLocked(jobFullName)
 	if job == nil || !job.isJob() {
@@ -443,10 +441,16 @@ func (j *Jenkins) IDToken(jobFullName, credentialID string) (string, error) {
 	return j.mint(c, tokenIssuer(root, c, owner), env, true)
 }
 
-// tokenIssuer is the iss a build gets from c held in owner's store.
+// tokenIssuer is the iss a build gets from c held in owner's store:
+// Issuer.url() is getRootUrl() + "oidc" + uri(), which Java renders as
+// "nulloidc" when no root URL is configured (only plugin versions before
+// 170 sign such a token; later ones fail on the unsubstituted sub first).
 func tokenIssuer(root string, c *credential, owner *item) string {
 	if c.issuer != "" {
 		return c.issuer
+	}
+	if root == "" {
+		root = "null"
 	}
 	return issuerURL(root, owner)
 }

@@ -16,6 +16,7 @@ type options struct {
 	faultSeed          uint64
 	faultAfter         float64
 	rootURL            string
+	noRootURL          bool
 	version            string
 	csrf               bool
 	buildEnv           []string
@@ -99,6 +100,16 @@ func WithFaultsAfterMutation(share float64) Option {
 // Without it the root URL is the listening address (Start) or the
 // request's Host.
 func WithRootURL(u string) Option { return func(o *options) { o.rootURL = u } }
+
+// WithoutRootURL starts the controller with no Jenkins URL configured
+// (Manage Jenkins » System » Jenkins URL left empty), which Start would
+// otherwise set to the listening address: /api/json exports "url" as null,
+// pages and /oidc answer from each request's URL (X-Forwarded-* honoured,
+// as Jenkins.getRootUrlFromRequest does), and builds get no JENKINS_URL,
+// HUDSON_URL, JOB_URL or BUILD_URL (CoreEnvironmentContributor), so the
+// plugin's default sub claim fails to mint. A bare New without
+// WithRootURL is in this state too.
+func WithoutRootURL() Option { return func(o *options) { o.noRootURL, o.rootURL = true, "" } }
 
 // WithVersion sets the version reported in X-Jenkins.
 func WithVersion(v string) Option { return func(o *options) { o.version = v } }

@@ -117,16 +117,20 @@ func (j *Jenkins) workspace(it *item) (string, error) {
 }
 
 // buildEnv is the build's characteristic environment (what Run.getEnvironment
-// contributes, minus the node's own variables).
+// contributes, minus the node's own variables). root is the configured
+// root URL: without one CoreEnvironmentContributor sets no JENKINS_URL,
+// HUDSON_URL, JOB_URL or BUILD_URL.
 func (j *Jenkins) buildEnv(root string, it *item, number int, ws string) map[string]string {
 	n := strconv.Itoa(number)
 	env := map[string]string{
-		"JENKINS_URL": root, "HUDSON_URL": root,
-		"JOB_NAME": it.fullName(), "JOB_BASE_NAME": it.name, "JOB_URL": root + it.url(),
+		"JOB_NAME": it.fullName(), "JOB_BASE_NAME": it.name,
 		"BUILD_NUMBER": n, "BUILD_ID": n, "BUILD_DISPLAY_NAME": "#" + n,
-		"BUILD_URL": root + it.url() + n + "/",
 		"BUILD_TAG": "jenkins-" + strings.ReplaceAll(it.fullName(), "/", "-") + "-" + n,
 		"NODE_NAME": "built-in", "NODE_LABELS": "built-in", "EXECUTOR_NUMBER": "0",
+	}
+	if root != "" {
+		env["JENKINS_URL"], env["HUDSON_URL"] = root, root
+		env["JOB_URL"], env["BUILD_URL"] = root+it.url(), root+it.url()+n+"/"
 	}
 	if ws != "" {
 		env["WORKSPACE"], env["WORKSPACE_TMP"] = ws, ws+"@tmp"

@@ -3,6 +3,7 @@ package jenkinstest
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -205,5 +206,45 @@ func TestSubmitDescriptionSaves(t *testing.T) {
 	cfg := direct(t, j, "GET", "job/j/config.xml", "").Body.String()
 	if !strings.HasPrefix(cfg, "<?xml version='1.1' encoding='UTF-8'?>\n<project>\n  <description>new &lt;text&gt;</description>\n") {
 		t.Errorf("config after submitDescription:\n%s", cfg)
+	}
+}
+
+// TestNoRootURL pins a controller whose Jenkins URL is not configured:
+// /api/json exports "url" null (Jenkins.getConfiguredRootUrl), /oidc
+// answers from the request (getRootUrlFromRequest, X-Forwarded-Host
+// honoured), and a build gets no JOB_URL (CoreEnvironmentContributor), so
+// binding an ID token fails with the plugin's message.
+func TestNoRootURL(t *testing.T) {
+	s := testServer(t, WithoutRootURL(), WithQuietPeriod(0))
+	c := adminClient(t, s)
+	if r := c.mustStatus(200, "GET", "api/json?tree=url", ""); r.body != `{"_class":"hudson.model.Hudson","url":null}` {
+		t.Errorf("api/json %s", r.body)
+	}
+	createTokenCred(t, c, "credentials/store/system/domain/_/", "oidc", "a", "")
+	r := c.mustStatus(200, "GET", "oidc/.well-known/openid-configuration", "", "X-Forwarded-Host: ci.example.com", "X-Forwarded-Proto: https")
+	if !strings.HasPrefix(r.body, `{"issuer":"https://ci.example.com/oidc",`) {
+		t.Errorf("issuer from the request: %s", r.body)
+	}
+	job := strings.Replace(buildJobXML, `<org.jenkinsci.plugins.credentialsbinding.impl.FileBinding>
+          <credentialsId>oidc-file</credentialsId>
+          <variable>OIDC_TOKEN_FILE</variable>
+        </org.jenkinsci.plugins.credentialsbinding.impl.FileBinding>`, "", 1)
+	c.mustStatus(200, "POST", "createItem?name=b", job, xmlCT)
+	q := c.mustStatus(201, "POST", "job/b/build", "")
+	n, res := waitBuild(t, c, q.header.Get("Location"), "b")
+	console := c.mustStatus(200, "GET", fmt.Sprintf("job/b/%d/consoleText", n), "").body
+	if res != "FAILURE" || !strings.Contains(console, "Apparently unsubstituted claims: ${JOB_URL}") {
+		t.Errorf("build %s:\n%s", res, console)
+	}
+	if _, err := s.Jenkins.IDToken("b", "oidc"); err == nil || !strings.Contains(err.Error(), "Apparently unsubstituted claims: ${JOB_URL}") {
+		t.Errorf("IDToken: %v", err)
+	}
+	// Configured later, builds mint again.
+	s.Jenkins.SetRootURL(s.URL)
+	if r := c.mustStatus(200, "GET", "api/json?tree=url", ""); r.body != `{"_class":"hudson.model.Hudson","url":"`+s.URL+`"}` {
+		t.Errorf("api/json %s", r.body)
+	}
+	if _, err := s.Jenkins.IDToken("b", "oidc"); err != nil {
+		t.Error(err)
 	}
 }
