@@ -26,6 +26,8 @@
 //   - groovyList: a Groovy list of groovy-quoted strings.
 //   - sh: one single-quoted POSIX shell word (' becomes '\”).
 //   - json: a JSON value (strings with <, >, & as \u escapes).
+//   - text: plain help text (vars/*.txt), unchanged; refuses <, > and &,
+//     which a Safe HTML markup formatter would read as markup.
 //
 // They compose innermost first where contexts nest: a shell word in a
 // Groovy string in XML is {{ .X | sh | groovy | xml }}, and a whole rendered
@@ -33,11 +35,15 @@
 //
 // # Shared library
 //
-// The Jenkinsfiles load the vars/ steps with @Library('jenkins-cloudsmith') _
-// (LibraryName; Options.Library changes it, e.g. "jenkins-cloudsmith@v1").
-// Register this repository (or a copy of its vars/) under Manage Jenkins »
-// System » Global Pipeline Libraries with that name: global libraries are
-// trusted, so the steps run outside the script sandbox. The committed vars/
+// Without a spec library.remote, the Jenkinsfiles load the vars/ steps with
+// @Library('jenkins-cloudsmith') _ (the spec's library.name, LibraryName by
+// default; Options.Library overrides both, e.g. "jenkins-cloudsmith@v1"),
+// which finds a Global Trusted Pipeline Library an administrator
+// registered under that name (trusted: outside the script sandbox). With
+// library.remote and library.version, each Jenkinsfile loads it itself with
+// the library step and a modernSCM GitSCMSource retriever: no
+// administrator needed, but the code runs in the sandbox, so every call in
+// vars/ is one script-security allows (TestVarsSandboxCalls). The committed vars/
 // is generated (no org baked in: every setting is an argument with a
 // default from the environment); regenerate it with
 //
