@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/views"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan/plantest"
@@ -222,10 +223,10 @@ func TestDiffIsReadableAndRedacted(t *testing.T) {
 		}
 	}
 	var text, js bytes.Buffer
-	if err := plan.WriteText(&text, p, false); err != nil {
+	if err := views.PlanText(&text, p, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := plan.WriteJSON(&js, p); err != nil {
+	if err := views.PlanJSON(&js, p); err != nil {
 		t.Fatal(err)
 	}
 	for _, out := range []string{text.String(), js.String()} {

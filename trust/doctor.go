@@ -2,7 +2,6 @@ package trust
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -75,46 +74,6 @@ func (r *Report) add(name string, st Status, fix, format string, args ...any) {
 	r.Links = append(r.Links, Link{Name: name, Status: st, Detail: fmt.Sprintf(format, args...), Fix: fix})
 }
 
-// WriteText prints one line per link ("ok", "FAIL", "warn", "skip", the
-// link, what was found) and the fix under each failure or warning.
-func (r *Report) WriteText(w io.Writer, color bool) error {
-	width := 0
-	for _, l := range r.Links {
-		width = max(width, len(l.Name))
-	}
-	var b strings.Builder
-	for _, l := range r.Links {
-		st := fmt.Sprintf("%-4s", l.Status)
-		if color {
-			switch l.Status {
-			case OK:
-				st = "\x1b[32m" + st + "\x1b[0m"
-			case Fail:
-				st = "\x1b[31m" + st + "\x1b[0m"
-			case Warn:
-				st = "\x1b[33m" + st + "\x1b[0m"
-			}
-		}
-		indent := strings.Repeat(" ", 4+2+width+2)
-		fmt.Fprintf(&b, "%s  %-*s  %s\n", st, width, l.Name, strings.ReplaceAll(l.Detail, "\n", "\n"+indent))
-		if l.Fix != "" && l.Status != OK {
-			fmt.Fprintf(&b, "%sfix: %s\n", indent, l.Fix)
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// WriteJSON prints {"ok": bool, "links": [...]}.
-func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
-		OK    bool   `json:"ok"`
-		Links []Link `json:"links"`
-	}{r.OK(), r.Links})
-}
-
 // Link names, in chain order.
 const (
 	LinkJenkins    = "jenkins"
@@ -140,53 +99,148 @@ type DoctorOptions struct {
 	Now func() time.Time
 }
 
-// Doctor walks the trust chain of env's spec and reports each link: Jenkins
-// reachable (version, user), its required plugins, the credential with the
-// spec's audience, issuer and kind, the issuer's documents hosted and
-// matching Jenkins' keys, the Cloudsmith provider (through the management
-// API when cloudsmith.api_key is set) with its URL exactly the tokens' iss,
-// enabled, the service linked and its required claims satisfied by every
-// job's token, and with a token file a real exchange. It never stops at
-// the first failure unless later links depend on it.
+// Doctor walks the trust chain of env's spec and reports each link, one
+// row of doctorChecks after the other: Jenkins reachable (version, user),
+// its required plugins, the credential with the spec's audience, issuer
+// and kind, the issuer's documents hosted and matching Jenkins' keys, the
+// Cloudsmith provider (through the management API when cloudsmith.api_key
+// is set) with its URL exactly the tokens' iss, enabled, the service
+// linked and its required claims satisfied by every job's token, and with
+// a token file a real exchange. It never stops at the first failure: a
+// check is skipped only when something it needs is missing.
 func Doctor(ctx context.Context, env *Env, o DoctorOptions) *Report {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
 	}
-	s := env.Spec
-	r := &Report{}
-	jenkinsOK := doctorJenkins(ctx, env, r)
-	if jenkinsOK {
-		doctorCredential(ctx, env, now(), r)
-		doctorIssuer(ctx, env, r)
+	d := &doctorRun{env: env, opts: o, now: now(), r: &Report{}, have: map[need]bool{}, missing: map[need]string{}}
+	// What the spec itself gives, before any check runs.
+	if env.Cloudsmith != nil {
+		d.have[needManagementAPI] = true
 	} else {
-		for _, n := range []string{LinkPlugins, LinkCredential, LinkIssuer} {
-			r.add(n, Skip, "", "not checked: Jenkins is not reachable")
-		}
+		d.missing[needManagementAPI] = "not checked: set cloudsmith.api_key to let doctor read the provider through the management API"
+		// Without the management API the spec's own claims are judged.
+		d.required, d.claimsFrom = env.Spec.Cloudsmith.Provider.Claims, "the spec (cloudsmith.provider.claims)"
+		d.have[needClaims] = true
 	}
-	required := s.Cloudsmith.Provider.Claims
-	claimsFrom := "the spec (cloudsmith.provider.claims)"
-	if env.Cloudsmith == nil {
-		for _, n := range []string{LinkProvider, LinkEnabled, LinkService} {
-			r.add(n, Skip, "", "not checked: set cloudsmith.api_key to let doctor read the provider through the management API")
-		}
+	if o.TokenFile != "" {
+		d.have[needTokenFile] = true
 	} else {
-		p, ok := doctorProvider(ctx, env, r)
-		if !ok {
-			r.add(LinkClaims, Skip, "", "not checked: no provider to read the required claims from")
-			doctorExchange(ctx, env, o, now(), r)
-			return r
-		}
-		required, claimsFrom = p.Claims, fmt.Sprintf("provider %q", p.Name)
+		d.missing[needTokenFile] = "not tried: pass --token-file with an ID token a build minted to try a real exchange"
 	}
-	doctorClaims(s, required, claimsFrom, now(), r)
-	doctorExchange(ctx, env, o, now(), r)
-	return r
+	for _, c := range doctorChecks {
+		if why, ok := d.lacks(c.needs); !ok {
+			for _, l := range c.links {
+				d.r.add(l, Skip, "", "%s", why)
+			}
+			for _, p := range c.provides {
+				d.lack(p, why)
+			}
+			continue
+		}
+		c.run(ctx, d)
+	}
+	return d.r
 }
 
-func doctorJenkins(ctx context.Context, env *Env, r *Report) bool {
-	s := env.Spec
-	info, err := env.Jenkins.Info(ctx)
+// need is something a doctor check needs: a fact an earlier check
+// established, or something the spec or the flags give.
+type need int
+
+const (
+	// needJenkins: Jenkins answered as a real user (d.info is set).
+	needJenkins need = iota
+	// needManagementAPI: cloudsmith.api_key is set (env.Cloudsmith).
+	needManagementAPI
+	// needProvider: a provider's URL is exactly the issuer (d.provider).
+	needProvider
+	// needClaims: the required claims are known (d.required).
+	needClaims
+	// needTokenFile: --token-file names an ID token to exchange.
+	needTokenFile
+)
+
+// doctorCheck is one row of doctor's table. A check runs when all it
+// needs is there; otherwise each of its links is reported skipped with the
+// reason the first missing need gives, and what it provides goes missing
+// for the same reason. To add a check, add a row: where it goes in the
+// table is where its links appear in the report.
+type doctorCheck struct {
+	// links are the links the check reports (a skipped check reports each
+	// as skipped); run may add a link the table does not name, such as
+	// LinkKeyCache.
+	links    []string
+	needs    []need
+	provides []need
+	// run reports the check's links on d.r and provides (d.provide) or
+	// explains the lack of (d.lack) each need in provides.
+	run func(ctx context.Context, d *doctorRun)
+}
+
+// doctorChecks is the trust chain in the order a token travels it.
+var doctorChecks = []doctorCheck{
+	{links: []string{LinkJenkins}, provides: []need{needJenkins}, run: doctorJenkins},
+	{links: []string{LinkPlugins}, needs: []need{needJenkins}, run: doctorPlugins},
+	{links: []string{LinkCredential}, needs: []need{needJenkins}, run: doctorCredential},
+	{links: []string{LinkIssuer}, needs: []need{needJenkins}, run: doctorIssuer},
+	{links: []string{LinkProvider}, needs: []need{needManagementAPI}, provides: []need{needProvider, needClaims}, run: doctorProvider},
+	{links: []string{LinkEnabled}, needs: []need{needProvider}, run: doctorEnabled},
+	{links: []string{LinkService}, needs: []need{needProvider}, run: doctorService},
+	{links: []string{LinkClaims}, needs: []need{needClaims}, run: doctorClaims},
+	{links: []string{LinkExchange}, needs: []need{needTokenFile}, run: doctorExchange},
+}
+
+// doctorRun is one walk of the table: what the checks found so far.
+type doctorRun struct {
+	env  *Env
+	opts DoctorOptions
+	now  time.Time
+	r    *Report
+	// have and missing say which needs are met, and why the others are
+	// not (the detail of the links skipped for want of them).
+	have    map[need]bool
+	missing map[need]string
+
+	info       *jenkins.Info                // needJenkins
+	provider   *cloudsmith.ProviderSettings // needProvider
+	required   map[string]string            // needClaims
+	claimsFrom string                       // where required comes from
+}
+
+func (d *doctorRun) provide(n need) { d.have[n] = true }
+
+// lack records why n is missing, unless it is met already (the claims
+// the spec gives without the management API).
+func (d *doctorRun) lack(n need, why string) {
+	if !d.have[n] {
+		if _, ok := d.missing[n]; !ok {
+			d.missing[n] = why
+		}
+	}
+}
+
+// lacks reports the reason for the first missing need of needs.
+func (d *doctorRun) lacks(needs []need) (string, bool) {
+	for _, n := range needs {
+		if !d.have[n] {
+			why := d.missing[n]
+			if why == "" {
+				why = "not checked: an earlier link did not hold"
+			}
+			return why, false
+		}
+	}
+	return "", true
+}
+
+func (d *doctorRun) add(name string, st Status, fix, format string, args ...any) {
+	d.r.add(name, st, fix, format, args...)
+}
+
+func doctorJenkins(ctx context.Context, d *doctorRun) {
+	s := d.env.Spec
+	const unreachable = "not checked: Jenkins is not reachable"
+	info, err := d.env.Jenkins.Info(ctx)
 	if err != nil {
 		fix := "check jenkins.url, the network path to it and jenkins.ca_bundle for a private CA"
 		switch {
@@ -195,32 +249,38 @@ func doctorJenkins(ctx context.Context, env *Env, r *Report) bool {
 		case errors.Is(err, jenkins.ErrForbidden):
 			fix = "give jenkins.user Overall/Administer (or Overall/Read plus credential and job permissions; the plugin check then needs Overall/SystemRead)"
 		}
-		r.add(LinkJenkins, Fail, fix, "cannot reach Jenkins at %s: %v", s.Jenkins.URL, err)
-		return false
+		d.add(LinkJenkins, Fail, fix, "cannot reach Jenkins at %s: %v", s.Jenkins.URL, err)
+		d.lack(needJenkins, unreachable)
+		return
 	}
 	if info.User == "" || info.User == "anonymous" {
-		r.add(LinkJenkins, Fail, "set jenkins.user and jenkins.token (an API token) in the spec",
+		d.add(LinkJenkins, Fail, "set jenkins.user and jenkins.token (an API token) in the spec",
 			"Jenkins %s at %s answers, but as anonymous", info.Version, s.Jenkins.URL)
-		return false
+		d.lack(needJenkins, unreachable)
+		return
 	}
 	if problem := info.RootURLProblem(s.Jenkins.URL, s.OIDC.Issuer != ""); problem != "" {
-		r.add(LinkJenkins, Fail, jenkins.RootURLHint+" to "+s.Jenkins.RootURL(), "%s", problem)
+		d.add(LinkJenkins, Fail, jenkins.RootURLHint+" to "+s.Jenkins.RootURL(), "%s", problem)
 	} else {
-		r.add(LinkJenkins, OK, "", "Jenkins %s at %s, logged in as %s", orUnknown(info.Version), s.Jenkins.URL, info.User)
+		d.add(LinkJenkins, OK, "", "Jenkins %s at %s, logged in as %s", orUnknown(info.Version), s.Jenkins.URL, info.User)
 	}
-	if info.PluginsHidden {
-		r.add(LinkPlugins, Warn, "give jenkins.user Overall/Administer, or start Jenkins with -Djenkins.security.SystemReadPermission=true and grant Overall/SystemRead",
+	d.info = info
+	d.provide(needJenkins)
+}
+
+func doctorPlugins(ctx context.Context, d *doctorRun) {
+	if d.info.PluginsHidden {
+		d.add(LinkPlugins, Warn, "give jenkins.user Overall/Administer, or start Jenkins with -Djenkins.security.SystemReadPermission=true and grant Overall/SystemRead",
 			"%s", jenkins.PluginsHiddenHint)
-	} else if err := env.Jenkins.CheckPlugins(ctx, jenkins.RequiredPlugins()...); err != nil {
-		r.add(LinkPlugins, Fail, "run `jenkins-cloudsmith apply --install-plugins`, or install them in Manage Jenkins » Plugins", "%v", err)
+	} else if err := d.env.Jenkins.CheckPlugins(ctx, jenkins.RequiredPlugins()...); err != nil {
+		d.add(LinkPlugins, Fail, "run `jenkins-cloudsmith apply --install-plugins`, or install them in Manage Jenkins » Plugins", "%v", err)
 	} else {
 		var have []string
 		for _, n := range jenkins.RequiredPlugins() {
-			have = append(have, n+" "+info.Plugins[n].Version)
+			have = append(have, n+" "+d.info.Plugins[n].Version)
 		}
-		r.add(LinkPlugins, OK, "", "%s", strings.Join(have, ", "))
+		d.add(LinkPlugins, OK, "", "%s", strings.Join(have, ", "))
 	}
-	return true
 }
 
 func orUnknown(s string) string {
@@ -230,7 +290,8 @@ func orUnknown(s string) string {
 	return s
 }
 
-func doctorCredential(ctx context.Context, env *Env, now time.Time, r *Report) {
+func doctorCredential(ctx context.Context, d *doctorRun) {
+	env, now, r := d.env, d.now, d.r
 	s := env.Spec
 	where := spec.StoreName(s.OIDC.Folder)
 	id, err := plan.ActiveCredentialID(ctx, env.Jenkins, s)
@@ -304,7 +365,8 @@ func doctorKeyCache(id string, have *jenkins.IDTokenCredential, now time.Time, r
 		id, born.UTC().Format(time.RFC3339), plan.VerifierCache)
 }
 
-func doctorIssuer(ctx context.Context, env *Env, r *Report) {
+func doctorIssuer(ctx context.Context, d *doctorRun) {
+	env, r := d.env, d.r
 	want, err := FromJenkins(ctx, env.Jenkins, env.Spec)
 	if err != nil {
 		r.add(LinkIssuer, Fail, "run `jenkins-cloudsmith apply` first, and check the credential's folder and issuer", "%v", err)
@@ -345,20 +407,20 @@ func quoteAll(ss []string) []string {
 	return out
 }
 
-// doctorProvider finds the provider whose URL is exactly the issuer and
-// checks it is enabled and linked to the service.
-func doctorProvider(ctx context.Context, env *Env, r *Report) (*cloudsmith.ProviderSettings, bool) {
-	s := env.Spec
+// doctorProvider finds the provider whose URL is exactly the issuer; its
+// required claims are the ones doctorClaims judges.
+func doctorProvider(ctx context.Context, d *doctorRun) {
+	s, r := d.env.Spec, d.r
 	org, iss := s.Cloudsmith.Org, s.IssuerURL()
-	skipRest := func(why string) {
-		r.add(LinkEnabled, Skip, "", "not checked: %s", why)
-		r.add(LinkService, Skip, "", "not checked: %s", why)
+	noProvider := func(why string) {
+		d.lack(needProvider, "not checked: "+why)
+		d.lack(needClaims, "not checked: no provider to read the required claims from")
 	}
-	providers, err := env.Cloudsmith.ListProviders(ctx, org)
+	providers, err := d.env.Cloudsmith.ListProviders(ctx, org)
 	if err != nil {
 		r.add(LinkProvider, Fail, "check cloudsmith.org and that cloudsmith.api_key belongs to an org Manager or Owner", "cannot list the OIDC providers of org %q: %v", org, err)
-		skipRest("the providers could not be read")
-		return nil, false
+		noProvider("the providers could not be read")
+		return
 	}
 	var match []cloudsmith.ProviderSettings
 	for _, p := range providers {
@@ -381,8 +443,8 @@ func doctorProvider(ctx context.Context, env *Env, r *Report) (*cloudsmith.Provi
 			detail += " (the org has no OIDC provider)"
 		}
 		r.add(LinkProvider, Fail, fix, "%s", detail)
-		skipRest("no provider matches the issuer")
-		return nil, false
+		noProvider("no provider matches the issuer")
+		return
 	}
 	p := match[0]
 	for _, m := range match {
@@ -392,18 +454,26 @@ func doctorProvider(ctx context.Context, env *Env, r *Report) (*cloudsmith.Provi
 		}
 	}
 	r.add(LinkProvider, OK, "", "provider %q of org %q has provider_url %s, exactly the tokens' iss", p.Name, org, p.ProviderURL)
+	d.provider = &p
+	d.required, d.claimsFrom = p.Claims, fmt.Sprintf("provider %q", p.Name)
+	d.provide(needProvider)
+	d.provide(needClaims)
+}
+
+// doctorEnabled checks the provider is enabled.
+func doctorEnabled(_ context.Context, d *doctorRun) {
+	p := d.provider
 	if p.Enabled {
-		r.add(LinkEnabled, OK, "", "provider %q is enabled", p.Name)
+		d.add(LinkEnabled, OK, "", "provider %q is enabled", p.Name)
 	} else {
-		r.add(LinkEnabled, Fail, "enable it (Cloudsmith » Settings » OpenID Connect, or `jenkins-cloudsmith apply`)", "provider %q is disabled: Cloudsmith ignores it for exchanges", p.Name)
+		d.add(LinkEnabled, Fail, "enable it (Cloudsmith » Settings » OpenID Connect, or `jenkins-cloudsmith apply`)", "provider %q is disabled: Cloudsmith ignores it for exchanges", p.Name)
 	}
-	doctorService(ctx, env, p, r)
-	return &p, true
 }
 
 // doctorService checks the spec's service account exists and is linked to
-// provider p.
-func doctorService(ctx context.Context, env *Env, p cloudsmith.ProviderSettings, r *Report) {
+// the provider.
+func doctorService(ctx context.Context, d *doctorRun) {
+	env, p, r := d.env, d.provider, d.r
 	org := env.Spec.Cloudsmith.Org
 	svc := env.Spec.Cloudsmith.Service
 	switch _, err := env.Cloudsmith.GetService(ctx, org, svc); {
@@ -427,7 +497,8 @@ func sameIssuerLoosely(a, b string) bool {
 	return strings.EqualFold(strings.TrimRight(a, "/"), strings.TrimRight(b, "/"))
 }
 
-func doctorClaims(s *spec.Spec, required map[string]string, from string, now time.Time, r *Report) {
+func doctorClaims(_ context.Context, d *doctorRun) {
+	s, required, from, now, r := d.env.Spec, d.required, d.claimsFrom, d.now, d.r
 	if len(required) == 0 {
 		r.add(LinkClaims, Warn, "require at least aud (the credential's audience) and a sub prefix such as "+s.Jenkins.RootURL()+"job/.* in cloudsmith.provider.claims",
 			"%s requires no claim: any token this issuer signs can be exchanged (Cloudsmith strongly recommends at least one)", from)
@@ -452,12 +523,9 @@ func doctorClaims(s *spec.Spec, required map[string]string, from string, now tim
 		"%s", strings.Join(msgs, "\n"))
 }
 
-func doctorExchange(ctx context.Context, env *Env, o DoctorOptions, now time.Time, r *Report) {
+func doctorExchange(ctx context.Context, d *doctorRun) {
+	env, o, now, r := d.env, d.opts, d.now, d.r
 	s := env.Spec
-	if o.TokenFile == "" {
-		r.add(LinkExchange, Skip, "", "not tried: pass --token-file with an ID token a build minted to try a real exchange")
-		return
-	}
 	b, err := readTokenFile(o.TokenFile)
 	if err != nil {
 		r.add(LinkExchange, Fail, "pass a readable file holding one ID token", "cannot read the token file: %v", err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/views"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust/trusttest"
@@ -20,7 +21,7 @@ import (
 
 func reportText(r *trust.Report) string {
 	var b bytes.Buffer
-	_ = r.WriteText(&b, false)
+	_ = views.DoctorText(&b, r, nil)
 	return b.String()
 }
 
@@ -96,7 +97,7 @@ func TestDoctorProviderURLAndClaims(t *testing.T) {
 		t.Fatal("doctor printed a secret")
 	}
 	var buf bytes.Buffer
-	if err := r.WriteJSON(&buf); err != nil {
+	if err := views.DoctorJSON(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	var js struct {

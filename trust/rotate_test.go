@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/views"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
@@ -279,7 +280,7 @@ func TestPlanAfterRotate(t *testing.T) {
 	jenkinsSide := sess.Plan.Filter(func(c plan.Change) bool { return c.Kind == plan.KindCredential || c.Kind == plan.KindJob })
 	if !jenkinsSide.Empty() || sess.Spec.OIDC.Credential != "oidc-token-cred--r2" {
 		var b bytes.Buffer
-		_ = plan.WriteText(&b, sess.Plan, false)
+		_ = views.PlanText(&b, sess.Plan, nil)
 		t.Fatalf("plan after rotate (credential %s):\n%s", sess.Spec.OIDC.Credential, b.String())
 	}
 }

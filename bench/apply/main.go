@@ -24,6 +24,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/views"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
@@ -183,7 +184,7 @@ func benchOurs(dir string, jobs int, latency time.Duration, parallel int) (row, 
 	if len(found) == 1 && found[0] == "update "+name {
 		r.handEdit = "detected by plan (`~ update job " + name + "`), restored by apply"
 		fmt.Fprintln(os.Stderr, "\nplan after editing "+name+" by hand:")
-		_ = plan.WriteText(os.Stderr, s.Plan, false)
+		_ = views.PlanText(os.Stderr, s.Plan, nil)
 	} else {
 		r.handEdit = fmt.Sprintf("NOT detected as expected: %v", found)
 	}

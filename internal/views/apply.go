@@ -41,7 +41,7 @@ func (v *Apply) Executing(p *plan.Plan) {
 			fmt.Fprintf(v.ios.ErrOut, "! %s credential %s: Jenkins generates a new OIDC signing key\n", c.Action, c.Name)
 		}
 	}
-	v.bar = &progress{w: v.ios.ErrOut, tty: v.ios.IsTerminal, color: !v.ios.NoColor, total: len(p.Changes)}
+	v.bar = &progress{w: v.ios.ErrOut, tty: v.ios.IsTerminal, cs: v.ios.ColorScheme(), total: len(p.Changes)}
 }
 
 // Changed implements apply.Reporter.
@@ -72,7 +72,8 @@ func ApplyResult(ios *iostreams.IOStreams, s *apply.Session, res *apply.Result, 
 type progress struct {
 	mu          sync.Mutex
 	w           io.Writer
-	tty, color  bool
+	tty         bool
+	cs          *iostreams.ColorScheme
 	total, n    int
 	failed      int
 	last        time.Time
@@ -90,11 +91,7 @@ func (p *progress) done(c plan.Change, err error) {
 	// error lists them once.
 	if err != nil && p.tty {
 		p.clear()
-		msg := fmt.Sprintf("failed: %s %s %s: %v", c.Action, c.Kind, c.Name, err)
-		if p.color {
-			msg = "\x1b[31m" + msg + "\x1b[0m"
-		}
-		fmt.Fprintln(p.w, msg)
+		fmt.Fprintln(p.w, p.cs.Red(fmt.Sprintf("failed: %s %s %s: %v", c.Action, c.Kind, c.Name, err)))
 	}
 	if p.tty && (time.Since(p.last) > 50*time.Millisecond || p.n == p.total) {
 		p.draw()
@@ -114,10 +111,7 @@ func (p *progress) draw() {
 	if p.total > 0 {
 		filled = p.n * width / p.total
 	}
-	bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
-	if p.color {
-		bar = "\x1b[32m" + strings.Repeat("=", filled) + "\x1b[0m" + strings.Repeat(" ", width-filled)
-	}
+	bar := p.cs.Green(strings.Repeat("=", filled)) + strings.Repeat(" ", width-filled)
 	line := fmt.Sprintf("applying [%s] %d/%d", bar, p.n, p.total)
 	if p.failed > 0 {
 		line += fmt.Sprintf(" (%d failed)", p.failed)

@@ -133,7 +133,7 @@ type demo struct {
 	o      Options
 	log    io.Writer // progress, through rec
 	rec    *recorder
-	color  bool
+	cs     *iostreams.ColorScheme
 	report Report
 	// secrets are the ones the demo holds (the Jenkins API token, the
 	// Cloudsmith API key), masked in everything it prints.
@@ -142,15 +142,15 @@ type demo struct {
 
 // step runs fn as the named step, printing its start and outcome.
 func (d *demo) step(name string, fn func(w io.Writer) (string, error)) error {
-	fmt.Fprintf(d.log, "%s %s\n", d.paint("1", "==>"), d.paint("1", name))
+	fmt.Fprintf(d.log, "%s %s\n", d.cs.Bold("==>"), d.cs.Bold(name))
 	start := time.Now()
 	detail, err := fn(indent(d.log, "    "))
 	s := Step{Name: name, OK: err == nil, Seconds: time.Since(start).Seconds(), Detail: detail}
 	if err != nil {
 		s.Error = err.Error()
-		fmt.Fprintf(d.log, "    %s %v\n", d.paint("31", "FAILED:"), err)
+		fmt.Fprintf(d.log, "    %s %v\n", d.cs.Red("FAILED:"), err)
 	} else if detail != "" {
-		fmt.Fprintf(d.log, "    %s %s\n", d.paint("32", "ok:"), detail)
+		fmt.Fprintf(d.log, "    %s %s\n", d.cs.Green("ok:"), detail)
 	}
 	_ = d.rec.Flush()
 	d.report.Steps = append(d.report.Steps, s)
@@ -159,13 +159,6 @@ func (d *demo) step(name string, fn func(w io.Writer) (string, error)) error {
 		return fmt.Errorf("demo step %q failed: %w", name, err)
 	}
 	return nil
-}
-
-func (d *demo) paint(code, s string) string {
-	if !d.color {
-		return s
-	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
 }
 
 // Run runs the demo, printing progress and the report on ios.
@@ -188,7 +181,7 @@ func Run(ctx context.Context, ios *iostreams.IOStreams, o Options) (err error) {
 	if o.Output == "json" {
 		progress = ios.ErrOut
 	}
-	d := &demo{o: o, rec: newRecorder(progress), color: !ios.NoColor && o.Output == "text"}
+	d := &demo{o: o, rec: newRecorder(progress), cs: iostreams.NewColorScheme(!ios.NoColor && o.Output == "text")}
 	d.log = d.rec
 	defer func() { _ = d.rec.Flush() }()
 
@@ -227,9 +220,9 @@ func (d *demo) summary(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STEP\tRESULT\tTIME\tDETAIL")
 	for _, s := range d.report.Steps {
-		res, detail := d.paint("32", "ok"), s.Detail
+		res, detail := d.cs.Green("ok"), s.Detail
 		if !s.OK {
-			res, detail = d.paint("31", "FAILED"), s.Error
+			res, detail = d.cs.Red("FAILED"), s.Error
 		}
 		if i := strings.IndexByte(detail, '\n'); i >= 0 {
 			detail = detail[:i] + " ..."
@@ -238,9 +231,9 @@ func (d *demo) summary(w io.Writer) {
 	}
 	_ = tw.Flush()
 	if d.report.Failed == "" {
-		fmt.Fprintln(w, d.paint("32;1", "Demo passed:")+" a Jenkins build got a Cloudsmith token through OIDC and installed a package, with no secret in sight.")
+		fmt.Fprintln(w, d.cs.BoldGreen("Demo passed:")+" a Jenkins build got a Cloudsmith token through OIDC and installed a package, with no secret in sight.")
 	} else {
-		fmt.Fprintln(w, d.paint("31;1", "Demo failed")+" at step: "+d.report.Failed)
+		fmt.Fprintln(w, d.cs.BoldRed("Demo failed")+" at step: "+d.report.Failed)
 	}
 }
 
@@ -416,7 +409,7 @@ func (d *demo) run(ctx context.Context) error {
 			return "", err
 		}
 		if !sess.Plan.Empty() {
-			_ = plan.WriteText(w, sess.Plan, false)
+			_ = views.PlanText(w, sess.Plan, nil)
 			return "", errors.New("a second plan still has changes: apply is not idempotent")
 		}
 		return "no change: a re-apply would write nothing", nil
@@ -436,7 +429,7 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	if err := d.step("Walk the chain of trust (jenkins-cloudsmith doctor)", func(w io.Writer) (string, error) {
 		r := trust.Doctor(ctx, env, trust.DoctorOptions{})
-		if err := r.WriteText(w, false); err != nil {
+		if err := views.DoctorText(w, r, nil); err != nil {
 			return "", err
 		}
 		if !r.OK() {

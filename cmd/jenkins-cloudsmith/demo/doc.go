@@ -10,6 +10,4 @@
 // token with the Cloudsmith emulator and runs the real pip. Finally it
 // checks that no secret appears in the build's console or in anything the
 // demo printed. It exits 0 only if every step worked.
-//
-// Owned by the demo engineer; the plan/apply engineer must not edit this package.
 package demo

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdflags"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/views"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
 )
 
@@ -52,9 +53,9 @@ only when no link FAILs.`,
 			r := trust.Doctor(ctx, env, trust.DoctorOptions{TokenFile: tokenFile})
 			var err error
 			if output == cmdutil.OutputJSON {
-				err = r.WriteJSON(f.IO.Out)
+				err = views.DoctorJSON(f.IO.Out, r)
 			} else {
-				err = r.WriteText(f.IO.Out, !f.IO.NoColor)
+				err = views.DoctorText(f.IO.Out, r, f.IO.ColorScheme())
 			}
 			if err != nil {
 				return err

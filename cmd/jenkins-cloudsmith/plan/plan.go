@@ -46,7 +46,7 @@ never printed.`,
 			if err := s.Compute(ctx); err != nil {
 				return err
 			}
-			if err := views.Plan(f.IO.Out, s.Plan, o.Output, !f.IO.NoColor); err != nil {
+			if err := views.Plan(f.IO.Out, s.Plan, o.Output, f.IO.ColorScheme()); err != nil {
 				return err
 			}
 			if detailed && !s.Plan.Empty() {

@@ -35,7 +35,7 @@ every job and nothing else; --dry-run prints what would be deleted.`,
 				if err := s.Compute(ctx); err != nil {
 					return err
 				}
-				return plan.WriteText(f.IO.Out, s.Plan, !f.IO.NoColor)
+				return views.PlanText(f.IO.Out, s.Plan, f.IO.ColorScheme())
 			}
 			res, err := s.Apply(ctx, apply.RunOptions{Reporter: views.NewApply(f.IO),
 				Keep: func(c plan.Change) bool { return c.Action == plan.Delete }})
