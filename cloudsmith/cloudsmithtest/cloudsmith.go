@@ -173,7 +173,11 @@ func New(opts ...Option) *Cloudsmith {
 		c.apiKey = randomHex(20)
 	}
 	demo := &repository{slug: cfg.repo}
-	for _, p := range art.demoPackages() {
+	more, err := formatDemos()
+	if err != nil {
+		panic(fmt.Sprintf("cloudsmithtest: building demo packages: %v", err))
+	}
+	for _, p := range append(art.demoPackages(), more...) {
 		p.UploadedAt = buildTime
 		if err := demo.add(p); err != nil {
 			panic(fmt.Sprintf("cloudsmithtest: seeding demo packages: %v", err))

@@ -1,6 +1,7 @@
 package cloudsmithtest
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -31,6 +32,12 @@ type format struct {
 	// errors renders the format's own errors; authentication and
 	// authorisation errors are Cloudsmith's JSON on every host.
 	errors errorStyle
+	// handler, when set, serves the format's own host instead of route,
+	// serve and upload (Docker's registry has its own token flow).
+	handler func(c *Cloudsmith) http.HandlerFunc
+	// demo builds the format's demo packages, seeded in the default
+	// repository.
+	demo func() ([]Package, error)
 }
 
 // formatTable lists every emulated format. It is a function, not a
@@ -43,6 +50,9 @@ func formatTable() []*format {
 		// Cloudsmith's legacy ones.
 		{name: "npm", download: true, host: HostNPM, serve: serveNPM, errors: npmErrors},
 		{name: "go", download: true, host: HostGo, route: routeBasicOptional, serve: serveGoProxy, errors: goErrors},
+		// Maven reads from the download host and deploys to its own host,
+		// which answers reads too (deploy merges maven-metadata.xml).
+		{name: "maven", download: true, host: HostMaven, serve: serveMaven, upload: uploadMaven, errors: plainErrors, demo: demoMaven},
 	}
 }
 
@@ -132,11 +142,19 @@ func (c *Cloudsmith) serveDownload(w http.ResponseWriter, r *http.Request) {
 		f = nil
 	}
 	base := "/basic/" + parts[0] + "/" + parts[1] + "/" + parts[2] + "/"
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// The download host only serves: every upload has its own host.
+		writeError(w, apiErrors, errMethodNotAllowed(r, http.MethodGet, http.MethodHead))
+		return
+	}
 	c.servePackages(w, r, f, parts[0], parts[1], base, sub)
 }
 
 // formatHost serves a format's own host.
 func (c *Cloudsmith) formatHost(f *format) http.HandlerFunc {
+	if f.handler != nil {
+		return f.handler(c)
+	}
 	route := f.route
 	if route == nil {
 		route = routeRepo
@@ -217,4 +235,20 @@ func (c *Cloudsmith) authorize(r *http.Request, orgSlug, repoSlug string, need P
 		q.packages = repo.ofFormat(f.name)
 	}
 	return q, nil
+}
+
+// formatDemos builds the demo packages of the formats that build their own.
+func formatDemos() ([]Package, error) {
+	var out []Package
+	for _, f := range formatTable() {
+		if f.demo == nil {
+			continue
+		}
+		ps, err := f.demo()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.name, err)
+		}
+		out = append(out, ps...)
+	}
+	return out, nil
 }
