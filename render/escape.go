@@ -27,6 +27,23 @@ var escapers = map[string]any{
 	"sh":         quoteShell,
 	"json":       quoteJSON,
 	"text":       plainText,
+	"ident":      identifier,
+}
+
+// identifier passes s through when it is a name that means the same in
+// every syntax the templates write (an environment variable, a Groovy
+// map key or property): letters, digits and '_', not starting with a
+// digit. Anything else is refused.
+func identifier(s string) (string, error) {
+	for i, r := range s {
+		if r != '_' && (r < 'A' || r > 'Z') && (r < 'a' || r > 'z') && (i == 0 || r < '0' || r > '9') {
+			return "", fmt.Errorf("%q is not an identifier (letters, digits and _, not starting with a digit)", s)
+		}
+	}
+	if s == "" {
+		return "", fmt.Errorf("an identifier cannot be empty")
+	}
+	return s, nil
 }
 
 // escapeXML escapes s for XML 1.0 character data: &, < and > (which also

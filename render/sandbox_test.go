@@ -241,7 +241,7 @@ func TestBinarySnippetEmbeds(t *testing.T) {
 // TestFormatNamesMatchBinary: the vars/ steps accept exactly the format
 // names cloudsmith-oidc does (spec.Formats in any case, plus aliases).
 func TestFormatNamesMatchBinary(t *testing.T) {
-	for _, a := range formatAliases {
+	for _, a := range pkgconfig.Aliases() {
 		got, err := pkgconfig.ParseFormats(strings.ToUpper(a.Name))
 		if err != nil || len(got) != 1 || string(got[0]) != a.Format {
 			t.Errorf("binary reads %q as %v (%v), vars/ as %s", a.Name, got, err, a.Format)
@@ -254,7 +254,7 @@ func TestFormatNamesMatchBinary(t *testing.T) {
 	}
 	for _, bad := range []string{"pypi", "conda"} {
 		if _, err := pkgconfig.ParseFormats(bad); err == nil {
-			t.Errorf("binary accepts %q, which vars/ refuses: add it to formatAliases", bad)
+			t.Errorf("binary accepts %q, which vars/ refuses: add it to pkgconfig's table", bad)
 		}
 	}
 }

@@ -6,15 +6,39 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/pkgconfig"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
 
 // The view types are what templates see: spec values with defaults
 // applied, never escaped (escaping is the templates' job, see escape.go).
 
-// urls are the Cloudsmith host overrides; empty means the binary's default.
-type urls struct {
-	API, Download, NPM, Go string
+// hostView is one Cloudsmith host override the spec sets: Env is
+// cloudsmith-oidc's variable for it, Arg the vars/ steps' argument.
+type hostView struct {
+	Env, Arg, Value string
+}
+
+// hostsOf lists the spec's host overrides in the order of pkgconfig's
+// table; hosts left empty are the binary's defaults.
+func hostsOf(c spec.Cloudsmith) []hostView {
+	set := c.Hosts()
+	var out []hostView
+	for _, e := range pkgconfig.Endpoints() {
+		if v := set[e.Key]; v != "" {
+			out = append(out, hostView{Env: e.Env(), Arg: e.Arg(), Value: v})
+		}
+	}
+	return out
+}
+
+// allHosts lists every host the vars/ steps accept, set or not.
+func allHosts() []hostView {
+	var out []hostView
+	for _, e := range pkgconfig.Endpoints() {
+		out = append(out, hostView{Env: e.Env(), Arg: e.Arg()})
+	}
+	return out
 }
 
 type scmView struct {
@@ -62,7 +86,7 @@ type jobView struct {
 	Steps              []string
 	Kind               string
 	Credential         string
-	URLs               urls
+	Hosts              []hostView
 	Binary             spec.Binary
 	// Downloads are binary.platforms in platform order, SHA-256 in lower
 	// case; ByPlatform indexes them ("linux/amd64") for the shell script,
@@ -92,19 +116,14 @@ type credentialView struct {
 }
 
 type varsView struct {
-	Library   string
+	Library string
+	// Formats and Aliases are pkgconfig's table, so the vars/ steps
+	// accept the names cloudsmith-oidc does (any case).
 	Formats   []string
-	Aliases   []formatAlias
+	Aliases   []pkgconfig.Alias
+	Hosts     []hostView
 	Platforms []string
 }
-
-// formatAlias is another name cloudsmith-oidc accepts for a format.
-type formatAlias struct{ Name, Format string }
-
-// formatAliases are the format names cloudsmith-oidc accepts besides
-// spec.Formats (any case), so the vars/ steps accept them too
-// (TestFormatNamesMatchBinary keeps this in step with pkgconfig).
-var formatAliases = []formatAlias{{"pip", "python"}, {"uv", "python"}}
 
 func kindOf(s *spec.Spec) string {
 	if s.OIDC.Kind == "" {
@@ -158,8 +177,7 @@ func (r renderer) baseView(s *spec.Spec, name, desc, label string) (jobView, err
 		Name: name, Description: d, Label: label, Library: r.lib,
 		Org: s.Cloudsmith.Org, Service: s.Cloudsmith.Service,
 		Kind: kindOf(s), Credential: s.OIDC.Credential,
-		URLs: urls{API: s.Cloudsmith.APIURL, Download: s.Cloudsmith.DownloadURL,
-			NPM: s.Cloudsmith.NPMURL, Go: s.Cloudsmith.GoURL},
+		Hosts:  hostsOf(s.Cloudsmith),
 		Binary: bin, Lib: r.libOf(s), ByPlatform: map[string]*download{},
 	}
 	var names []string
@@ -297,7 +315,7 @@ func (r renderer) credential(s *spec.Spec) (Credential, error) {
 }
 
 func (r renderer) vars() (map[string][]byte, error) {
-	v := varsView{Library: r.lib, Formats: spec.Formats, Aliases: formatAliases, Platforms: spec.Platforms}
+	v := varsView{Library: r.lib, Formats: spec.Formats, Aliases: pkgconfig.Aliases(), Hosts: allHosts(), Platforms: spec.Platforms}
 	out := map[string][]byte{}
 	var names []string
 	for _, t := range r.t.Templates() {

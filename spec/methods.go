@@ -2,7 +2,10 @@ package spec
 
 import (
 	"path/filepath"
+	"reflect"
 	"strings"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/pkgconfig"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/jenkinsurl"
 )
@@ -98,16 +101,38 @@ func orDefault(v, def string) string {
 }
 
 // API is the Cloudsmith API base URL, without a trailing slash.
-func (c Cloudsmith) API() string { return orDefault(c.APIURL, DefaultAPIURL) }
+func (c Cloudsmith) API() string { return c.Host(pkgconfig.APIURL) }
 
-// Download is the package download base URL, without a trailing slash.
-func (c Cloudsmith) Download() string { return orDefault(c.DownloadURL, DefaultDownloadURL) }
+// Host is the host with pkgconfig's key (pkgconfig.DownloadURL, ...): the
+// spec's override, else Cloudsmith's public host, without a trailing slash.
+func (c Cloudsmith) Host(key string) string {
+	e, _ := pkgconfig.EndpointOf(key)
+	return orDefault(c.Hosts()[key], e.Default)
+}
 
-// NPM is the npm registry base URL, without a trailing slash.
-func (c Cloudsmith) NPM() string { return orDefault(c.NPMURL, DefaultNPMURL) }
+// Hosts returns the host overrides the spec sets, by pkgconfig key.
+func (c Cloudsmith) Hosts() map[string]string {
+	out := map[string]string{}
+	v := reflect.ValueOf(c)
+	for _, f := range hostFields() {
+		if s := v.Field(f.index).String(); s != "" {
+			out[f.key] = s
+		}
+	}
+	return out
+}
 
-// Go is the Go module proxy base URL, without a trailing slash.
-func (c Cloudsmith) Go() string { return orDefault(c.GoURL, DefaultGoURL) }
+// hostFields are Cloudsmith's fields named by a key of pkgconfig's host
+// table.
+func hostFields() []fieldInfo {
+	var out []fieldInfo
+	for _, f := range fieldsOf(reflect.TypeOf(Cloudsmith{})) {
+		if _, ok := pkgconfig.EndpointOf(f.key); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 // StoreName names the Jenkins credential store of folder in messages:
 // "folder team-a", or "the system store" for "".

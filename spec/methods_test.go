@@ -2,8 +2,11 @@ package spec
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/pkgconfig"
 )
 
 func TestIssuerURL(t *testing.T) {
@@ -53,12 +56,36 @@ func TestFolders(t *testing.T) {
 
 func TestCloudsmithURLs(t *testing.T) {
 	var c Cloudsmith
-	if c.API() != DefaultAPIURL || c.Download() != DefaultDownloadURL || c.NPM() != DefaultNPMURL || c.Go() != DefaultGoURL {
-		t.Errorf("defaults: %s %s %s %s", c.API(), c.Download(), c.NPM(), c.Go())
+	for _, e := range pkgconfig.Endpoints() {
+		if got := c.Host(e.Key); got != e.Default {
+			t.Errorf("default %s = %s, want %s", e.Key, got, e.Default)
+		}
+	}
+	if c.API() != "https://api.cloudsmith.io" {
+		t.Errorf("API() = %s", c.API())
 	}
 	c = Cloudsmith{APIURL: "http://127.0.0.1:1/api/", DownloadURL: "http://127.0.0.1:1/dl", NPMURL: "http://127.0.0.1:1/npm//", GoURL: "http://127.0.0.1:1/go"}
-	if c.API() != "http://127.0.0.1:1/api" || c.Download() != "http://127.0.0.1:1/dl" || c.NPM() != "http://127.0.0.1:1/npm" || c.Go() != "http://127.0.0.1:1/go" {
-		t.Errorf("overrides: %s %s %s %s", c.API(), c.Download(), c.NPM(), c.Go())
+	got := []string{c.API(), c.Host(pkgconfig.DownloadURL), c.Host(pkgconfig.NPMURL), c.Host(pkgconfig.GoURL)}
+	want := []string{"http://127.0.0.1:1/api", "http://127.0.0.1:1/dl", "http://127.0.0.1:1/npm", "http://127.0.0.1:1/go"}
+	if !slices.Equal(got, want) {
+		t.Errorf("overrides: %q, want %q", got, want)
+	}
+}
+
+// TestHostFieldsMatchTable: cloudsmith has exactly one field per host of
+// pkgconfig's table, named by its key, so a host added there is a spec
+// key (and a schema entry) too.
+func TestHostFieldsMatchTable(t *testing.T) {
+	var keys []string
+	for _, f := range hostFields() {
+		keys = append(keys, f.key)
+	}
+	var want []string
+	for _, e := range pkgconfig.Endpoints() {
+		want = append(want, e.Key)
+	}
+	if !slices.Equal(keys, want) {
+		t.Errorf("cloudsmith's host fields %q, pkgconfig's hosts %q: add a field tagged with each key, in table order", keys, want)
 	}
 }
 

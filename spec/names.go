@@ -70,6 +70,8 @@ var (
 	specIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$`)
 	slugRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 	sha256Re = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+	// bareHostRe is a host[:port] (cloudsmith.docker_registry).
+	bareHostRe = regexp.MustCompile(`^[A-Za-z0-9.-]+(:[0-9]+)?$`)
 )
 
 // urlRules are what checkURL enforces beyond "absolute http(s)".

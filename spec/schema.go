@@ -4,12 +4,27 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/pkgconfig"
 )
 
 // SchemaID is the $id of the JSON Schema: where the committed copy
 // (spec/schema.json, kept current by TestSchemaFileUpToDate) is served, so
 // a yaml-language-server modeline can point at it.
 const SchemaID = "https://raw.githubusercontent.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/main/spec/schema.json"
+
+// withHostDocs adds the docs of cloudsmith's host keys, from pkgconfig's
+// table of hosts.
+func withHostDocs(docs map[string]fieldDoc) map[string]fieldDoc {
+	for _, e := range pkgconfig.Endpoints() {
+		extra := uriFormat
+		if e.Bare {
+			extra = map[string]any{"pattern": bareHostRe.String()}
+		}
+		docs["Cloudsmith."+e.Key] = fieldDoc{"Override of the " + e.Serves + " for a custom domain or an emulator (cloudsmith-oidc's " + e.Env() + "). Default " + e.Default + ".", e.Default, extra}
+	}
+	return docs
+}
 
 // fieldDoc documents one spec key: the description editors show on hover,
 // an example used in hints and completion, and extra JSON Schema keywords.
@@ -28,7 +43,7 @@ var (
 
 // fieldDocs is keyed by "GoType.yamlkey". A test fails when a field has no
 // entry or an entry names no field, so docs and structs cannot drift.
-var fieldDocs = map[string]fieldDoc{
+var fieldDocs = withHostDocs(map[string]fieldDoc{
 	"Spec.version":               {"Spec format version; must be 1.", "1", map[string]any{"const": Version}},
 	"Spec.id":                    {"Identity of this spec in Jenkins. The jobs and credential it creates are marked as owned by it, so another spec's prune, plan and --adopt leave them alone; keep it when renaming or moving the file. Default: <oidc.folder>/<oidc.credential>.", "team-a", map[string]any{"pattern": specIDRe.String(), "maxLength": maxSpecID}},
 	"Spec.jenkins":               {"The Jenkins controller to manage and how to log in.", "", nil},
@@ -55,10 +70,6 @@ var fieldDocs = map[string]fieldDoc{
 	"Jenkins.proxy":              {"Proxy URL for the controller (http, https or socks5), overriding HTTPS_PROXY. No credentials.", "http://proxy.example.com:3128", map[string]any{"format": "uri"}},
 	"Cloudsmith.org":             {"Cloudsmith organisation slug.", "acme", map[string]any{"pattern": slugPattern}},
 	"Cloudsmith.service":         {"Service account slug builds exchange their OIDC token into.", "jenkins-ci", map[string]any{"pattern": slugPattern}},
-	"Cloudsmith.api_url":         {"API base URL override (custom domain or emulator). Default " + DefaultAPIURL + ".", DefaultAPIURL, uriFormat},
-	"Cloudsmith.download_url":    {"Download base URL override. Default " + DefaultDownloadURL + ".", DefaultDownloadURL, uriFormat},
-	"Cloudsmith.npm_url":         {"npm registry URL override. Default " + DefaultNPMURL + ".", DefaultNPMURL, uriFormat},
-	"Cloudsmith.go_url":          {"Go proxy URL override. Default " + DefaultGoURL + ".", DefaultGoURL, uriFormat},
 	"Cloudsmith.api_key":         {"Optional API key, as a ${VAR} reference, to manage the service account and OIDC provider.", "${CLOUDSMITH_API_KEY}", nil},
 	"Cloudsmith.provider":        {"The Cloudsmith OIDC provider that trusts this Jenkins' issuer.", "", nil},
 	"Cloudsmith.proxy":           {"Proxy URL for the Cloudsmith API (http, https or socks5), overriding HTTPS_PROXY. No credentials.", "http://proxy.example.com:3128", map[string]any{"format": "uri"}},
@@ -93,7 +104,7 @@ var fieldDocs = map[string]fieldDoc{
 	"Seed.scm":                   {"Repository holding this spec.", "", nil},
 	"Seed.spec_path":             {"Path of this spec inside the repository.", "jenkins-cloudsmith.yaml", nil},
 	"Seed.credential":            {"Jenkins credential id (username + API token) the seed job applies with.", "jenkins-cloudsmith-apply", map[string]any{"pattern": credPattern}},
-}
+})
 
 // structExtras add the rules that span several keys of one object.
 var structExtras = map[string]map[string]any{

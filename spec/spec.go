@@ -24,6 +24,8 @@
 //     descriptions and steps.
 package spec
 
+import "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/pkgconfig"
+
 // Version is the only spec format version this build understands.
 const Version = 1
 
@@ -79,11 +81,18 @@ type Jenkins struct {
 type Cloudsmith struct {
 	Org     string `yaml:"org" json:"org"`
 	Service string `yaml:"service" json:"service"`
-	// Host overrides; empty means Cloudsmith's public hosts (see Default*).
-	APIURL      string `yaml:"api_url,omitempty" json:"api_url,omitempty"`
-	DownloadURL string `yaml:"download_url,omitempty" json:"download_url,omitempty"`
-	NPMURL      string `yaml:"npm_url,omitempty" json:"npm_url,omitempty"`
-	GoURL       string `yaml:"go_url,omitempty" json:"go_url,omitempty"`
+	// Host overrides; empty means Cloudsmith's public hosts. There is one
+	// field per host of pkgconfig's table (pkgconfig.Endpoints), tagged
+	// with its key (TestHostFieldsMatchTable keeps them in step); Hosts
+	// lists them.
+	APIURL          string `yaml:"api_url,omitempty" json:"api_url,omitempty"`
+	DownloadURL     string `yaml:"download_url,omitempty" json:"download_url,omitempty"`
+	NPMURL          string `yaml:"npm_url,omitempty" json:"npm_url,omitempty"`
+	GoURL           string `yaml:"go_url,omitempty" json:"go_url,omitempty"`
+	PythonUploadURL string `yaml:"python_upload_url,omitempty" json:"python_upload_url,omitempty"`
+	CargoURL        string `yaml:"cargo_url,omitempty" json:"cargo_url,omitempty"`
+	NuGetURL        string `yaml:"nuget_url,omitempty" json:"nuget_url,omitempty"`
+	DockerRegistry  string `yaml:"docker_registry,omitempty" json:"docker_registry,omitempty"`
 	// APIKey enables managing the service account and OIDC provider.
 	APIKey   Secret   `yaml:"api_key,omitempty" json:"api_key,omitempty"`
 	Provider Provider `yaml:"provider,omitempty" json:"provider,omitempty"`
@@ -91,14 +100,6 @@ type Cloudsmith struct {
 	// Proxy overrides HTTPS_PROXY for the Cloudsmith API.
 	Proxy string `yaml:"proxy,omitempty" json:"proxy,omitempty"`
 }
-
-// Defaults for Cloudsmith's public hosts.
-const (
-	DefaultAPIURL      = "https://api.cloudsmith.io"
-	DefaultDownloadURL = "https://dl.cloudsmith.io"
-	DefaultNPMURL      = "https://npm.cloudsmith.io"
-	DefaultGoURL       = "https://golang.cloudsmith.io"
-)
 
 // Provider is the Cloudsmith OIDC provider that trusts the issuer.
 type Provider struct {
@@ -183,8 +184,8 @@ const (
 	Pipeline  = "pipeline"
 )
 
-// Formats cloudsmith-oidc can configure.
-var Formats = []string{"python", "npm", "go", "maven", "docker", "cargo", "nuget", "helm", "raw"}
+// Formats cloudsmith-oidc can configure: the names in pkgconfig's table.
+var Formats = pkgconfig.Names()
 
 // Job is one Jenkins job to manage. After Load, Repo and Formats hold the
 // defaults where the job left them empty.

@@ -6,6 +6,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/pkgconfig"
 )
 
 // checker applies the rules that need more than one value's type: formats,
@@ -139,10 +141,16 @@ func (c *checker) cloudsmith(cs *Cloudsmith) {
 	if cs.Service != "" {
 		c.slug("cloudsmith.service", cs.Service, "service account")
 	}
-	c.url("cloudsmith.api_url", cs.APIURL, urlRules{})
-	c.url("cloudsmith.download_url", cs.DownloadURL, urlRules{})
-	c.url("cloudsmith.npm_url", cs.NPMURL, urlRules{})
-	c.url("cloudsmith.go_url", cs.GoURL, urlRules{})
+	hosts := cs.Hosts()
+	for _, e := range pkgconfig.Endpoints() {
+		if e.Bare {
+			if v := hosts[e.Key]; v != "" && !bareHostRe.MatchString(v) {
+				c.fail("cloudsmith."+e.Key, "write a host name with an optional :port, e.g. "+e.Default, "cloudsmith.%s %q is not a host[:port]", e.Key, v)
+			}
+			continue
+		}
+		c.url("cloudsmith."+e.Key, hosts[e.Key], urlRules{})
+	}
 	for _, k := range sortedKeys(cs.Provider.Claims) {
 		v, p := cs.Provider.Claims[k], "cloudsmith.provider.claims."+k
 		switch i := strings.Index(v, ".*"); {

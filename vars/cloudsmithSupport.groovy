@@ -32,7 +32,7 @@ Map settings(String step, Map args, List<String> extra, boolean unix) {
         args = [:]
     }
     List<String> known = ['org', 'service', 'credentialsId', 'kind', 'repo', 'formats',
-                          'apiUrl', 'downloadUrl', 'npmUrl', 'goUrl',
+                          'apiUrl', 'downloadUrl', 'npmUrl', 'goUrl', 'pythonUploadUrl', 'cargoUrl', 'nugetUrl', 'dockerRegistry',
                           'binary', 'binaryUrl', 'binarySha256', 'binaries'] + extra
     for (Object k : args.keySet()) {
         if (!known.contains(String.valueOf(k))) {
@@ -52,6 +52,10 @@ Map settings(String step, Map args, List<String> extra, boolean unix) {
     cfg.downloadUrl = argument(step, args, 'downloadUrl', 'CLOUDSMITH_DOWNLOAD_URL', false, unix)
     cfg.npmUrl = argument(step, args, 'npmUrl', 'CLOUDSMITH_NPM_URL', false, unix)
     cfg.goUrl = argument(step, args, 'goUrl', 'CLOUDSMITH_GO_URL', false, unix)
+    cfg.pythonUploadUrl = argument(step, args, 'pythonUploadUrl', 'CLOUDSMITH_PYTHON_UPLOAD_URL', false, unix)
+    cfg.cargoUrl = argument(step, args, 'cargoUrl', 'CLOUDSMITH_CARGO_URL', false, unix)
+    cfg.nugetUrl = argument(step, args, 'nugetUrl', 'CLOUDSMITH_NUGET_URL', false, unix)
+    cfg.dockerRegistry = argument(step, args, 'dockerRegistry', 'CLOUDSMITH_DOCKER_REGISTRY', false, unix)
     cfg.binary = argument(step, args, 'binary', 'CLOUDSMITH_OIDC_BINARY', false, unix) ?: (unix ? 'cloudsmith-oidc' : 'cloudsmith-oidc.exe')
     cfg.binaryUrl = argument(step, args, 'binaryUrl', 'CLOUDSMITH_OIDC_URL', false, unix)
     cfg.binarySha256 = argument(step, args, 'binarySha256', 'CLOUDSMITH_OIDC_SHA256', false, unix).toLowerCase()
@@ -164,6 +168,10 @@ List<String> environment(Map cfg, String dir) {
         'CLOUDSMITH_DOWNLOAD_URL=' + cfg.downloadUrl,
         'CLOUDSMITH_NPM_URL=' + cfg.npmUrl,
         'CLOUDSMITH_GO_URL=' + cfg.goUrl,
+        'CLOUDSMITH_PYTHON_UPLOAD_URL=' + cfg.pythonUploadUrl,
+        'CLOUDSMITH_CARGO_URL=' + cfg.cargoUrl,
+        'CLOUDSMITH_NUGET_URL=' + cfg.nugetUrl,
+        'CLOUDSMITH_DOCKER_REGISTRY=' + cfg.dockerRegistry,
         'CLOUDSMITH_OIDC_BIN=' + cfg.binary,
         'CLOUDSMITH_OIDC_URL=' + cfg.binaryUrl,
         'CLOUDSMITH_OIDC_SHA256=' + cfg.binarySha256,

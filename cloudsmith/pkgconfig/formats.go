@@ -13,7 +13,7 @@ import (
 // index URL, as Cloudsmith documents, and lists the host in netrc for uv,
 // which is pointed at the same index without credentials.
 func (p *plan) python() error {
-	dl, err := parseEndpoint("download URL", p.s.DownloadURL, DefaultDownloadURL)
+	dl, err := p.endpoint(DownloadURL)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func (p *plan) python() error {
 // npm writes an npmrc (read through NPM_CONFIG_USERCONFIG) with the
 // registry and a _authToken scoped to exactly that registry path.
 func (p *plan) npm() error {
-	e, err := parseEndpoint("npm URL", p.s.NPMURL, DefaultNPMURL)
+	e, err := p.endpoint(NPMURL)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (p *plan) npm() error {
 // userinfo, so a plain-http Go URL is refused rather than left to fail
 // with a puzzling 401.
 func (p *plan) golang() error {
-	e, err := parseEndpoint("Go URL", p.s.GoURL, DefaultGoURL)
+	e, err := p.endpoint(GoURL)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (p *plan) golang() error {
 // maven writes a settings.xml with the server credentials and an active
 // profile adding the repository (for dependencies and plugins).
 func (p *plan) maven() error {
-	dl, err := parseEndpoint("download URL", p.s.DownloadURL, DefaultDownloadURL)
+	dl, err := p.endpoint(DownloadURL)
 	if err != nil {
 		return err
 	}
@@ -135,10 +135,8 @@ func (p *plan) maven() error {
 // docker writes a config.json with auths for the registry; DOCKER_CONFIG
 // names its directory.
 func (p *plan) docker() error {
-	host := p.s.DockerRegistry
-	if host == "" {
-		host = DefaultDockerRegistry
-	}
+	reg, _ := EndpointOf(DockerRegistry)
+	host := p.hostValue(reg)
 	if strings.ContainsAny(host, "/@ \t\r\n") {
 		return fmt.Errorf("docker registry %q must be a host name with an optional port", host)
 	}
@@ -160,7 +158,7 @@ func (p *plan) docker() error {
 // in the environment), so CARGO_HOME points here; the registry cache then
 // lives under the private directory too.
 func (p *plan) cargo() error {
-	e, err := parseEndpoint("Cargo URL", p.s.CargoURL, DefaultCargoURL)
+	e, err := p.endpoint(CargoURL)
 	if err != nil {
 		return err
 	}
@@ -177,7 +175,7 @@ func (p *plan) cargo() error {
 // has no environment variable for a config file: pass
 // --configfile "$CLOUDSMITH_NUGET_CONFIG".
 func (p *plan) nuget() error {
-	e, err := parseEndpoint("NuGet URL", p.s.NuGetURL, DefaultNuGetURL)
+	e, err := p.endpoint(NuGetURL)
 	if err != nil {
 		return err
 	}
@@ -199,7 +197,7 @@ func (p *plan) nuget() error {
 // "cloudsmith". It is written as JSON, which is valid YAML, so escaping is
 // encoding/json's.
 func (p *plan) helm() error {
-	dl, err := parseEndpoint("download URL", p.s.DownloadURL, DefaultDownloadURL)
+	dl, err := p.endpoint(DownloadURL)
 	if err != nil {
 		return err
 	}
@@ -229,7 +227,7 @@ func (p *plan) helm() error {
 // raw lists the download host in netrc (curl --netrc-file "$NETRC") and
 // exports the files base URL.
 func (p *plan) raw() error {
-	dl, err := parseEndpoint("download URL", p.s.DownloadURL, DefaultDownloadURL)
+	dl, err := p.endpoint(DownloadURL)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,11 @@
 // (and uv), npm, Go, Maven, Docker, Cargo, NuGet, Helm and raw downloads at
 // a Cloudsmith repository with a Cloudsmith token.
 //
+// One table (table.go) lists every format (name, aliases, hosts, how it is
+// configured for installs and uploads) and every Cloudsmith host (key,
+// default, environment variable); the spec, cloudsmith-oidc's flags, the
+// rendered jobs and the vars/ steps derive their lists from it.
+//
 // The token is written only into files (0600, in a 0700 directory,
 // replaced atomically) and never into the environment it returns, so the
 // "export" lines a step prints can't leak it. Every value is escaped for
@@ -26,7 +31,7 @@ import (
 // Format is a package format, named as Cloudsmith names it.
 type Format string
 
-// The formats configure understands.
+// The formats configure understands (the table is in table.go).
 const (
 	Python Format = "python"
 	NPM    Format = "npm"
@@ -37,19 +42,6 @@ const (
 	NuGet  Format = "nuget"
 	Helm   Format = "helm"
 	Raw    Format = "raw"
-)
-
-// Formats lists every format, in the order files are written.
-var Formats = []Format{Python, NPM, Go, Maven, Docker, Cargo, NuGet, Helm, Raw}
-
-// Cloudsmith's public hosts, used when Settings leaves one empty.
-const (
-	DefaultDownloadURL    = "https://dl.cloudsmith.io"
-	DefaultNPMURL         = "https://npm.cloudsmith.io"
-	DefaultGoURL          = "https://golang.cloudsmith.io"
-	DefaultCargoURL       = "https://cargo.cloudsmith.io"
-	DefaultNuGetURL       = "https://nuget.cloudsmith.io"
-	DefaultDockerRegistry = "docker.cloudsmith.io"
 )
 
 // Username is the basic-auth user name Cloudsmith's own tools send with a
@@ -70,13 +62,11 @@ func ParseFormats(args ...string) ([]Format, error) {
 			if name == "" {
 				continue
 			}
-			f := Format(name)
-			if name == "pip" || name == "uv" {
-				f = Python
+			d, ok := Lookup(name)
+			if !ok {
+				return nil, fmt.Errorf("unknown format %q (known: %s)", name, Usage())
 			}
-			if !slices.Contains(Formats, f) {
-				return nil, fmt.Errorf("unknown format %q (known: %s)", name, formatList())
-			}
+			f := d.Format
 			if !slices.Contains(out, f) {
 				out = append(out, f)
 			}
@@ -88,27 +78,16 @@ func ParseFormats(args ...string) ([]Format, error) {
 	return out, nil
 }
 
-func formatList() string {
-	s := make([]string, len(Formats))
-	for i, f := range Formats {
-		s[i] = string(f)
-	}
-	return strings.Join(s, ", ")
-}
-
 // Settings say which repository to use and where Cloudsmith's hosts are.
 // Empty URLs mean Cloudsmith's public hosts; overrides serve custom
 // domains and emulators.
 type Settings struct {
 	Org, Repo string
 
-	DownloadURL string // dl host: Python, Maven, Helm, raw
-	NPMURL      string
-	GoURL       string
-	CargoURL    string
-	NuGetURL    string
-	// DockerRegistry is a registry host[:port], e.g. docker.cloudsmith.io.
-	DockerRegistry string
+	// URLs overrides hosts by Endpoint key (DownloadURL, NPMURL, ...; the
+	// Docker registry is a host[:port]); a missing or empty one is
+	// Cloudsmith's public host.
+	URLs map[string]string
 
 	// GoNoSumDB lists module path patterns (GONOSUMDB syntax) that the
 	// public checksum database can't know, i.e. private modules. It is
@@ -202,10 +181,24 @@ func wrappedLines(enc string, width int) []string {
 // endpoint is a parsed, validated host URL.
 type endpoint struct{ u *url.URL }
 
-func parseEndpoint(what, raw, def string) (endpoint, error) {
-	if raw == "" {
-		raw = def
+// endpoint returns the host with key, validated.
+func (p *plan) endpoint(key string) (endpoint, error) {
+	e, ok := EndpointOf(key)
+	if !ok {
+		return endpoint{}, fmt.Errorf("pkgconfig: no host %q in the table", key)
 	}
+	return parseEndpoint(e.Key+" ("+e.Env()+")", p.hostValue(e))
+}
+
+// hostValue is the Settings' value for e, else its default.
+func (p *plan) hostValue(e Endpoint) string {
+	if v := strings.TrimSpace(p.s.URLs[e.Key]); v != "" {
+		return v
+	}
+	return e.Default
+}
+
+func parseEndpoint(what, raw string) (endpoint, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
 		return endpoint{}, fmt.Errorf("%s %q is not a URL: %w", what, raw, err)
@@ -305,29 +298,19 @@ func Write(dir, tok string, s Settings, formats []Format) (*Result, error) {
 	}
 	p := &plan{s: s, tok: tok, dir: abs, files: map[string][]byte{}}
 	p.set("CLOUDSMITH_CONFIG_DIR", abs)
+	for key := range s.URLs {
+		if _, ok := EndpointOf(key); !ok {
+			return nil, fmt.Errorf("unknown Cloudsmith host %q (known: %s)", key, endpointList())
+		}
+	}
 	for _, f := range formats {
-		var err error
-		switch f {
-		case Python:
-			err = p.python()
-		case NPM:
-			err = p.npm()
-		case Go:
-			err = p.golang()
-		case Maven:
-			err = p.maven()
-		case Docker:
-			err = p.docker()
-		case Cargo:
-			err = p.cargo()
-		case NuGet:
-			err = p.nuget()
-		case Helm:
-			err = p.helm()
-		case Raw:
-			err = p.raw()
-		default:
-			err = fmt.Errorf("unknown format %q (known: %s)", f, formatList())
+		d, ok := Lookup(string(f))
+		if !ok {
+			return nil, fmt.Errorf("unknown format %q (known: %s)", f, formatList())
+		}
+		err := d.configure(p)
+		if err == nil && d.publish != nil {
+			err = d.publish(p)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)

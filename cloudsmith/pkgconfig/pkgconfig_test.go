@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
 )
 
 const tok = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_+/="
@@ -51,16 +53,16 @@ func TestWriteRefusesHostileInput(t *testing.T) {
 		{"empty token", "", good},
 		{"org with slash", tok, Settings{Org: "acme/../x", Repo: "demo"}},
 		{"repo with newline", tok, Settings{Org: "acme", Repo: "demo\nregistry=http://evil"}},
-		{"credentials in URL", tok, Settings{Org: "acme", Repo: "demo", DownloadURL: "https://u:p@dl.example"}},
-		{"http to a remote host", tok, Settings{Org: "acme", Repo: "demo", DownloadURL: "http://dl.example"}},
-		{"query in URL", tok, Settings{Org: "acme", Repo: "demo", NPMURL: "https://npm.example/?x=1"}},
-		{"docker path", tok, Settings{Org: "acme", Repo: "demo", DockerRegistry: "evil.example/x"}},
+		{"credentials in URL", tok, Settings{Org: "acme", Repo: "demo", URLs: map[string]string{DownloadURL: "https://u:p@dl.example"}}},
+		{"http to a remote host", tok, Settings{Org: "acme", Repo: "demo", URLs: map[string]string{DownloadURL: "http://dl.example"}}},
+		{"query in URL", tok, Settings{Org: "acme", Repo: "demo", URLs: map[string]string{NPMURL: "https://npm.example/?x=1"}}},
+		{"docker path", tok, Settings{Org: "acme", Repo: "demo", URLs: map[string]string{DockerRegistry: "evil.example/x"}}},
 		{"nosumdb with space", tok, Settings{Org: "acme", Repo: "demo", GoNoSumDB: "a b"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "cfg")
-			_, err := Write(dir, tt.token, tt.s, Formats)
+			_, err := Write(dir, tt.token, tt.s, All())
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -76,7 +78,7 @@ func TestWriteRefusesHostileInput(t *testing.T) {
 
 func TestWriteEnvNeverHoldsToken(t *testing.T) {
 	dir := t.TempDir()
-	res, err := Write(dir, tok, Settings{Org: "acme", Repo: "demo", DownloadURL: "http://localhost:9000", GoNoSumDB: "example.com"}, Formats)
+	res, err := Write(dir, tok, Settings{Org: "acme", Repo: "demo", URLs: map[string]string{DownloadURL: "http://localhost:9000"}, GoNoSumDB: "example.com"}, All())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,5 +118,25 @@ func TestTOMLAndXMLEscaping(t *testing.T) {
 	}
 	if got := xmlAttr(`<a href="x">&'`); got != "&lt;a href=&#34;x&#34;&gt;&amp;&#39;" {
 		t.Errorf("xmlAttr = %s", got)
+	}
+}
+
+// TestAPIDefaultMatchesClient: the table's API host is the one the
+// exchange client defaults to.
+func TestAPIDefaultMatchesClient(t *testing.T) {
+	e, ok := EndpointOf(APIURL)
+	if !ok || e.Default != cloudsmith.DefaultAPIURL {
+		t.Errorf("table's API host %q, cloudsmith.DefaultAPIURL %q", e.Default, cloudsmith.DefaultAPIURL)
+	}
+}
+
+func TestEndpointNames(t *testing.T) {
+	for _, e := range Endpoints() {
+		if e.Env() != "CLOUDSMITH_"+strings.ToUpper(e.Key) || strings.Contains(e.Arg(), "_") || strings.Contains(e.Flag(), "_") {
+			t.Errorf("%s: env %s, arg %s, flag %s", e.Key, e.Env(), e.Arg(), e.Flag())
+		}
+	}
+	if e, _ := EndpointOf(PythonUploadURL); e.Arg() != "pythonUploadUrl" || e.Flag() != "python-upload-url" {
+		t.Errorf("python_upload_url: arg %s, flag %s", e.Arg(), e.Flag())
 	}
 }

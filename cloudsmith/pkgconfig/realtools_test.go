@@ -79,7 +79,7 @@ func TestCargoSendsToken(t *testing.T) {
 	}))
 	defer srv.Close()
 	dir := t.TempDir()
-	res, err := Write(filepath.Join(dir, "cfg"), tok, Settings{Org: "acme", Repo: "demo", CargoURL: srv.URL}, []Format{Cargo})
+	res, err := Write(filepath.Join(dir, "cfg"), tok, Settings{Org: "acme", Repo: "demo", URLs: map[string]string{CargoURL: srv.URL}}, []Format{Cargo})
 	if err != nil {
 		t.Fatal(err)
 	}

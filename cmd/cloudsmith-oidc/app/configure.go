@@ -12,7 +12,7 @@ import (
 )
 
 func runConfigure(ctx context.Context, a *app, args []string) error {
-	fs := a.flagSet("configure", "configure FORMAT... [--dir DIR] [--output-env shell|json] [flags]\n\nFormats: python (pip, uv), npm, go, maven, docker, cargo, nuget, helm, raw\n\n"+
+	fs := a.flagSet("configure", "configure FORMAT... [--dir DIR] [--output-env shell|json] [flags]\n\nFormats: "+pkgconfig.Usage()+"\n\n"+
 		"Examples:\n  eval \"$(cloudsmith-oidc configure python npm --dir \"$WORKSPACE_TMP/cloudsmith\")\"\n"+
 		"  cloudsmith-oidc configure go --dir ./cs --output-env json")
 	o := a.register(fs, true)

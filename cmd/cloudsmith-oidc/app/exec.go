@@ -34,7 +34,7 @@ func runExec(ctx context.Context, a *app, args []string) error {
 		"Examples:\n  cloudsmith-oidc exec --format python -- pip install -r requirements.txt\n"+
 		"  cloudsmith-oidc exec --format python,npm -- bash -c 'pip install . && npm ci'")
 	o := a.register(fs, true)
-	formatList := fs.String("format", a.io.Getenv("CLOUDSMITH_FORMATS"), "comma-separated package formats to configure: python, npm, go, maven, docker, cargo, nuget, helm, raw [CLOUDSMITH_FORMATS]")
+	formatList := fs.String("format", a.io.Getenv("CLOUDSMITH_FORMATS"), "comma-separated package formats to configure: "+pkgconfig.Usage()+" [CLOUDSMITH_FORMATS]")
 	dir := fs.String("dir", "", "parent of the private temporary directory (default $WORKSPACE_TMP, else the temp dir)")
 	_, argv, err := parse(fs, args, true)
 	if err != nil {
@@ -116,8 +116,8 @@ func formatNames(fs []pkgconfig.Format) []string {
 }
 
 // childEnv is the command's environment: ours, plus the Cloudsmith
-// coordinates and token (CLOUDSMITH_API_KEY is what Cloudsmith's CLI
-// reads), minus the OIDC token (in any variable it may be bound to), which
+// coordinates and token (CLOUDSMITH_API_KEY and CLOUDSMITH_API_HOST are
+// what Cloudsmith's CLI reads), minus the OIDC token (in any variable it may be bound to), which
 // the command has no use for.
 func childEnv(base []string, o *options, s *session) []string {
 	env := append([]string(nil), base...)
@@ -128,6 +128,9 @@ func childEnv(base []string, o *options, s *session) []string {
 	env = setEnv(env, "CLOUDSMITH_ORG", o.org)
 	env = setEnv(env, "CLOUDSMITH_SERVICE_SLUG", o.service)
 	env = setEnv(env, "CLOUDSMITH_API_URL", o.apiURL)
+	// The Cloudsmith CLI's name for the same API, so `cloudsmith push ...`
+	// inside exec talks to the host the token came from.
+	env = setEnv(env, "CLOUDSMITH_API_HOST", o.apiURL)
 	if o.repo != "" {
 		env = setEnv(env, "CLOUDSMITH_REPO", o.repo)
 	}

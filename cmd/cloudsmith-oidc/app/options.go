@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/pkgconfig"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 )
@@ -20,11 +19,9 @@ import (
 type options struct {
 	org, service, repo string
 	apiURL, caBundle   string
-	downloadURL        string
-	npmURL, goURL      string
-	cargoURL, nugetURL string
-	dockerRegistry     string
-	goNoSumDB          string
+	// hosts are the package hosts by pkgconfig.Endpoint key.
+	hosts     map[string]*string
+	goNoSumDB string
 	tokenFile          string
 	cacheDir           string
 	noCache            bool
@@ -52,10 +49,24 @@ func (a *app) register(fs *flag.FlagSet, withHosts bool) *options {
 		}
 		return fallback
 	}
-	o := &options{}
+	o := &options{hosts: map[string]*string{}}
 	fs.StringVar(&o.org, "org", env("CLOUDSMITH_ORG"), "Cloudsmith organization slug [CLOUDSMITH_ORG]")
 	fs.StringVar(&o.service, "service", env("CLOUDSMITH_SERVICE_SLUG"), "service account slug to exchange into [CLOUDSMITH_SERVICE_SLUG]")
-	fs.StringVar(&o.apiURL, "api-url", def("CLOUDSMITH_API_URL", cloudsmith.DefaultAPIURL), "Cloudsmith API URL [CLOUDSMITH_API_URL]")
+	// The hosts come from pkgconfig's table: flag --<key>, variable
+	// CLOUDSMITH_<KEY>. The API's is needed by every command.
+	for _, e := range pkgconfig.Endpoints() {
+		var v *string
+		switch {
+		case e.Key == pkgconfig.APIURL:
+			v = &o.apiURL
+		case withHosts:
+			v = new(string)
+			o.hosts[e.Key] = v
+		default:
+			continue
+		}
+		fs.StringVar(v, e.Flag(), def(e.Env(), e.Default), e.Serves+" ["+e.Env()+"]")
+	}
 	fs.StringVar(&o.caBundle, "ca-bundle", env("CLOUDSMITH_CA_BUNDLE"), "PEM file of extra trusted roots; TLS is always verified [CLOUDSMITH_CA_BUNDLE]")
 	fs.StringVar(&o.tokenFile, "token-file", env("OIDC_TOKEN_FILE"), "read the OIDC token from this file (the plugin's file credential), or - for stdin; otherwise $OIDC_TOKEN or $CLOUDSMITH_OIDC_TOKEN [OIDC_TOKEN_FILE]")
 	fs.StringVar(&o.cacheDir, "cache-dir", env("CLOUDSMITH_OIDC_CACHE_DIR"), "token cache directory (default $WORKSPACE_TMP/cloudsmith-oidc, else the user cache dir) [CLOUDSMITH_OIDC_CACHE_DIR]")
@@ -63,12 +74,6 @@ func (a *app) register(fs *flag.FlagSet, withHosts bool) *options {
 	fs.BoolVar(&o.verbose, "verbose", false, "log each HTTP attempt to stderr (never headers, bodies or tokens)")
 	if withHosts {
 		fs.StringVar(&o.repo, "repo", env("CLOUDSMITH_REPO"), "Cloudsmith repository slug [CLOUDSMITH_REPO]")
-		fs.StringVar(&o.downloadURL, "download-url", def("CLOUDSMITH_DOWNLOAD_URL", pkgconfig.DefaultDownloadURL), "download host: Python, Maven, Helm, raw [CLOUDSMITH_DOWNLOAD_URL]")
-		fs.StringVar(&o.npmURL, "npm-url", def("CLOUDSMITH_NPM_URL", pkgconfig.DefaultNPMURL), "npm registry host [CLOUDSMITH_NPM_URL]")
-		fs.StringVar(&o.goURL, "go-url", def("CLOUDSMITH_GO_URL", pkgconfig.DefaultGoURL), "Go module proxy host [CLOUDSMITH_GO_URL]")
-		fs.StringVar(&o.cargoURL, "cargo-url", def("CLOUDSMITH_CARGO_URL", pkgconfig.DefaultCargoURL), "Cargo sparse registry host [CLOUDSMITH_CARGO_URL]")
-		fs.StringVar(&o.nugetURL, "nuget-url", def("CLOUDSMITH_NUGET_URL", pkgconfig.DefaultNuGetURL), "NuGet host [CLOUDSMITH_NUGET_URL]")
-		fs.StringVar(&o.dockerRegistry, "docker-registry", def("CLOUDSMITH_DOCKER_REGISTRY", pkgconfig.DefaultDockerRegistry), "Docker registry host[:port] [CLOUDSMITH_DOCKER_REGISTRY]")
 		fs.StringVar(&o.goNoSumDB, "go-nosumdb", env("CLOUDSMITH_GO_NOSUMDB"), "GONOSUMDB patterns of private modules the public checksum database can't know (not GOPRIVATE: that would bypass the proxy) [CLOUDSMITH_GO_NOSUMDB]")
 	}
 	return o
@@ -81,12 +86,12 @@ func envBool(v string) bool {
 
 // settings returns the package-manager settings.
 func (o *options) settings() pkgconfig.Settings {
-	return pkgconfig.Settings{
-		Org: o.org, Repo: o.repo,
-		DownloadURL: o.downloadURL, NPMURL: o.npmURL, GoURL: o.goURL,
-		CargoURL: o.cargoURL, NuGetURL: o.nugetURL, DockerRegistry: o.dockerRegistry,
-		GoNoSumDB: o.goNoSumDB,
+	s := pkgconfig.Settings{Org: o.org, Repo: o.repo, URLs: map[string]string{}, GoNoSumDB: o.goNoSumDB}
+	for k, v := range o.hosts {
+		s.URLs[k] = *v
 	}
+	s.URLs[pkgconfig.APIURL] = o.apiURL
+	return s
 }
 
 // secretFlags are flag names people reach for to pass a token. They are
