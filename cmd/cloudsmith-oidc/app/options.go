@@ -22,10 +22,10 @@ type options struct {
 	// hosts are the package hosts by pkgconfig.Endpoint key.
 	hosts     map[string]*string
 	goNoSumDB string
-	tokenFile          string
-	cacheDir           string
-	noCache            bool
-	verbose            bool
+	tokenFile string
+	cacheDir  string
+	noCache   bool
+	verbose   bool
 }
 
 // flagSet returns a FlagSet for command name whose errors and help go to
