@@ -64,9 +64,6 @@ func SmokeJob(s *spec.Spec, name string) (string, error) {
 	return "", fmt.Errorf("the spec has no freestyle job: pass --job NAME")
 }
 
-// jwtShape finds unmasked JWTs (a build token or a Cloudsmith token).
-var jwtShape = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)
-
 // Smoke triggers a build of a generated job, follows its console (masked:
 // Jenkins masks bound credentials; smoke also masks the spec's secrets and
 // anything shaped like a JWT) and reports whether the OIDC token was
@@ -166,9 +163,10 @@ func (f *follower) feed(text []byte, final bool) {
 	}
 	f.off += len(chunk)
 	s := redact.String(string(chunk), f.secrets...)
-	if jwtShape.MatchString(s) {
+	// An unmasked JWT (a build token or a Cloudsmith token).
+	if redact.JWTShape.MatchString(s) {
 		f.leaked = true
-		s = jwtShape.ReplaceAllString(s, "****")
+		s = redact.JWTShape.ReplaceAllString(s, "****")
 	}
 	f.masked.WriteString(s)
 	_, _ = io.WriteString(f.w, s)

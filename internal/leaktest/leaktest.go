@@ -25,16 +25,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
 )
 
 // MinLen is the shortest secret searched for in encoded forms: below it,
 // an encoding matches ordinary text by chance.
 const MinLen = 8
-
-// jwtShape matches a compact JWS whose header and payload are JSON objects
-// ("eyJ" is Base64URL for `{"`). Nothing this project prints legitimately
-// looks like that.
-var jwtShape = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}`)
 
 // Leak is one find. It describes where and what, without the secret.
 type Leak struct {
@@ -121,7 +118,7 @@ func Find(text string, secrets ...string) []Leak {
 			}
 		}
 	}
-	for _, m := range jwtShape.FindAllStringIndex(text, -1) {
+	for _, m := range redact.JWTShape.FindAllStringIndex(text, -1) {
 		if !claimed[m[0]] {
 			leaks = append(leaks, Leak{Secret: -1, Form: "jwt-shaped", Offset: m[0]})
 		}
@@ -161,7 +158,7 @@ func findEncoded(text string, secrets []string) []Leak {
 						leaks = append(leaks, Leak{Secret: i, Form: "inside Base64", Offset: m[0]})
 					}
 				}
-				if !found[-1] && jwtShape.MatchString(string(dec)) {
+				if !found[-1] && redact.JWTShape.MatchString(string(dec)) {
 					found[-1] = true
 					leaks = append(leaks, Leak{Secret: -1, Form: "jwt inside Base64", Offset: m[0]})
 				}

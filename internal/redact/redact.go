@@ -118,12 +118,16 @@ func String(s string, secrets ...string) string {
 	return b.String()
 }
 
-// jwtShape matches a compact JWS whose header is a JSON object ("eyJ" is
-// Base64URL for `{"`), as ID tokens and Cloudsmith tokens are.
-var jwtShape = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+// JWTShape is the project's one pattern for a JWT in text: a compact JWS
+// whose header is a JSON object ("eyJ" is Base64URL for `{"`), as ID
+// tokens and Cloudsmith tokens are, with or without a signature. Masking,
+// leak checks and validate's pasted-secret check all use it, so what one
+// of them calls a token the others do too. Nothing this project prints
+// legitimately looks like that.
+var JWTShape = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
 
 // JWTs replaces every JWT-shaped substring of s with Mask. Use it on text
 // that should never hold a token but may quote what a user typed (an
 // error naming a bad argument): the token there is unknown, its shape is
 // not.
-func JWTs(s string) string { return jwtShape.ReplaceAllString(s, Mask) }
+func JWTs(s string) string { return JWTShape.ReplaceAllString(s, Mask) }

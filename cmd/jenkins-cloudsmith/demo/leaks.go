@@ -4,20 +4,15 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"regexp"
 	"sync"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
 )
 
-// jwtShape matches a compact JWS whose header is a JSON object: the OIDC ID
-// token and the Cloudsmith token both look like this, and nothing the demo
-// legitimately prints does. The demo never learns those two tokens (they
-// live only inside the build), so it looks for their shape.
-var jwtShape = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
-
 // leaks lists what in text looks like a secret: any of the known secrets
-// (named by label), or a JWT. It describes each find without repeating it.
+// (named by label), or a JWT (the demo never learns the ID token and the
+// Cloudsmith token: they live only inside the build, so it looks for their
+// shape). It describes each find without repeating it.
 func leaks(where string, text []byte, known map[string]string) []string {
 	var found []string
 	for label, secret := range known {
@@ -25,7 +20,7 @@ func leaks(where string, text []byte, known map[string]string) []string {
 			found = append(found, fmt.Sprintf("%s appears in %s", label, where))
 		}
 	}
-	if n := len(jwtShape.FindAll(text, -1)); n > 0 {
+	if n := len(redact.JWTShape.FindAll(text, -1)); n > 0 {
 		found = append(found, fmt.Sprintf("%d JWT-shaped string(s) (an OIDC or Cloudsmith token) appear in %s", n, where))
 	}
 	return found
