@@ -234,6 +234,9 @@ func (d *decoder) str(n *yaml.Node, path, policy string) (string, bool) {
 	if !d.checkText(n, path, s, multiLine[policy]) {
 		return "", false
 	}
+	if pastedFields[policy] && d.pastedSecret(n, path, s) {
+		return "", false
+	}
 	if !freeText[policy] && secretEnv[policy] == "" && !envRefs[policy] && d.refusedRef(n, path, s) {
 		return "", false
 	}
