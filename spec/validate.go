@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/pkgconfig"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/claimrule"
 )
 
 // checker applies the rules that need more than one value's type: formats,
@@ -62,6 +63,7 @@ func (c *checker) spec(s *Spec) {
 	c.jenkins(&s.Jenkins)
 	c.cloudsmith(&s.Cloudsmith)
 	c.oidc(&s.OIDC)
+	c.audience(s)
 	if s.OIDC.Issuer != "" && IsJenkinsIssuer(s.Jenkins.URL, s.OIDC.Issuer) {
 		def := *s
 		def.OIDC.Issuer = ""
@@ -188,6 +190,18 @@ func (c *checker) oidc(o *OIDC) {
 			c.fail("oidc.folder", "write the folder's full name, e.g. team-a/sub", "oidc.folder %q %s", o.Folder, why)
 		}
 	}
+}
+
+// audience catches a contradiction validate can see: the provider's
+// required aud that the credential's own audience does not satisfy, so
+// Cloudsmith would refuse every token (its answer is a generic 401).
+func (c *checker) audience(s *Spec) {
+	want, ok := s.Cloudsmith.Provider.Claims["aud"]
+	if !ok || s.OIDC.Audience == "" || claimrule.Match(want, s.OIDC.Audience) {
+		return
+	}
+	c.fail("cloudsmith.provider.claims.aud", fmt.Sprintf("set it to %q (oidc.audience), or change oidc.audience to match it", s.OIDC.Audience),
+		"the provider requires aud %q, but oidc.audience %q gives every token aud %q: Cloudsmith would refuse them all", want, s.OIDC.Audience, s.OIDC.Audience)
 }
 
 func (c *checker) binary(b *Binary) {

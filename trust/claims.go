@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/claimrule"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/jenkinsurl"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
@@ -60,14 +61,11 @@ func MatchClaim(want string, got any, present bool) (bool, string) {
 		}
 		return false, fmt.Sprintf("no element of %s matches", compact(g))
 	case string:
-		if prefix, wild := strings.CutSuffix(want, ".*"); wild {
-			if strings.HasPrefix(g, prefix) {
-				return true, ""
-			}
-			return false, fmt.Sprintf("%q does not start with %q", g, prefix)
-		}
-		if g == want {
+		if claimrule.Match(want, g) {
 			return true, ""
+		}
+		if prefix, wild := strings.CutSuffix(want, claimrule.Wildcard); wild {
+			return false, fmt.Sprintf("%q does not start with %q", g, prefix)
 		}
 		return false, fmt.Sprintf("%q is not %q", g, want)
 	case int, int64, float64, json.Number:
