@@ -10,8 +10,9 @@ import (
 )
 
 // InstallPlugins installs the named plugins through the controller's
-// update center, waits for the safe restart Jenkins needs to load them,
-// and checks they are active.
+// update center and waits for the downloads; when Jenkins could not load
+// them all dynamically it waits for the safe restart that loads them.
+// It then checks they are active.
 func InstallPlugins(ctx context.Context, j Jenkins, names []string) error {
 	specs := make([]string, len(names))
 	for i, n := range names {
@@ -19,6 +20,11 @@ func InstallPlugins(ctx context.Context, j Jenkins, names []string) error {
 	}
 	if err := j.InstallPlugins(ctx, specs...); err != nil {
 		return fmt.Errorf("install plugins %s: %w", strings.Join(names, ", "), err)
+	}
+	if info, err := j.Info(ctx); err == nil && !info.PluginsHidden {
+		if missing, disabled := plan.MissingPlugins(info, names); len(missing)+len(disabled) == 0 {
+			return nil // loaded dynamically: no restart needed
+		}
 	}
 	if err := j.SafeRestart(ctx); err != nil {
 		return fmt.Errorf("restart Jenkins to load plugins %s: %w", strings.Join(names, ", "), err)

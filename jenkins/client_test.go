@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -573,13 +574,26 @@ func TestContextPath(t *testing.T) {
 func TestInstallPluginsBodyAndWaitReady(t *testing.T) {
 	var body string
 	var ready atomic.Bool
+	var polls atomic.Int32
+	failing := false
 	c, _ := newTest(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/pluginManager/installNecessaryPlugins":
 			b, _ := io.ReadAll(r.Body)
 			body = string(b)
-			w.Header().Set("Location", "/updateCenter/")
+			w.Header().Set("Location", "/pluginManager/updates/")
 			w.WriteHeader(302)
+		case "/updateCenter/api/json":
+			// Downloads finish on the third poll (UpdateCenter.InstallationJob).
+			st := `{"type":"Pending","success":false}`
+			if polls.Add(1) >= 3 {
+				st = `{"type":"Success","success":true}`
+				if failing {
+					st = `{"type":"Failure","success":false}`
+				}
+			}
+			fmt.Fprintf(w, `{"jobs":[{"type":"ConnectionCheckJob","status":{"type":"Success"}},{"type":"InstallationJob","name":"oidc-provider","errorMessage":%s,"status":%s}]}`,
+				map[bool]string{true: `"Connection refused"`, false: "null"}[failing], st)
 		case "/api/json":
 			if !ready.Load() {
 				w.Header().Del("X-Jenkins")
@@ -598,6 +612,14 @@ func TestInstallPluginsBodyAndWaitReady(t *testing.T) {
 	want := `<jenkins><install plugin="oidc-provider@latest"/><install plugin="evil&#34;&lt;x&gt;@latest"/><install plugin="workflow-cps@4.0"/></jenkins>`
 	if body != want {
 		t.Errorf("body %s\nwant %s", body, want)
+	}
+	if polls.Load() != 3 {
+		t.Errorf("InstallPlugins returned after %d update center polls, want 3 (until the downloads finished)", polls.Load())
+	}
+	failing = true
+	polls.Store(0)
+	if err := c.InstallPlugins(ctx, "oidc-provider"); err == nil || !strings.Contains(err.Error(), "could not install oidc-provider (Connection refused)") {
+		t.Errorf("failed download: %v", err)
 	}
 	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()

@@ -367,8 +367,27 @@ func TestEmulatorPlugins(t *testing.T) {
 	if !errors.As(err, &pe) || !slices.Equal(pe.Missing, []string{"oidc-provider", "workflow-cps"}) {
 		t.Fatalf("CheckPlugins = %v", err)
 	}
+	// Fresh plugins load dynamically once their downloads finish, which
+	// InstallPlugins waits for.
 	if err := c.InstallPlugins(ctx, "oidc-provider@latest", "workflow-cps"); err != nil {
 		t.Fatal(err)
+	}
+	if err := c.CheckPlugins(ctx); err != nil {
+		t.Errorf("after install: %v", err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil || info.Plugins["oidc-provider"].Version == "" {
+		t.Errorf("info: %+v %v", info, err)
+	}
+
+	// An upgrade needs the restart, queued behind the downloads.
+	srv = start(t, jenkinstest.WithPluginVersion("git", "4.0"), jenkinstest.WithPluginDownloadTime(100*time.Millisecond))
+	c = adminClient(t, srv)
+	if err := c.InstallPlugins(ctx, "git@5.0"); err != nil {
+		t.Fatal(err)
+	}
+	if v := srv.Jenkins.PluginVersion("git"); v != "4.0" {
+		t.Errorf("upgrade active before the restart: %s", v)
 	}
 	if err := c.SafeRestart(ctx); err != nil {
 		t.Fatal(err)
@@ -376,12 +395,8 @@ func TestEmulatorPlugins(t *testing.T) {
 	if err := c.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.CheckPlugins(ctx); err != nil {
-		t.Errorf("after install and restart: %v", err)
-	}
-	info, err := c.Info(ctx)
-	if err != nil || info.Plugins["oidc-provider"].Version == "" {
-		t.Errorf("info: %+v %v", info, err)
+	if v := srv.Jenkins.PluginVersion("git"); v != "5.7.0" {
+		t.Errorf("after the restart git is %s", v)
 	}
 }
 

@@ -3,6 +3,7 @@ package jenkins
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -17,9 +18,13 @@ import (
 // "name@version" or "name@latest" (a bare name means latest), the way the
 // UI and the CLI's install-plugin do: POST
 // /pluginManager/installNecessaryPlugins with
-// <jenkins><install plugin="name@version"/></jenkins>. Dependencies come
-// along. Installed plugins become active after a restart (SafeRestart,
-// then WaitReady). Re-asking is harmless, so it is retried like a GET.
+// <jenkins><install plugin="name@version"/></jenkins>, which only queues
+// the downloads (dependencies first) and redirects to
+// pluginManager/updates/. It then waits for the update center's
+// installation jobs to finish and fails naming any that failed. A plugin
+// that was not installed before is usually loaded at once (dynamic load);
+// others become active after a restart (SafeRestart, then WaitReady).
+// Re-asking is harmless, so the POST is retried like a GET.
 func (c *Client) InstallPlugins(ctx context.Context, specs ...string) error {
 	if len(specs) == 0 {
 		return nil
@@ -48,14 +53,73 @@ func (c *Client) InstallPlugins(ctx context.Context, specs ...string) error {
 	if err != nil {
 		return fmt.Errorf("install plugins %s: %w", strings.Join(specs, ", "), err)
 	}
-	return nil
+	return c.waitInstallations(ctx)
 }
 
-// SafeRestart asks Jenkins to restart once running builds finish
-// (POST /safeRestart). Not retried: a lost answer is sorted out by
-// WaitReady.
+// updateCenterJobs is the part of /updateCenter/api/json the client reads.
+type updateCenterJobs struct {
+	Jobs []struct {
+		Type         string `json:"type"`
+		Name         string `json:"name"`
+		ErrorMessage string `json:"errorMessage"`
+		Status       struct {
+			Type    string `json:"type"`
+			Success bool   `json:"success"`
+		} `json:"status"`
+	} `json:"jobs"`
+}
+
+// waitInstallations polls the update center
+// (GET /updateCenter/api/json?tree=jobs[...], Overall/Manage) until no
+// InstallationJob is Pending or Installing, bounded by ctx. A job that
+// ends in Failure is an error naming the plugin and Jenkins' message.
+func (c *Client) waitInstallations(ctx context.Context) error {
+	q := url.Values{"tree": {"jobs[type,name,errorMessage,status[type,success]]"}}
+	for attempt := 1; ; attempt++ {
+		r, err := c.do(ctx, request{method: http.MethodGet, path: "updateCenter/api/json", query: q, accept: "application/json"})
+		if err != nil {
+			return fmt.Errorf("read the update center's installation jobs: %w", err)
+		}
+		var uc updateCenterJobs
+		if err := json.Unmarshal(r.body, &uc); err != nil {
+			return fmt.Errorf("read the update center's installation jobs: the answer is not JSON: %w", err)
+		}
+		running := 0
+		var failed []string
+		for _, j := range uc.Jobs {
+			if j.Type != "InstallationJob" {
+				continue
+			}
+			switch {
+			case j.Status.Type == "Pending" || j.Status.Type == "Installing":
+				running++
+			case !j.Status.Success:
+				msg := j.ErrorMessage
+				if msg == "" {
+					msg = j.Status.Type
+				}
+				failed = append(failed, fmt.Sprintf("%s (%s)", j.Name, msg))
+			}
+		}
+		if len(failed) > 0 {
+			return fmt.Errorf("the update center could not install %s: see Manage Jenkins » Plugins » Download progress", strings.Join(failed, ", "))
+		}
+		if running == 0 {
+			return nil
+		}
+		if err := httpx.Sleep(ctx, pollDelay(attempt)); err != nil {
+			return fmt.Errorf("waiting for %d plugin download(s) in the update center: %w", running, err)
+		}
+	}
+}
+
+// SafeRestart asks Jenkins to restart once the update center's downloads
+// and then the running builds have finished (POST
+// /updateCenter/safeRestart, which queues a restart job behind the
+// downloads; /safeRestart would wait for builds only and cut a download
+// off). Not retried: a lost answer is sorted out by WaitReady.
 func (c *Client) SafeRestart(ctx context.Context) error {
-	_, err := c.do(ctx, request{method: http.MethodPost, path: "safeRestart", noFollow: true,
+	_, err := c.do(ctx, request{method: http.MethodPost, path: "updateCenter/safeRestart", noFollow: true,
 		ok: []int{http.StatusOK, http.StatusFound, http.StatusSeeOther, http.StatusServiceUnavailable}})
 	if err != nil {
 		return fmt.Errorf("restart Jenkins: %w", err)

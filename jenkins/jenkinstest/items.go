@@ -156,7 +156,29 @@ func (j *Jenkins) readConfig(body []byte) (*config, error) {
 	if plugin != "" && !j.pluginActive(plugin) {
 		return nil, fmt.Errorf("java.io.IOException: Unable to read: com.thoughtworks.xstream.mapper.CannotResolveClassException: %s (plugin %s is not installed)", dom.name, plugin)
 	}
+	j.dropUnknownClasses(dom)
 	return &config{kind: kind, dom: dom, stored: identityCopy(body)}, nil
+}
+
+// dropUnknownClasses removes the elements whose class belongs to a plugin
+// that is not active: XStream2's RobustReflectionConverter treats an
+// unresolvable class in a field as a non-critical error (logged, reported
+// by OldDataMonitor) and leaves the field null, so Jenkins answers 200 and
+// the job has, say, a null SCM. The posted text stays the job's
+// config.xml until the next save (identity copy); the saved form lacks
+// the element.
+func (j *Jenkins) dropUnknownClasses(n *xnode) {
+	kids := n.kids[:0]
+	for _, k := range n.kids {
+		if e, ok := k.(*xnode); ok {
+			if plugin := pluginOf(e); plugin != "" && !j.pluginActive(plugin) {
+				continue
+			}
+			j.dropUnknownClasses(e)
+		}
+		kids = append(kids, k)
+	}
+	n.kids = kids
 }
 
 // readBody reads the request body and parses it; on failure it answers

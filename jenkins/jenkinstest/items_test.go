@@ -171,7 +171,7 @@ func TestCopyAndFolderCredentialsDrop(t *testing.T) {
 }
 
 func TestPluginsAndRestart(t *testing.T) {
-	s := testServer(t, WithoutPlugins("oidc-provider", "workflow-job"), WithRestartDuration(time.Second))
+	s := testServer(t, WithoutPlugins("oidc-provider", "workflow-job"), WithRestartDuration(time.Second), WithoutDynamicLoad(), WithPluginDownloadTime(time.Millisecond))
 	c := adminClient(t, s)
 	r := c.mustStatus(200, "GET", "pluginManager/api/json?tree=plugins[shortName,version,active,enabled]", "")
 	if strings.Contains(r.body, `"oidc-provider"`) || !strings.Contains(r.body, `{"active":true,"enabled":true,"shortName":"credentials","version":"1488.v9049e8c8b_d98"}`) {
@@ -185,6 +185,7 @@ func TestPluginsAndRestart(t *testing.T) {
 	c.mustStatus(404, "GET", "oidc/jwks", "")
 
 	c.mustStatus(302, "POST", "pluginManager/installNecessaryPlugins", `<jenkins><install plugin="oidc-provider@latest"/><install plugin="workflow-job@1.0"/><install plugin="no-such@1"/></jenkins>`, xmlCT)
+	time.Sleep(20 * time.Millisecond)
 	r = c.mustStatus(200, "GET", "updateCenter/api/json", "")
 	if !strings.Contains(r.body, `"restartRequiredForCompletion":true`) {
 		t.Errorf("update center: %s", r.body)

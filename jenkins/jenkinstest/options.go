@@ -34,6 +34,8 @@ type options struct {
 	agentLabels        []string
 	libraries          []GlobalLibrary
 	allowLocalCheckout bool
+	downloadTime       time.Duration
+	noDynamicLoad      bool
 }
 
 func defaultOptions() options {
@@ -43,6 +45,7 @@ func defaultOptions() options {
 		tokenLifetime:    time.Hour,
 		quietPeriod:      50 * time.Millisecond,
 		restartDuration:  300 * time.Millisecond,
+		downloadTime:     50 * time.Millisecond,
 		doubledCrumbPath: true,
 		folderDropsCreds: true,
 		now:              time.Now,
@@ -187,3 +190,16 @@ func WithGlobalLibrary(l GlobalLibrary) Option {
 // without it (the default since SECURITY-2478) the git plugin refuses to
 // check out file:// URLs and local paths on the controller.
 func WithAllowLocalCheckout() Option { return func(o *options) { o.allowLocalCheckout = true } }
+
+// WithPluginDownloadTime sets how long each plugin download of the update
+// center takes (default 50ms). Downloads run one after another, so
+// installing n plugins takes n times this, and a safeRestart that does
+// not wait for them loses the ones still running.
+func WithPluginDownloadTime(d time.Duration) Option { return func(o *options) { o.downloadTime = d } }
+
+// WithoutDynamicLoad makes every installed plugin wait for a restart
+// (SuccessButRequiresRestart), as when PluginManager.dynamicLoad throws
+// RestartRequiredException. By default a plugin that was not installed
+// before is loaded at once, as deploy(true) does, and only upgrades need
+// a restart.
+func WithoutDynamicLoad() Option { return func(o *options) { o.noDynamicLoad = true } }

@@ -55,6 +55,45 @@ func abort(format string, args ...any) *stepError {
 var modelledSteps = []string{"bat", "catchError", "checkout", "dir", "echo", "error", "fileExists", "isUnix",
 	"library", "node", "powershell", "pwd", "readFile", "sh", "stage", "timeout", "withCredentials", "withEnv", "writeFile"}
 
+// stepPlugins maps each modelled step to the plugin that contributes it
+// (workflow-cps itself has none: it lists these plugins at test scope
+// only). A step whose plugin is not active is unknown to DSL, as on a
+// controller without that plugin.
+var stepPlugins = map[string]string{
+	// workflow-durable-task-step: ExecutorStep, ShellStep, BatchScriptStep, PowershellScriptStep.
+	"node": "workflow-durable-task-step", "sh": "workflow-durable-task-step",
+	"bat": "workflow-durable-task-step", "powershell": "workflow-durable-task-step",
+	// workflow-basic-steps: CatchErrorStep, PushdStep, EchoStep, ErrorStep, FileExistsStep,
+	// IsUnixStep, PwdStep, ReadFileStep, TimeoutStep, EnvStep, WriteFileStep.
+	"catchError": "workflow-basic-steps", "dir": "workflow-basic-steps", "echo": "workflow-basic-steps",
+	"error": "workflow-basic-steps", "fileExists": "workflow-basic-steps", "isUnix": "workflow-basic-steps",
+	"pwd": "workflow-basic-steps", "readFile": "workflow-basic-steps", "timeout": "workflow-basic-steps",
+	"withEnv": "workflow-basic-steps", "writeFile": "workflow-basic-steps",
+	"stage":           "pipeline-stage-step", // StageStep
+	"checkout":        "workflow-scm-step",   // GenericSCMStep
+	"library":         "pipeline-groovy-lib", // LibraryStep
+	"withCredentials": "credentials-binding", // BindingStep
+}
+
+// availableSteps are the modelled steps whose plugins are active, sorted.
+func (j *Jenkins) availableSteps() []string {
+	var out []string
+	for _, s := range modelledSteps {
+		if j.pluginActive(stepPlugins[s]) {
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// noSuchStep is DSL.invokeMethod's answer for a step nothing contributes.
+func (p *pipelineRun) noSuchStep(name string) *stepError {
+	p.log("[Pipeline] %s\n", name)
+	return &stepError{Class: excNoSuchDSL, Message: fmt.Sprintf("No such DSL method '%s' found among steps [%s] or symbols [file, modernSCM, string, usernamePassword] or globals [currentBuild, env, params, scm]"+
+		" (jenkinstest models only these steps)", name, strings.Join(p.x.j.availableSteps(), ", "))}
+}
+
 // stepCtx is the block context the Groovy side sends with every step.
 type stepCtx struct {
 	Env      []string `json:"env"`      // withEnv overrides, outermost first
@@ -114,6 +153,12 @@ func (p *pipelineRun) run() string {
 		return "FAILURE"
 	}
 	def := x.dom.child("definition")
+	if def == nil {
+		// WorkflowRun.run: the definition's class was unknown when the
+		// job was loaded (workflow-cps missing), so it is null.
+		p.log("ERROR: No flow definition, cannot run\n")
+		return "FAILURE"
+	}
 	var script string
 	sandbox := true
 	switch class := def.attr("class"); class {
@@ -121,6 +166,11 @@ func (p *pipelineRun) run() string {
 		script = def.childText("script")
 		sandbox = def.childText("sandbox") == "true"
 	case "org.jenkinsci.plugins.workflow.cps.CpsScmFlowDefinition":
+		if def.child("scm") == nil {
+			// The job was saved without the git plugin: its SCM is null.
+			p.log("java.lang.NullPointerException: the job's SCM is null (jenkinstest: its class hudson.plugins.git.GitSCM was unknown when the job was saved, because the git plugin is not installed)\n")
+			return "FAILURE"
+		}
 		scm, err := gitSCMFromXML(def.child("scm"))
 		if err != nil {
 			p.log("ERROR: %v\n", err)
@@ -286,8 +336,22 @@ func (p *pipelineRun) step(req stepRequest) (any, *stepError) {
 		}
 	}
 	c := req.Ctx
-	if _, annotation := args["annotation"]; req.Step == "library" && annotation {
+	_, annotation := args["annotation"]
+	if req.Step == "library" && annotation {
+		if !p.x.j.pluginActive(stepPlugins["library"]) {
+			// Without pipeline-groovy-lib nothing resolves the annotation.
+			return nil, &stepError{Class: "org.codehaus.groovy.control.MultipleCompilationErrorsException",
+				Message: "startup failed:\nWorkflowScript: 1: unable to resolve class Library ,  unable to find class for annotation"}
+		}
 		return p.library(args)
+	}
+	name := req.Step
+	if name == "begin" {
+		name = str(args, "step")
+	}
+	if plugin, ok := stepPlugins[name]; ok && !p.x.j.pluginActive(plugin) {
+		p.startOnce()
+		return nil, p.noSuchStep(name)
 	}
 	p.startOnce()
 	switch req.Step {
@@ -335,11 +399,7 @@ func (p *pipelineRun) step(req stepRequest) (any, *stepError) {
 		}
 		return map[string]any{"$class": "GitSCM", "scm": "job"}, nil
 	case "unknown":
-		steps := append([]string(nil), modelledSteps...)
-		sort.Strings(steps)
-		p.log("[Pipeline] %s\n", str(args, "name"))
-		return nil, &stepError{Class: excNoSuchDSL, Message: fmt.Sprintf("No such DSL method '%s' found among steps [%s] or symbols [file, modernSCM, string, usernamePassword] or globals [currentBuild, env, params, scm]"+
-			" (jenkinstest models only these steps)", str(args, "name"), strings.Join(steps, ", "))}
+		return nil, p.noSuchStep(str(args, "name"))
 	}
 	p.log("[Pipeline] %s\n", req.Step)
 	switch req.Step {

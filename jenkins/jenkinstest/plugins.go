@@ -41,14 +41,23 @@ var catalog = []catalogEntry{
 	{"script-security", "Script Security Plugin", "1373.vb_b_4a_a_c26fa_00", nil},
 	{"structs", "Structs Plugin", "350.v3b_30f09f2363", nil},
 	{"jjwt-api", "Java JSON Web Token (JJWT) Plugin", "0.11.5-120.v0268cf544b_89", nil},
-	{"git", "Git plugin", "5.7.0", []string{"credentials@1415.v831096eb_5534"}},
+	{"git", "Git plugin", "5.7.0", []string{"credentials@1415.v831096eb_5534", "scm-api@704.v3ce5c542825a_", "workflow-scm-step@437.v05a_f66b_e5ef8"}},
+	// The plugins that contribute the steps the generated Pipelines use
+	// (workflow-cps depends on none of them: a controller may lack each).
+	{"workflow-durable-task-step", "Pipeline: Nodes and Processes", "1405.v1fcd4a_d00096", []string{"durable-task@587.v84b_877235b_45", "workflow-api@1371.ve334280b_d611"}},
+	{"durable-task", "Durable Task Plugin", "587.v84b_877235b_45", nil},
+	{"workflow-basic-steps", "Pipeline: Basic Steps", "1079.vce64b_a_929c5a_", []string{"workflow-api@1371.ve334280b_d611"}},
+	{"pipeline-stage-step", "Pipeline: Stage Step", "322.vecffa_99f371c", []string{"workflow-api@1371.ve334280b_d611"}},
+	{"workflow-scm-step", "Pipeline: SCM Step", "437.v05a_f66b_e5ef8", nil},
+	{"scm-api", "SCM API Plugin", "704.v3ce5c542825a_", nil},
+	{"pipeline-groovy-lib", "Pipeline: Groovy Libraries", "752.vdddedf804e72", []string{"workflow-cps@4106.v7a_8a_8176d450", "scm-api@704.v3ce5c542825a_"}},
 	// Available but not installed by default.
 	{"configuration-as-code", "Configuration as Code Plugin", "1985.vdda_32d0c4ea_b_", nil},
 	{"job-dsl", "Job DSL", "1.90", nil},
 	{"matrix-auth", "Matrix Authorization Strategy Plugin", "3.2.6", nil},
 }
 
-const defaultInstalled = 12 // the first entries of catalog
+const defaultInstalled = 20 // the first entries of catalog
 
 func defaultPlugins(without []string, versions map[string]string) []*plugin {
 	skip := map[string]bool{}
@@ -78,6 +87,21 @@ func (j *Jenkins) findPlugin(name string) *plugin {
 	return nil
 }
 
+// PluginActive reports whether plugin name is installed and active, so
+// tests can watch an installation finish.
+func (j *Jenkins) PluginActive(name string) bool { return j.pluginActive(name) }
+
+// PluginVersion is the active version of plugin name, or "".
+func (j *Jenkins) PluginVersion(name string) string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.advanceJobsLocked(time.Now())
+	if p := j.findPlugin(name); p != nil && p.active {
+		return p.version
+	}
+	return ""
+}
+
 // pluginActive reports whether a plugin is installed and active.
 func (j *Jenkins) pluginActive(name string) bool {
 	j.mu.Lock()
@@ -86,6 +110,7 @@ func (j *Jenkins) pluginActive(name string) bool {
 }
 
 func (j *Jenkins) pluginActiveLocked(name string) bool {
+	j.advanceJobsLocked(time.Now())
 	p := j.findPlugin(name)
 	return p != nil && p.active && p.version != ""
 }
@@ -122,11 +147,71 @@ func (j *Jenkins) versions() map[string]string {
 	return j.versionsLocked()
 }
 
-// installJob is an UpdateCenter InstallationJob.
+// installJob is an UpdateCenter InstallationJob. The update center runs
+// its jobs one after another on a single installer thread, so each one
+// finishes a download time after the one before it.
 type installJob struct {
 	id      int
 	name    string
 	version string
+	// restart is a RestartJenkinsJob (updateCenter/safeRestart), queued
+	// behind the downloads.
+	restart bool
+	// done is when the download completes; status is set then.
+	done   time.Time
+	status string // Pending, Success, SuccessButRequiresRestart
+}
+
+// statusNode is the job's exported status (DownloadJob.Pending, Success,
+// SuccessButRequiresRestart; RestartJenkinsJob.Pending).
+func (job *installJob) statusNode() *node {
+	st := job.status
+	if st == "" {
+		st = "Pending"
+		if job.restart {
+			return newNode("hudson.model.UpdateCenter$RestartJenkinsJob$Pending").add("type", "Pending")
+		}
+	}
+	n := newNode("hudson.model.UpdateCenter$DownloadJob$"+st).add("success", st != "Pending").add("type", st)
+	return n
+}
+
+// advanceJobsLocked completes the downloads whose time has come: a plugin
+// that was not installed before is loaded at once (deploy(true),
+// PluginManager.dynamicLoad; WithoutDynamicLoad says otherwise), an
+// upgrade waits for a restart (SuccessButRequiresRestart). A queued
+// RestartJenkinsJob starts the restart once every download is done and
+// no build runs. Call with j.mu held.
+func (j *Jenkins) advanceJobsLocked(now time.Time) {
+	for _, job := range j.ucJobs {
+		if job.restart || job.status != "" || now.Before(job.done) {
+			continue
+		}
+		p := j.findPlugin(job.name)
+		if p == nil {
+			continue
+		}
+		if p.version == "" && !j.o.noDynamicLoad {
+			p.version, p.pending, p.active, p.enabled = job.version, "", true, true
+			job.status = "Success"
+		} else {
+			p.pending = job.version
+			job.status = "SuccessButRequiresRestart"
+		}
+	}
+	for _, job := range j.ucJobs {
+		if !job.restart || !j.restartTill.IsZero() {
+			continue
+		}
+		for _, other := range j.ucJobs {
+			if !other.restart && other.status == "" {
+				return
+			}
+		}
+		if !j.queue.busy() {
+			j.restartTill = now.Add(j.o.restartDuration)
+		}
+	}
 }
 
 func (j *Jenkins) servePlugins(q *request, segs []string) {
@@ -154,7 +239,7 @@ func (j *Jenkins) servePlugins(q *request, segs []string) {
 			if requirePOST(q) && j.require(q, Administer) {
 				j.installNecessaryPlugins(q)
 			}
-		case len(segs) == 1:
+		case len(segs) == 1 || len(segs) == 2 && segs[1] == "updates":
 			if j.require(q, Manage) {
 				page(q, http.StatusOK, "Plugins")
 			}
@@ -170,14 +255,22 @@ func (j *Jenkins) servePlugins(q *request, segs []string) {
 			n := newNode("hudson.model.UpdateCenter")
 			n.add("availables", []*node{})
 			jobs := []*node{}
+			restartRequired := false
 			for _, job := range j.ucJobs {
+				if job.restart {
+					jobs = append(jobs, newNode("hudson.model.UpdateCenter$RestartJenkinsJob").
+						add("errorMessage", nil).add("id", job.id).add("type", "RestartJenkinsJob").
+						add("status", job.statusNode()))
+					continue
+				}
+				restartRequired = restartRequired || job.status == "SuccessButRequiresRestart"
 				jobs = append(jobs, newNode("hudson.model.UpdateCenter$InstallationJob").
 					add("errorMessage", nil).add("id", job.id).add("type", "InstallationJob").
 					add("name", job.name).add("version", job.version).
-					add("status", newNode("hudson.model.UpdateCenter$DownloadJob$Success").add("success", true).add("type", "Success")))
+					add("status", job.statusNode()))
 			}
 			n.add("jobs", jobs)
-			n.add("restartRequiredForCompletion", len(j.ucJobs) > 0)
+			n.add("restartRequiredForCompletion", restartRequired)
 			n.add("sites", []*node{newNode("").add("connectionCheckUrl", "https://www.google.com/").add("dataTimestamp", 0).
 				add("hasUpdates", false).add("id", "default").add("suggestedPluginsUrl", "https://updates.jenkins.io/platform-plugins.json").
 				add("updates", []*node{}).add("url", "https://updates.jenkins.io/update-center.json")})
@@ -185,13 +278,42 @@ func (j *Jenkins) servePlugins(q *request, segs []string) {
 			j.writeAPI(q, n)
 			return
 		}
+		if len(segs) == 2 && segs[1] == "safeRestart" {
+			// UpdateCenter.doSafeRestart: @RequirePOST, Administer, a
+			// RestartJenkinsJob behind the downloads, redirect to ".".
+			if !requirePOST(q) || !j.require(q, Administer) {
+				return
+			}
+			j.mu.Lock()
+			queued := false
+			for _, job := range j.ucJobs {
+				queued = queued || job.restart
+			}
+			if !queued {
+				j.ucJobs = append(j.ucJobs, &installJob{id: len(j.ucJobs) + 1, restart: true})
+			}
+			j.advanceJobsLocked(time.Now())
+			j.mu.Unlock()
+			q.w.Header().Set("Location", q.root+"updateCenter/")
+			q.w.WriteHeader(http.StatusFound)
+			return
+		}
 		if len(segs) == 1 {
-			page(q, http.StatusOK, "Update Center")
+			if j.require(q, Manage) {
+				page(q, http.StatusOK, "Update Center")
+			}
 			return
 		}
 		notFound(q)
 	case "safeRestart", "restart":
-		if !requirePOST(q) || !j.require(q, Administer) {
+		// Jenkins.doSafeRestart / doRestart check Overall/Manage since
+		// 2.475 (Administer before); safeRestart waits for running
+		// builds only, not for the update center's downloads.
+		perm := Administer
+		if compareVersions(j.o.version, "2.475") >= 0 {
+			perm = Manage
+		}
+		if !requirePOST(q) || !j.require(q, perm) {
 			return
 		}
 		j.startRestart()
@@ -214,10 +336,15 @@ func pluginModel(p *plugin) *node {
 		add("url", "https://plugins.jenkins.io/"+p.shortName+"/").add("version", p.version)
 }
 
-// installNecessaryPlugins is PluginManager.doInstallNecessaryPlugins: each
-// <install plugin="name@version"/> not already satisfied is downloaded from
-// the update center (its version, whatever was asked) and becomes active
-// only after a restart. Unknown plugins are skipped, as Jenkins only logs them.
+// installNecessaryPlugins is PluginManager.doInstallNecessaryPlugins:
+// prevalidateConfig (Administer) reads the plugin="name@version"
+// attribute of every element (a malformed one fails the request), and
+// for each plugin not installed, or installed older than asked, queues
+// an update center download of the catalog's version, its missing
+// dependencies first (UpdateSite.Plugin.deploy(true)). It answers at once
+// with a redirect to pluginManager/updates/: the downloads finish later
+// (WithPluginDownloadTime). Unknown plugins are skipped, as Jenkins only
+// logs them.
 func (j *Jenkins) installNecessaryPlugins(q *request) {
 	body, err := io.ReadAll(q.r.Body)
 	if err != nil {
@@ -226,41 +353,88 @@ func (j *Jenkins) installNecessaryPlugins(q *request) {
 	}
 	dom, err := parseXML(body)
 	if err != nil {
-		serverError(q, fmt.Errorf("org.xml.sax.SAXParseException: %w", err))
+		serverError(q, fmt.Errorf("java.io.IOException: Failed to parse XML: org.xml.sax.SAXParseException: %w", err))
+		return
+	}
+	var requested [][2]string
+	var walk func(n *xnode) error
+	walk = func(n *xnode) error {
+		if a := n.attr("plugin"); a != "" {
+			name, want, ok := strings.Cut(a, "@")
+			if !ok || name == "" || want == "" || strings.Contains(want, "@") {
+				return fmt.Errorf("java.io.IOException: Failed to parse XML: org.xml.sax.SAXException: Malformed plugin attribute: %s", a)
+			}
+			requested = append(requested, [2]string{name, want})
+		}
+		for _, k := range n.elems() {
+			if err := walk(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(dom); err != nil {
+		serverError(q, err)
 		return
 	}
 	j.mu.Lock()
-	for _, in := range dom.elems() {
-		if in.name != "install" {
-			continue
+	now := time.Now()
+	j.advanceJobsLocked(now)
+	queued := map[string]bool{}
+	for _, job := range j.ucJobs {
+		if !job.restart && job.status == "" {
+			queued[job.name] = true
 		}
-		name, want, _ := strings.Cut(in.attr("plugin"), "@")
-		var entry *catalogEntry
-		for i := range catalog {
-			if catalog[i].shortName == name {
-				entry = &catalog[i]
-			}
-		}
-		if entry == nil {
-			continue
+	}
+	var deploy func(name, want string)
+	deploy = func(name, want string) {
+		entry := catalogEntryOf(name)
+		if entry == nil || queued[name] {
+			return
 		}
 		p := j.findPlugin(name)
-		if p != nil && p.version != "" && want != "latest" && want != "" && compareVersions(p.version, want) >= 0 {
-			continue
+		if p != nil && p.version != "" && (want == "" || compareVersions(p.version, want) >= 0 || compareVersions(p.version, entry.version) >= 0) {
+			return // already good, or nothing newer to offer
 		}
-		if p != nil && (p.version == entry.version || p.pending == entry.version) {
-			continue
+		if p != nil && p.pending == entry.version {
+			return
+		}
+		queued[name] = true
+		for _, d := range entry.deps {
+			dn, dv, _ := strings.Cut(d, "@")
+			deploy(dn, dv)
 		}
 		if p == nil {
 			p = &plugin{shortName: name, longName: entry.longName, deps: entry.deps}
 			j.plugins = append(j.plugins, p)
 		}
-		p.pending = entry.version
-		j.ucJobs = append(j.ucJobs, &installJob{id: len(j.ucJobs) + 1, name: name, version: entry.version})
+		last := now
+		for _, job := range j.ucJobs {
+			if !job.restart && job.done.After(last) {
+				last = job.done
+			}
+		}
+		j.ucJobs = append(j.ucJobs, &installJob{id: len(j.ucJobs) + 1, name: name, version: entry.version, done: last.Add(j.o.downloadTime)})
+	}
+	for _, r := range requested {
+		want := r[1]
+		if want == "latest" {
+			want = ""
+		}
+		deploy(r[0], want)
 	}
 	j.mu.Unlock()
-	q.w.Header().Set("Location", q.root+"updateCenter/")
+	q.w.Header().Set("Location", q.root+"pluginManager/updates/")
 	q.w.WriteHeader(http.StatusFound)
+}
+
+func catalogEntryOf(name string) *catalogEntry {
+	for i := range catalog {
+		if catalog[i].shortName == name {
+			return &catalog[i]
+		}
+	}
+	return nil
 }
 
 // compareVersions orders Jenkins plugin versions numerically where the
@@ -328,6 +502,7 @@ func (j *Jenkins) restartWhenIdle() bool {
 func (j *Jenkins) restarting() bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.advanceJobsLocked(time.Now())
 	if j.restartTill.IsZero() {
 		return false
 	}
@@ -335,6 +510,8 @@ func (j *Jenkins) restarting() bool {
 		return true
 	}
 	j.restartTill = time.Time{}
+	// Downloads still running when the JVM stopped are lost: their
+	// plugins stay as they were.
 	for _, p := range j.plugins {
 		if p.pending != "" {
 			p.version, p.pending, p.active, p.enabled = p.pending, "", true, true
