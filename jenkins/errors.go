@@ -115,19 +115,33 @@ type PluginsError struct {
 	Missing  []string // not installed
 	Disabled []string // installed but disabled
 	Inactive []string // installed and enabled but not running (restart pending)
+	// Uses says, by plugin, what needs it ("job a/b, job c"), when known.
+	Uses map[string]string
+}
+
+// names lists plugins, each with what uses it when e knows.
+func (e *PluginsError) names(list []string) string {
+	out := make([]string, len(list))
+	for i, n := range list {
+		out[i] = n
+		if u := e.Uses[n]; u != "" {
+			out[i] += " (used by " + u + ")"
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // Error lists each problem with the fix.
 func (e *PluginsError) Error() string {
 	var parts []string
 	if len(e.Missing) > 0 {
-		parts = append(parts, fmt.Sprintf("required plugins not installed: %s (install them from Manage Jenkins » Plugins, or run apply with plugin installation enabled)", strings.Join(e.Missing, ", ")))
+		parts = append(parts, fmt.Sprintf("required plugins not installed: %s (install them from Manage Jenkins » Plugins, or run apply with plugin installation enabled)", e.names(e.Missing)))
 	}
 	if len(e.Disabled) > 0 {
-		parts = append(parts, fmt.Sprintf("required plugins disabled: %s (enable them in Manage Jenkins » Plugins » Installed, then restart)", strings.Join(e.Disabled, ", ")))
+		parts = append(parts, fmt.Sprintf("required plugins disabled: %s (enable them in Manage Jenkins » Plugins » Installed, then restart)", e.names(e.Disabled)))
 	}
 	if len(e.Inactive) > 0 {
-		parts = append(parts, fmt.Sprintf("required plugins installed but not active until Jenkins restarts: %s", strings.Join(e.Inactive, ", ")))
+		parts = append(parts, fmt.Sprintf("required plugins installed but not active until Jenkins restarts: %s", e.names(e.Inactive)))
 	}
 	return "jenkins " + e.URL + ": " + strings.Join(parts, "; ")
 }

@@ -11,13 +11,18 @@ import (
 	"strings"
 )
 
-// RequiredPlugins returns the plugins the generated jobs and the credential
-// need, a fresh slice each call (a shared one could be changed by any
-// caller). credentials and plain-credentials are not listed: they are
+// RequiredPlugins returns every plugin a rendered spec may need (the
+// credential, folders, both job kinds, Pipelines from git, the shared
+// library's steps), a fresh slice each call (a shared one could be changed
+// by any caller). What one spec needs is render.Output.RequiredPlugins,
+// derived from what it renders; this is the fallback when nothing was
+// rendered. credentials and plain-credentials are not listed: they are
 // mandatory dependencies of credentials-binding and oidc-provider, so
 // Jenkins cannot enable those without them.
 func RequiredPlugins() []string {
-	return []string{"oidc-provider", "credentials-binding", "workflow-job", "workflow-cps", "cloudbees-folder"}
+	return []string{"oidc-provider", "credentials-binding", "workflow-job", "workflow-cps", "cloudbees-folder",
+		"workflow-durable-task-step", "workflow-basic-steps", "pipeline-stage-step", "workflow-scm-step",
+		"pipeline-groovy-lib", "git"}
 }
 
 // Info is what Info reports about a controller.

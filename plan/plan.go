@@ -188,8 +188,8 @@ type Input struct {
 	// Cloudsmith is read for the provider and service; nil skips them
 	// (the spec has no cloudsmith.api_key).
 	Cloudsmith Cloudsmith
-	// Required are the plugins the controller must have (default
-	// jenkins.RequiredPlugins()).
+	// Required are the plugins the controller must have (default: what
+	// Output's jobs, folders and credential use, Output.RequiredPlugins).
 	Required []string
 	// Render renders a copy of Spec for another credential generation.
 	// Compute needs it only to follow a rotation (the spec's credential
@@ -291,7 +291,13 @@ func (e *ConflictError) Error() string {
 }
 
 func planPlugins(ctx context.Context, in Input, opt Options, p *Plan) ([]Change, error) {
-	required := in.Required
+	required, uses := in.Required, map[string]string(nil)
+	if required == nil && in.Output != nil {
+		var err error
+		if required, uses, err = in.Output.RequiredPlugins(); err != nil {
+			return nil, err
+		}
+	}
 	if required == nil {
 		required = jenkins.RequiredPlugins()
 	}
@@ -308,15 +314,19 @@ func planPlugins(ctx context.Context, in Input, opt Options, p *Plan) ([]Change,
 	}
 	missing, disabled := MissingPlugins(info, required)
 	if len(disabled) > 0 {
-		return nil, &jenkins.PluginsError{URL: in.Spec.Jenkins.URL, Disabled: disabled, Missing: missing}
+		return nil, &jenkins.PluginsError{URL: in.Spec.Jenkins.URL, Disabled: disabled, Missing: missing, Uses: uses}
 	}
 	if len(missing) > 0 && !opt.InstallPlugins {
 		return nil, fmt.Errorf("%w; --install-plugins installs them through the update center and waits for the restart",
-			&jenkins.PluginsError{URL: in.Spec.Jenkins.URL, Missing: missing})
+			&jenkins.PluginsError{URL: in.Spec.Jenkins.URL, Missing: missing, Uses: uses})
 	}
 	var out []Change
 	for _, name := range missing {
-		out = append(out, Change{Action: Install, Kind: KindPlugin, Name: name, Reason: "required plugin not installed"})
+		reason := "required plugin not installed"
+		if u := uses[name]; u != "" {
+			reason += "; used by " + u
+		}
+		out = append(out, Change{Action: Install, Kind: KindPlugin, Name: name, Reason: reason})
 	}
 	return out, nil
 }

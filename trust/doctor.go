@@ -272,15 +272,42 @@ func doctorPlugins(ctx context.Context, d *doctorRun) {
 	if d.info.PluginsHidden {
 		d.add(LinkPlugins, Warn, "give jenkins.user Overall/Administer, or start Jenkins with -Djenkins.security.SystemReadPermission=true and grant Overall/SystemRead",
 			"%s", jenkins.PluginsHiddenHint)
-	} else if err := d.env.Jenkins.CheckPlugins(ctx, jenkins.RequiredPlugins()...); err != nil {
-		d.add(LinkPlugins, Fail, "run `jenkins-cloudsmith apply --install-plugins`, or install them in Manage Jenkins » Plugins", "%v", err)
-	} else {
-		var have []string
-		for _, n := range jenkins.RequiredPlugins() {
-			have = append(have, n+" "+d.info.Plugins[n].Version)
-		}
-		d.add(LinkPlugins, OK, "", "%s", strings.Join(have, ", "))
+		return
 	}
+	required, uses := requiredPlugins(d.env.Spec)
+	if err := checkPlugins(d.info, d.env.Spec.Jenkins.URL, required, uses); err != nil {
+		d.add(LinkPlugins, Fail, "run `jenkins-cloudsmith apply --install-plugins`, or install them in Manage Jenkins » Plugins", "%v", err)
+		return
+	}
+	var have []string
+	for _, n := range required {
+		have = append(have, n+" "+d.info.Plugins[n].Version)
+	}
+	d.add(LinkPlugins, OK, "", "%s", strings.Join(have, ", "))
+}
+
+// requiredPlugins is what s's rendered jobs, folders and credential use
+// (render.Output.RequiredPlugins); when s does not render, every plugin a
+// spec may need.
+func requiredPlugins(s *spec.Spec) ([]string, map[string]string) {
+	if r, err := render.New(render.Options{}); err == nil {
+		if out, err := r.Render(s); err == nil {
+			if names, uses, err := out.RequiredPlugins(); err == nil {
+				return names, uses
+			}
+		}
+	}
+	return jenkins.RequiredPlugins(), nil
+}
+
+// checkPlugins names every plugin of required that info lacks, is
+// disabled or not yet active, with what uses it.
+func checkPlugins(info *jenkins.Info, url string, required []string, uses map[string]string) error {
+	missing, disabled := plan.MissingPlugins(info, required)
+	if len(missing)+len(disabled) == 0 {
+		return nil
+	}
+	return &jenkins.PluginsError{URL: url, Missing: missing, Disabled: disabled, Uses: uses}
 }
 
 func orUnknown(s string) string {
