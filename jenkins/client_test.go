@@ -199,7 +199,7 @@ func TestInfoAndPlugins(t *testing.T) {
 	if got != want {
 		t.Errorf("requests:\n%s\nwant\n%s", got, want)
 	}
-	err = c.CheckPlugins(context.Background())
+	err = c.CheckPlugins(context.Background(), "oidc-provider", "credentials-binding", "workflow-job", "workflow-cps", "cloudbees-folder")
 	var pe *PluginsError
 	if !errors.As(err, &pe) {
 		t.Fatalf("CheckPlugins = %v", err)

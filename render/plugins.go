@@ -35,8 +35,12 @@ func (o *Output) RequiredPlugins() (names []string, uses map[string]string, err 
 		add(ps, user)
 		return nil
 	}
-	if err := config(o.Credential.XML, "the OIDC credential"); err != nil {
-		return nil, nil, err
+	// The credential is an oidc-provider one whatever its XML says.
+	add([]string{"oidc-provider"}, "the OIDC credential")
+	if len(o.Credential.XML) > 0 {
+		if err := config(o.Credential.XML, "the OIDC credential"); err != nil {
+			return nil, nil, err
+		}
 	}
 	for _, f := range o.Folders {
 		if err := config(f.ConfigXML, "folder "+f.Path); err != nil {

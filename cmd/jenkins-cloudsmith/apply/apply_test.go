@@ -178,8 +178,8 @@ func TestInstallPlugins(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("apply --install-plugins exit %d:\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(errOut, "Installing plugins oidc-provider, cloudbees-folder") ||
-		!strings.Contains(out, "created 1,") || !strings.Contains(out, "installed plugins oidc-provider, cloudbees-folder") {
+	if !strings.Contains(errOut, "Installing plugins cloudbees-folder, oidc-provider") ||
+		!strings.Contains(out, "created 1,") || !strings.Contains(out, "installed plugins cloudbees-folder, oidc-provider") {
 		t.Errorf("output:\n%s%s", out, errOut)
 	}
 	if _, _, code := c.run(planCmd.NewCmd, "--detailed-exitcode"); code != 0 {
