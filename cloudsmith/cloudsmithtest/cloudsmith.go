@@ -134,6 +134,7 @@ type Cloudsmith struct {
 	mu          sync.Mutex
 	orgs        map[string]*org
 	lastFailure string
+	reg         *registryState // Docker registry tokens and uploads (docker.go)
 
 	// logMu guards the request log apart from mu: handlers write their
 	// responses (and so update the log) while holding mu.

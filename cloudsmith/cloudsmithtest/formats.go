@@ -53,6 +53,8 @@ func formatTable() []*format {
 		// Maven reads from the download host and deploys to its own host,
 		// which answers reads too (deploy merges maven-metadata.xml).
 		{name: "maven", download: true, host: HostMaven, serve: serveMaven, upload: uploadMaven, errors: plainErrors, demo: demoMaven},
+		// The registry has its own token flow and error shape.
+		{name: "docker", host: HostDocker, handler: dockerHandler, errors: apiErrors, demo: demoDocker},
 	}
 }
 

@@ -76,13 +76,21 @@ func TestEveryHostGoesThroughTheGate(t *testing.T) {
 		if f.download {
 			urls = append(urls, s.DownloadURL+"/basic/acme/demo/"+f.name+"/x")
 		}
-		if f.host != "" {
+		if f.host != "" && f.handler == nil {
 			urls = append(urls, s.URLs[f.host]+"/acme/demo/x")
 		}
 		for _, u := range urls {
 			resp, _ := get(t, u, nil)
 			if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != realm {
 				t.Errorf("%s: %d; want 401 with a Basic challenge", u, resp.StatusCode)
+			}
+		}
+		if f.handler != nil {
+			// The registry challenges for a bearer token instead.
+			u := s.URLs[f.host] + "/v2/acme/demo/x/manifests/1"
+			resp, _ := get(t, u, nil)
+			if resp.StatusCode != 401 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer realm=") {
+				t.Errorf("%s: %d; want 401 with a Bearer challenge", u, resp.StatusCode)
 			}
 		}
 	}

@@ -1,0 +1,142 @@
+package cloudsmithtest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// skopeoEnv writes a Docker config.json with a login for the registry (as
+// `docker login` would) and the emulator's CA into a cert dir.
+func skopeoEnv(t *testing.T, s started, dir string) (env []string, certDir string) {
+	t.Helper()
+	cfg := filepath.Join(dir, "docker")
+	certDir = filepath.Join(dir, "certs")
+	for _, d := range []string{cfg, certDir, filepath.Join(dir, "run")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	auth := base64.StdEncoding.EncodeToString([]byte("token:" + s.token))
+	doc := `{"auths":{"` + s.DockerRegistry() + `":{"auth":"` + auth + `"}}}`
+	if err := os.WriteFile(filepath.Join(cfg, "config.json"), []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(certDir, "ca.crt"), s.CACertPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"DOCKER_CONFIG=" + cfg, "XDG_RUNTIME_DIR=" + filepath.Join(dir, "run"), "REGISTRY_AUTH_FILE="}, certDir
+}
+
+// TestSkopeoInspect reads the demo image with Debian's skopeo through the
+// registry token flow (401 with a Bearer challenge, token endpoint with
+// the config.json login, then Bearer), over verified TLS.
+func TestSkopeoInspect(t *testing.T) {
+	t.Parallel()
+	skopeo := needTool(t, "skopeo", "--version")
+	s := startWithToken(t, WithTLS(HostDocker))
+	dir := t.TempDir()
+	env, certs := skopeoEnv(t, s, dir)
+	ref := "docker://" + s.DockerRegistry() + "/acme/demo/" + DemoDockerImage + ":" + DemoDockerTag
+	out := run(t, dir, env, skopeo, "inspect", "--cert-dir", certs, ref)
+	var got struct {
+		Digest string
+		Layers []string
+		Os     string
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("skopeo inspect: %v\n%s", err, out)
+	}
+	if got.Os != "linux" || len(got.Layers) != 1 || !strings.HasPrefix(got.Digest, "sha256:") {
+		t.Errorf("inspect: %+v", got)
+	}
+	var bearer, basic bool
+	for _, r := range s.Cloudsmith.Requests() {
+		t.Logf("%s %s %d %s", r.Method, r.Path, r.Status, r.Auth)
+		bearer = bearer || r.Path == "/v2/token" && r.Status == 200
+		basic = basic || r.Status == http.StatusUnauthorized
+	}
+	if !bearer || !basic {
+		t.Errorf("skopeo did not go through the challenge and the token endpoint (token: %v, 401: %v)", bearer, basic)
+	}
+}
+
+// TestSkopeoPushRoundTrip pulls the demo image into an OCI layout, pushes
+// it under a new name and tag with skopeo copy (blob uploads, manifest
+// PUT), and reads it back.
+func TestSkopeoPushRoundTrip(t *testing.T) {
+	t.Parallel()
+	skopeo := needTool(t, "skopeo", "--version")
+	s := startWithToken(t, WithTLS(HostDocker))
+	dir := t.TempDir()
+	env, certs := skopeoEnv(t, s, dir)
+	reg := "docker://" + s.DockerRegistry() + "/acme/demo/"
+	layout := "oci:" + filepath.Join(dir, "layout") + ":hello"
+	run(t, dir, env, skopeo, "--insecure-policy", "copy", "--src-cert-dir", certs, reg+DemoDockerImage+":"+DemoDockerTag, layout)
+	run(t, dir, env, skopeo, "--insecure-policy", "copy", "--dest-cert-dir", certs, layout, reg+"pushed:2.0.0")
+	out := run(t, dir, env, skopeo, "inspect", "--cert-dir", certs, reg+"pushed:2.0.0")
+	if !strings.Contains(out, `"Os": "linux"`) {
+		t.Errorf("pushed image: %s", out)
+	}
+	var found bool
+	for _, p := range s.Cloudsmith.Packages("acme", "demo") {
+		found = found || p.Format == "docker" && p.Name == "pushed" && p.Version == "2.0.0"
+	}
+	if !found {
+		t.Error("the pushed image is not in the repository")
+	}
+}
+
+// TestRegistryAuthRules pins the registry's strict rules: repository
+// endpoints take only bearer tokens from the token endpoint (not the
+// Basic credentials that other hosts take), the token endpoint needs
+// credentials, and a token carries only the actions asked for.
+func TestRegistryAuthRules(t *testing.T) {
+	s := startWithToken(t)
+	base := s.URLs[HostDocker]
+	basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("token:"+s.token))}}
+	manifest := base + "/v2/acme/demo/" + DemoDockerImage + "/manifests/" + DemoDockerTag
+
+	resp, body := get(t, manifest, basic)
+	if resp.StatusCode != 401 || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `scope="repository:acme/demo/hello-cloudsmith:pull"`) ||
+		!strings.Contains(string(body), `"code":"UNAUTHORIZED"`) {
+		t.Errorf("Basic on a manifest: %d %q %s; want 401 with a Bearer challenge naming the scope", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+	}
+	if resp, _ := get(t, base+"/v2/token?service=x&scope=repository:acme/demo/hello-cloudsmith:pull", nil); resp.StatusCode != 401 {
+		t.Errorf("token endpoint without credentials: %d, want 401", resp.StatusCode)
+	}
+	token := func(scope string) string {
+		resp, body := get(t, base+"/v2/token?service=x&scope="+scope, basic)
+		var tok struct{ Token string }
+		if resp.StatusCode != 200 || json.Unmarshal(body, &tok) != nil || tok.Token == "" {
+			t.Fatalf("token: %d %s", resp.StatusCode, body)
+		}
+		return tok.Token
+	}
+	pull := token("repository:acme/demo/hello-cloudsmith:pull")
+	bearer := http.Header{"Authorization": {"Bearer " + pull}}
+	if resp, body := get(t, manifest, bearer); resp.StatusCode != 200 || resp.Header.Get("Docker-Content-Digest") != digestOf(body) {
+		t.Errorf("manifest with a pull token: %d, digest %q", resp.StatusCode, resp.Header.Get("Docker-Content-Digest"))
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/v2/acme/demo/hello-cloudsmith/blobs/uploads/", nil)
+	req.Header = bearer
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`) {
+		t.Errorf("upload with a pull-only token: %d %q; want 401 insufficient_scope", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	other := token("repository:acme/demo/other:pull")
+	if resp, _ := get(t, manifest, http.Header{"Authorization": {"Bearer " + other}}); resp.StatusCode != 401 {
+		t.Errorf("manifest with another image's token: %d, want 401", resp.StatusCode)
+	}
+	if resp, _ := get(t, base+"/v2/acme/demo/"+DemoDockerImage+"/manifests/9.9.9", bearer); resp.StatusCode != 404 {
+		t.Errorf("unknown tag: %d, want 404", resp.StatusCode)
+	}
+}
