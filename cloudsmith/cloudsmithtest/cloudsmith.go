@@ -135,6 +135,10 @@ type Cloudsmith struct {
 	orgs        map[string]*org
 	lastFailure string
 	reg         *registryState // Docker registry tokens and uploads (docker.go)
+	cargo       *cargoState    // Cargo git indexes and download keys (cargo.go)
+	// hostURLs are the hosts' base URLs once Start has opened them, for
+	// documents that point at another host (Cargo's config.json).
+	hostURLs map[Host]string
 
 	// logMu guards the request log apart from mu: handlers write their
 	// responses (and so update the log) while holding mu.

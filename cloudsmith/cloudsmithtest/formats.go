@@ -54,6 +54,9 @@ func formatTable() []*format {
 		// which answers reads too (deploy merges maven-metadata.xml).
 		{name: "maven", download: true, host: HostMaven, serve: serveMaven, upload: uploadMaven, errors: plainErrors, demo: demoMaven},
 		// The registry has its own token flow and error shape.
+		// Cargo's sparse index and publish API have their own host; the git
+		// index and the crates are on the download host.
+		{name: "cargo", download: true, host: HostCargo, handler: cargoHandler, serve: serveCargo, upload: uploadCargo, errors: cargoErrors, demo: demoCargo},
 		{name: "docker", host: HostDocker, handler: dockerHandler, errors: apiErrors, demo: demoDocker},
 	}
 }
@@ -92,6 +95,8 @@ func Hosts() []Host {
 // gate: who asked, and the format's packages at that moment (packages are
 // never changed once stored, so handlers read them without the lock).
 type pkgRequest struct {
+	// host is the host that was asked.
+	host      Host
 	org, repo string
 	// base is the URL path of the repository's root for this format,
 	// ending in "/"; rest is what follows it.
@@ -125,6 +130,9 @@ func routeBasicOptional(path string) (org, repo, base, rest string, ok bool) {
 
 // serveDownload routes dl.cloudsmith.io's /basic/{org}/{repo}/{format}/...
 func (c *Cloudsmith) serveDownload(w http.ResponseWriter, r *http.Request) {
+	if c.serveEntitled(w, r) {
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/basic/")
 	if !ok {
 		writeError(w, plainErrors, errNotFound)
@@ -144,12 +152,19 @@ func (c *Cloudsmith) serveDownload(w http.ResponseWriter, r *http.Request) {
 		f = nil
 	}
 	base := "/basic/" + parts[0] + "/" + parts[1] + "/" + parts[2] + "/"
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if !isRead(r) {
 		// The download host only serves: every upload has its own host.
 		writeError(w, apiErrors, errMethodNotAllowed(r, http.MethodGet, http.MethodHead))
 		return
 	}
-	c.servePackages(w, r, f, parts[0], parts[1], base, sub)
+	c.servePackages(w, r, HostDownload, f, parts[0], parts[1], base, sub)
+}
+
+// isRead reports whether a request only reads: GET and HEAD, and git's
+// smart HTTP fetch (POST .../git-upload-pack), which Cargo's git index uses.
+func isRead(r *http.Request) bool {
+	return r.Method == http.MethodGet || r.Method == http.MethodHead ||
+		r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack")
 }
 
 // formatHost serves a format's own host.
@@ -167,7 +182,7 @@ func (c *Cloudsmith) formatHost(f *format) http.HandlerFunc {
 			writeError(w, f.errors, errNotFound)
 			return
 		}
-		c.servePackages(w, r, f, org, repo, base, rest)
+		c.servePackages(w, r, f.host, f, org, repo, base, rest)
 	}
 }
 
@@ -175,8 +190,8 @@ func (c *Cloudsmith) formatHost(f *format) http.HandlerFunc {
 // authorisation gate, then the format's handler. f is nil for an unknown
 // format, which is a 404 only after authentication, so anonymous callers
 // learn nothing.
-func (c *Cloudsmith) servePackages(w http.ResponseWriter, r *http.Request, f *format, org, repo, base, rest string) {
-	read := r.Method == http.MethodGet || r.Method == http.MethodHead
+func (c *Cloudsmith) servePackages(w http.ResponseWriter, r *http.Request, host Host, f *format, org, repo, base, rest string) {
+	read := isRead(r)
 	if !read && (f == nil || f.upload == nil) {
 		writeError(w, apiErrors, errMethodNotAllowed(r, http.MethodGet, http.MethodHead))
 		return
@@ -194,7 +209,7 @@ func (c *Cloudsmith) servePackages(w http.ResponseWriter, r *http.Request, f *fo
 		writeError(w, plainErrors, errNotFound)
 		return
 	}
-	q.base, q.rest = base, rest
+	q.host, q.base, q.rest = host, base, rest
 	handle := f.serve
 	if !read {
 		handle = f.upload

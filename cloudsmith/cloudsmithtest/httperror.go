@@ -42,6 +42,8 @@ const (
 	npmErrors
 	// goErrors is the GOPROXY protocol's plain-text reason.
 	goErrors
+	// cargoErrors is the Cargo registry API's {"errors": [{"detail"}]}.
+	cargoErrors
 )
 
 // errNotFound is DRF's 404.
@@ -72,6 +74,8 @@ func writeError(w http.ResponseWriter, style errorStyle, e *httpError) {
 		http.Error(w, detail, e.Status)
 	case goErrors:
 		http.Error(w, e.Detail, e.Status)
+	case cargoErrors:
+		writeJSON(w, e.Status, map[string]any{"errors": []map[string]string{{"detail": e.Detail}}})
 	case npmErrors:
 		detail := e.Detail
 		if detail == msgNotFound {

@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"os"
 	"time"
 )
 
@@ -80,6 +81,9 @@ func Start(opts ...Option) (*Server, error) {
 		s.URLs[h] = scheme + "://" + ln.Addr().String()
 		go func() { _ = srv.Serve(ln) }()
 	}
+	c.mu.Lock()
+	c.hostURLs = s.URLs
+	c.mu.Unlock()
 	s.APIURL, s.DownloadURL, s.NPMURL, s.GoURL = s.URLs[HostAPI], s.URLs[HostDownload], s.URLs[HostNPM], s.URLs[HostGo]
 	return s, nil
 }
@@ -135,6 +139,17 @@ func (s *Server) Close() error {
 		if err := srv.Shutdown(ctx); err != nil {
 			errs = append(errs, err, srv.Close())
 		}
+	}
+	s.Cloudsmith.mu.Lock()
+	st := s.Cloudsmith.cargo
+	s.Cloudsmith.mu.Unlock()
+	if st != nil {
+		// The git indexes built for Cargo.
+		st.mu.Lock()
+		if st.root != "" {
+			errs = append(errs, os.RemoveAll(st.root))
+		}
+		st.mu.Unlock()
 	}
 	return errors.Join(errs...)
 }

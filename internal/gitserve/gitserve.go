@@ -50,6 +50,22 @@ func Start(root string) (*Server, error) {
 	return s, nil
 }
 
+// Handler serves the repositories under root over smart HTTP at
+// /<name>.git/..., for a server of the caller's own (an emulator that
+// authenticates first).
+func Handler(root string) (http.Handler, error) {
+	backend, err := execPath()
+	if err != nil {
+		return nil, err
+	}
+	return &cgi.Handler{
+		Path: backend,
+		Root: "/",
+		Dir:  root,
+		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
+	}, nil
+}
+
 // Close stops the server.
 func (s *Server) Close() error { return s.srv.Close() }
 
