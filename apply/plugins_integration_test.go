@@ -62,3 +62,18 @@ jobs:
   - {name: app/from-git, type: pipeline, scm: {url: "https://git.example.com/app.git"}}
 `
 }
+
+// TestIntegrationOldReleasesWarned: plan says which components are older
+// than the supported releases (README "Supported versions") and why.
+func TestIntegrationOldReleasesWarned(t *testing.T) {
+	e := newEnv(t, []string{"a:freestyle"}, jenkinstest.WithVersion("2.462.3"), jenkinstest.WithPluginVersion("oidc-provider", "111.v29fd614b_3617"))
+	p, err := plan.Compute(context.Background(), plan.Input{Spec: e.s, Output: e.out, Jenkins: e.jc}, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(p.Warnings, "\n")
+	if !strings.Contains(w, "jenkins 2.462.3 is older than the oldest supported release 2.479.1") ||
+		!strings.Contains(w, "oidc-provider 111.v29fd614b_3617 is older than the oldest supported release 170.v15f73e25a_e28") {
+		t.Errorf("warnings:\n%s", w)
+	}
+}

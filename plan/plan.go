@@ -308,6 +308,7 @@ func planPlugins(ctx context.Context, in Input, opt Options, p *Plan) ([]Change,
 	if problem := info.RootURLProblem(in.Spec.Jenkins.URL, in.Spec.OIDC.Issuer != ""); problem != "" {
 		p.Warnings = append(p.Warnings, problem)
 	}
+	p.Warnings = append(p.Warnings, info.VersionWarnings()...)
 	if info.PluginsHidden {
 		p.Warnings = append(p.Warnings, jenkins.PluginsHiddenHint)
 		return nil, nil

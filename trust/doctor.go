@@ -269,6 +269,9 @@ func doctorJenkins(ctx context.Context, d *doctorRun) {
 }
 
 func doctorPlugins(ctx context.Context, d *doctorRun) {
+	for _, w := range d.info.VersionWarnings() {
+		d.add(LinkPlugins, Warn, "update it in Manage Jenkins (see the README's supported versions)", "%s", w)
+	}
 	if d.info.PluginsHidden {
 		d.add(LinkPlugins, Warn, "give jenkins.user Overall/Administer, or start Jenkins with -Djenkins.security.SystemReadPermission=true and grant Overall/SystemRead",
 			"%s", jenkins.PluginsHiddenHint)
