@@ -24,8 +24,11 @@
 //     the folder's credentials (WithFolderConfigKeepsCredentials to keep them).
 //   - /crumbIssuer/api/json/api/json (gojenkins v1.2.0) is served, since
 //     Stapler runs a do-method whatever path follows (WithDoubledCrumbPath).
-//   - installNecessaryPlugins never loads a plugin dynamically: it is active
-//     only after safeRestart, during which every request gets a 503.
+//   - installNecessaryPlugins queues downloads that take time
+//     (WithPluginDownloadTime); a plugin not installed before loads
+//     dynamically when its download ends, an upgrade waits for a restart
+//     (WithoutDynamicLoad makes every install wait), during which every
+//     request gets a 503.
 //   - Tokens carry "aud" as an array, as current oidc-provider releases do
 //     (WithAudienceString for the older single string).
 //   - /pluginManager/api/json needs Overall/SystemRead (implied by
@@ -43,7 +46,7 @@
 //	/crumbIssuer/api/json                           crumb bound to JSESSIONID.<hex>
 //	/createItem, /job/a/job/b/{config.xml,doDelete,api/json,build}
 //	/job/x/{<n>,lastBuild,...}/{api/json,consoleText}, /queue/item/<n>/api/json
-//	/pluginManager/{api/json,installNecessaryPlugins}, /updateCenter/api/json, /safeRestart
+//	/pluginManager/{api/json,installNecessaryPlugins}, /updateCenter/{api/json,safeRestart}, /safeRestart
 //	/credentials/store/system/domain/_/..., /job/F/credentials/store/folder/domain/_/...
 //	/oidc/.well-known/openid-configuration, /oidc/jwks, /oidc/job/F/...
 //	/descriptorByName/io.jenkins.plugins.oidc_provider.IdTokenStringCredentials/{wellKnownOpenidConfiguration,jwks}
@@ -81,6 +84,64 @@
 //	file<n>.tmp 0400, the PATH masked, not the content   impl/FileBinding.java; core hudson/slaves/WorkspaceList.java (tempDir)
 //	freestyle shell: /bin/sh -xe <ws>@tmp/jenkins*.sh     core hudson/tasks/Shell.java (getShellOrDefault), CommandInterpreter.java
 //	(dash on Debian), shebang scripts run as written
+//	installNecessaryPlugins: Administer, every element's  core hudson/PluginManager.java (doInstallNecessaryPlugins, prevalidateConfig,
+//	plugin="n@v" (malformed: 500), new or older only,     parseRequestedPlugins: "Malformed plugin attribute"), hudson/model/UpdateSite.java
+//	deps first, 302 to pluginManager/updates/             (Plugin.deploy(true), getNeededDependencies)
+//	downloads one at a time; fresh plugin loads          core hudson/model/UpdateCenter.java (InstallationJob, DownloadJob.Pending/
+//	dynamically, upgrade SuccessButRequiresRestart        Success/SuccessButRequiresRestart, isRestartRequiredForCompletion),
+//	                                                     hudson/PluginManager.java (dynamicLoad, RestartRequiredException)
+//	updateCenter/safeRestart: POST, Administer, a         core hudson/model/UpdateCenter.java (doSafeRestart, RestartJenkinsJob)
+//	RestartJenkinsJob behind the downloads, 302 to "."
+//	/safeRestart: POST, Overall/Manage (2.475+; before    core jenkins/model/Jenkins.java (doSafeRestart, safeRestart: waits for
+//	Administer), waits for builds only, 302 to root       executors, not for the update center)
+//	unknown class in a posted config (missing plugin):    core hudson/util/RobustReflectionConverter.java (non-critical field error),
+//	200, element dropped (null SCM without git); the      hudson/diagnosis/OldDataMonitor.java; workflow-cps CpsScmFlowDefinition (null scm)
+//	posted text stays config.xml until the next save
+//	unknown root class (job type's plugin missing): 500  core hudson/model/Items.java (load), ItemGroupMixIn.createProjectFromXML
+//
+// Every request the product's client (package jenkins) makes, the upstream
+// code that answers it, and the emulator tests that pin the answer (in
+// this package unless named jenkins.Test…, the client against the emulator):
+//
+//	GET  /whoAmI/api/json                        core hudson/security/WhoAmI.java; X-Jenkins: hudson/model/Api.java
+//	                                             TestWhoAmIAndRoot, jenkins.TestEmulatorAuthErrors
+//	GET  /api/json?tree=url (root URL, null      core jenkins/model/Jenkins.java (getConfiguredRootUrl exported as url)
+//	     when unset), ?tree=mode (WaitReady)     TestNoRootURL, TestPluginsAndRestart
+//	GET  /crumbIssuer/api/json                   core hudson/security/csrf/DefaultCrumbIssuer.java, CrumbIssuer.java (getApi)
+//	                                             TestCrumbs, TestCrumbXPathAndMe, TestGojenkins
+//	GET  /pluginManager/api/json?tree=plugins[…] core hudson/PluginManager.java (getApi: SYSTEM_READ), hudson/PluginWrapper.java
+//	                                             TestPluginsAndRestart, jenkins.TestEmulatorPlugins
+//	POST /pluginManager/installNecessaryPlugins  core hudson/PluginManager.java (see above)    TestPluginInstallIsAsynchronous,
+//	                                             TestRestartPermissions, jenkins.TestEmulatorPlugins
+//	GET  /updateCenter/api/json?tree=jobs[…]     core hudson/model/UpdateCenter.java (getJobs, InstallationJob, DownloadJob statuses)
+//	                                             TestPluginInstallIsAsynchronous
+//	POST /updateCenter/safeRestart               core hudson/model/UpdateCenter.java (doSafeRestart)   TestPluginInstallIsAsynchronous,
+//	                                             TestRestartPermissions, jenkins.TestEmulatorPlugins
+//	GET  /job/…/api/json?tree=jobs[…] (ListJobs, core hudson/model/Api.java + stapler TreePruner; cloudbees-folder AbstractFolder
+//	     one request per 10 levels), ?tree=_class (getItems exported)   TestTreeAndDepth, TestItemsLifecycleAndNames, jenkins.TestListJobs
+//	POST /…/createItem?name= (job, folder, lease core hudson/model/ItemGroupMixIn.java (createTopLevelItem), jenkins/model/Jenkins.java
+//	     item; XML body)                         (checkGoodName); cloudbees-folder Folder    TestCreateItemErrors, TestCheckGoodName,
+//	                                             TestConcurrentCreateIsSerialized, TestUnknownClassesDropped, jenkins.TestEmulatorJobs
+//	GET/POST /job/…/config.xml                   core hudson/model/AbstractItem.java (doConfigDotXml, updateByXml), XmlFile (identity
+//	                                             copy)  TestIdentityCopy, TestCopyAndFolderCredentialsDrop, jenkins.TestEmulatorIdentityCopyThenSaved
+//	POST /job/…/doDelete (302)                   core hudson/model/AbstractItem.java (doDoDelete)  TestItemsLifecycleAndNames,
+//	                                             jenkins.TestDeleteJobReads302AsDone
+//	POST /job/…/build (201 + Location)           core jenkins/model/ParameterizedJobMixIn.java (doBuild)  TestBuildTrigger, jenkins.TestEmulatorBuild
+//	GET  /job/…/api/json?tree=nextBuildNumber,   core hudson/model/Job.java, hudson/model/Queue.java (Item export), Run.java
+//	     inQueue; /queue/item/<n>/api/json;      TestJobQueueItem, TestBlockedQueueItem, TestFreestyleBuild,
+//	     /job/…/<n>/api/json; …/<n>/consoleText  jenkins.TestEmulatorBuild, jenkins.TestEmulatorTriggerUnderFaults
+//	GET  …/credentials/store/{system,folder}/    credentials-plugin CredentialsStoreAction.java (DomainWrapper, CredentialsWrapper;
+//	     domain/_/api/json?tree=credentials[…],  getCredentials exported, doConfigDotXml redacts secrets; DELETE)
+//	     …/credential/<id>/config.xml (GET,      TestCredentialsREST, jenkins.TestEmulatorCredentials
+//	     DELETE)
+//	POST …/createCredentials (form json=)        credentials-plugin CredentialsStoreAction.DomainWrapper.doCreateCredentials (302 before
+//	                                             1488.v9049e8c8b_d98, JSON / 409 "Credentials with specified ID already exist" after)
+//	                                             TestCredentialsFormAnswersByVersion, jenkins.TestEmulatorOldCredentialsPlugin
+//	POST …/credential/<id>/updateSubmit          credentials-plugin CredentialsWrapper.doUpdateSubmit   TestCredentialsREST
+//	GET  /oidc/.well-known/openid-configuration, oidc-provider Keys.java, RootIssuer.java, FolderIssuer.java; descriptor:
+//	     /oidc/jwks, /job/F/oidc/…,              IdTokenCredentials.IdTokenCredentialsDescriptor (custom issuer)
+//	     /descriptorByName/…/{wellKnown…,jwks}   TestDiscoveryAndKeyRotation, TestFolderIssuer, TestCustomIssuerEqualToJenkinsNotServed,
+//	                                             jenkins.TestDiscoveryPaths
 //
 // Builds run through a runner per job kind (runner.go: freestyleRunner,
 // pipelineRunner); credential bindings are one service (bindings.go) that
@@ -100,6 +161,11 @@
 //	[Pipeline] lines, Start/End of Pipeline, "ERROR: msg"  workflow-job WorkflowRun, workflow-support LogActionImpl
 //	for an AbortException, the exception otherwise
 //	unknown step: NoSuchMethodError "No such DSL method"  workflow-cps DSL.java (invokeMethod)
+//	each step only with its plugin active: node/sh/bat    workflow-durable-task-step (ExecutorStep, ShellStep, BatchScriptStep);
+//	durable-task-step, withEnv/isUnix/error/pwd/dir/...   workflow-basic-steps; pipeline-stage-step StageStep; workflow-scm-step
+//	basic-steps, stage, checkout, library, withCredentials GenericSCMStep; pipeline-groovy-lib LibraryStep; credentials-binding BindingStep
+//	@Library without pipeline-groovy-lib: compile error   pipeline-groovy-lib LibraryDecorator (absent: the annotation class is unresolvable)
+//	no flow definition (workflow-cps missing): fails      workflow-job WorkflowRun.run ("No flow definition, cannot run")
 //	secret in a step's arguments: interpolation warning   workflow-cps DSL.java (reportInsecureInterpolation)
 //	node(label): built-in node (WithAgentLabels), ws and  workflow-durable-task-step ExecutorStepExecution, core WorkspaceList.tempDir;
 //	@tmp; an unknown label would wait forever: fails      core Messages "There are no nodes with the label ‘{0}’"
