@@ -399,21 +399,13 @@ func checkCrate(crate []byte, name, version string) error {
 	}
 }
 
-// cargoHandler serves the Cargo host. Cargo sends its token as the whole
-// Authorization header; Cloudsmith documents both `token = "Token KEY"`
-// and a bare `token = KEY`, so a bare value is read as "Token KEY".
-func cargoHandler(c *Cloudsmith) http.HandlerFunc {
-	f := formatByName("cargo")
-	return func(w http.ResponseWriter, r *http.Request) {
-		if v := strings.TrimSpace(r.Header.Get("Authorization")); v != "" && !strings.Contains(v, " ") {
-			r.Header.Set("Authorization", "Token "+v)
-		}
-		org, repo, base, rest, ok := routeRepo(r.URL.Path)
-		if !ok {
-			writeError(w, f.errors, errNotFound)
-			return
-		}
-		c.servePackages(w, r, HostCargo, f, org, repo, base, rest)
+// cargoAuthorization adapts Cargo's Authorization header: Cargo sends its
+// token as the whole header, and Cloudsmith documents both
+// `token = "Token KEY"` and a bare `token = KEY`, so a bare value is read
+// as "Token KEY".
+func cargoAuthorization(r *http.Request) {
+	if v := strings.TrimSpace(r.Header.Get("Authorization")); v != "" && !strings.Contains(v, " ") {
+		r.Header.Set("Authorization", "Token "+v)
 	}
 }
 

@@ -32,6 +32,9 @@ type format struct {
 	// errors renders the format's own errors; authentication and
 	// authorisation errors are Cloudsmith's JSON on every host.
 	errors errorStyle
+	// prepare, when set, adapts a request to the format's own host before
+	// the gate (a client's own way of sending the credential).
+	prepare func(r *http.Request)
 	// handler, when set, serves the format's own host instead of route,
 	// serve and upload (Docker's registry has its own token flow).
 	handler func(c *Cloudsmith) http.HandlerFunc
@@ -56,7 +59,8 @@ func formatTable() []*format {
 		// The registry has its own token flow and error shape.
 		// Cargo's sparse index and publish API have their own host; the git
 		// index and the crates are on the download host.
-		{name: "cargo", download: true, host: HostCargo, handler: cargoHandler, serve: serveCargo, upload: uploadCargo, errors: cargoErrors, demo: demoCargo},
+		{name: "cargo", download: true, host: HostCargo, prepare: cargoAuthorization, serve: serveCargo, upload: uploadCargo, errors: cargoErrors, demo: demoCargo},
+		{name: "nuget", host: HostNuGet, prepare: nugetAPIKey, serve: serveNuGet, upload: uploadNuGet, errors: plainErrors, demo: demoNuGet},
 		{name: "docker", host: HostDocker, handler: dockerHandler, errors: apiErrors, demo: demoDocker},
 	}
 }
@@ -177,6 +181,9 @@ func (c *Cloudsmith) formatHost(f *format) http.HandlerFunc {
 		route = routeRepo
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
+		if f.prepare != nil {
+			f.prepare(r)
+		}
 		org, repo, base, rest, ok := route(r.URL.Path)
 		if !ok {
 			writeError(w, f.errors, errNotFound)

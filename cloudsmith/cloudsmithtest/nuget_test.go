@@ -1,0 +1,111 @@
+package cloudsmithtest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// No NuGet client that speaks v3 can be had from Debian or npm (Debian's
+// nuget is NuGet.exe 2.8.7 on Mono, from before the v3 protocol; dotnet is
+// not packaged), so this test walks the protocol as NuGet's v3 client does:
+// service index → PackageBaseAddress → versions → .nupkg, the
+// registration, then a push to PackagePublish and the pushed version back.
+func TestNuGetProtocolRoundTrip(t *testing.T) {
+	s := startWithToken(t)
+	basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("token:"+s.token))}}
+	getJSON := func(url string, v any) {
+		t.Helper()
+		resp, body := get(t, url, basic)
+		if resp.StatusCode != 200 || json.Unmarshal(body, v) != nil {
+			t.Fatalf("%s: %d %s", url, resp.StatusCode, body)
+		}
+	}
+	if resp, _ := get(t, s.NuGetSourceURL(), nil); resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != realm {
+		t.Fatalf("service index without credentials: %d; want a 401 Basic challenge", resp.StatusCode)
+	}
+	var index struct {
+		Version   string
+		Resources []struct {
+			ID   string `json:"@id"`
+			Type string `json:"@type"`
+		}
+	}
+	getJSON(s.NuGetSourceURL(), &index)
+	res := map[string]string{}
+	for _, r := range index.Resources {
+		res[r.Type] = r.ID
+	}
+	flat, reg, push := res["PackageBaseAddress/3.0.0"], res["RegistrationsBaseUrl/3.6.0"], res["PackagePublish/2.0.0"]
+	if index.Version != "3.0.0" || flat == "" || reg == "" || push == "" || res["SearchQueryService/3.5.0"] == "" {
+		t.Fatalf("service index: %+v", index)
+	}
+	fetch := func(id, version string) []byte {
+		t.Helper()
+		lower, v := strings.ToLower(id), strings.ToLower(version)
+		var versions struct{ Versions []string }
+		getJSON(flat+lower+"/index.json", &versions)
+		if !strings.Contains(strings.Join(versions.Versions, ","), v) {
+			t.Fatalf("flat container versions of %s: %v", id, versions.Versions)
+		}
+		resp, nupkg := get(t, flat+lower+"/"+v+"/"+lower+"."+v+".nupkg", basic)
+		if resp.StatusCode != 200 {
+			t.Fatalf(".nupkg: %d", resp.StatusCode)
+		}
+		spec, err := readNuspec(nupkg)
+		if err != nil || !strings.Contains(string(spec), "<id>"+id+"</id>") {
+			t.Fatalf("the .nupkg's nuspec: %v %s", err, spec)
+		}
+		var registration struct {
+			Items []struct {
+				Items []struct {
+					CatalogEntry   struct{ ID, Version string }
+					PackageContent string
+				}
+			}
+		}
+		getJSON(reg+lower+"/index.json", &registration)
+		if len(registration.Items) != 1 || len(registration.Items[0].Items) == 0 || registration.Items[0].Items[0].CatalogEntry.ID != id {
+			t.Fatalf("registration: %+v", registration)
+		}
+		return nupkg
+	}
+	fetch(DemoNuGetID, DemoNuGetVersion)
+
+	nupkg, err := buildNupkg("Published.Package", "2.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(h http.Header) int {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		fw, _ := mw.CreateFormFile("package", "package.nupkg")
+		fw.Write(nupkg)
+		mw.Close()
+		req, _ := http.NewRequest(http.MethodPut, push, &body)
+		req.Header = h
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := send(http.Header{}); code != 401 {
+		t.Errorf("push without a key: %d, want 401", code)
+	}
+	if code := send(http.Header{"X-Nuget-Apikey": {s.token}}); code != 201 {
+		t.Fatalf("push: %d, want 201", code)
+	}
+	if code := send(http.Header{"X-Nuget-Apikey": {s.token}}); code != 409 {
+		t.Errorf("second push of the same version: %d, want 409", code)
+	}
+	if got := fetch("Published.Package", "2.0.0"); !bytes.Equal(got, nupkg) {
+		t.Error("the pushed .nupkg came back different")
+	}
+}
