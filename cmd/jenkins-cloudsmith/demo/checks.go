@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/world"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
 )
 
@@ -18,35 +19,35 @@ import (
 // have made: the credential with the custom issuer, the folder and both
 // jobs on Jenkins, and the service and provider on Cloudsmith.
 func (d *demo) checkApplied(ctx context.Context, w io.Writer, jc *jenkins.Client, cs *cloudsmithtest.Server, issuerURL string) (string, error) {
-	cred, err := jc.GetCredential(ctx, "", credentialID)
+	cred, err := jc.GetCredential(ctx, "", world.CredentialID)
 	if err != nil {
-		return "", fmt.Errorf("the OIDC credential %q: %w", credentialID, err)
+		return "", fmt.Errorf("the OIDC credential %q: %w", world.CredentialID, err)
 	}
-	if cred.Issuer != issuerURL || cred.Audience != audience {
-		return "", fmt.Errorf("credential %q has issuer %q and audience %q, want %q and %q",
-			credentialID, cred.Issuer, cred.Audience, issuerURL, audience)
+	if cred.Issuer != issuerURL || cred.Audience != world.Audience {
+		return "", fmt.Errorf("credential %q has issuer %q and world.Audience %q, want %q and %q",
+			world.CredentialID, cred.Issuer, cred.Audience, issuerURL, world.Audience)
 	}
-	fmt.Fprintf(w, "Jenkins     credential %s (%s token, audience %s, issuer %s)\n", cred.ID, cred.Kind, cred.Audience, cred.Issuer)
+	fmt.Fprintf(w, "Jenkins     credential %s (%s token, world.Audience %s, issuer %s)\n", cred.ID, cred.Kind, cred.Audience, cred.Issuer)
 	items, err := jc.ListJobs(ctx)
 	if err != nil {
 		return "", err
 	}
-	for _, name := range []string{folderName, freestyleJob, pipelineJob} {
+	for _, name := range []string{world.Folder, world.FreestyleJob, world.PipelineJob} {
 		i := slices.IndexFunc(items, func(it jenkins.Item) bool { return it.FullName == name })
 		if i < 0 {
 			return "", fmt.Errorf("no item %q on Jenkins after apply", name)
 		}
 		note := ""
-		if name == pipelineJob {
+		if name == world.PipelineJob {
 			note = "; applied only: the emulator runs freestyle builds"
 		}
 		fmt.Fprintf(w, "Jenkins     %s (%s%s)\n", name, items[i].Class, note)
 	}
 
 	provs := cs.Cloudsmith.Providers(cs.Org)
-	i := slices.IndexFunc(provs, func(p cloudsmithtest.ProviderSettings) bool { return p.Name == providerName })
+	i := slices.IndexFunc(provs, func(p cloudsmithtest.ProviderSettings) bool { return p.Name == world.ProviderName })
 	if i < 0 {
-		return "", fmt.Errorf("no OIDC provider %q in Cloudsmith org %q after apply", providerName, cs.Org)
+		return "", fmt.Errorf("no OIDC provider %q in Cloudsmith org %q after apply", world.ProviderName, cs.Org)
 	}
 	p := provs[i]
 	switch {
@@ -54,17 +55,17 @@ func (d *demo) checkApplied(ctx context.Context, w io.Writer, jc *jenkins.Client
 		return "", fmt.Errorf("provider %q trusts %q, not the issuer %q", p.Name, p.ProviderURL, issuerURL)
 	case !p.Enabled:
 		return "", fmt.Errorf("provider %q is disabled", p.Name)
-	case !slices.Contains(p.ServiceAccounts, serviceSlug):
-		return "", fmt.Errorf("provider %q is not linked to service %q (it lists %v)", p.Name, serviceSlug, p.ServiceAccounts)
-	case fmt.Sprint(p.Claims["aud"]) != audience:
-		return "", fmt.Errorf("provider %q requires claims %v, want aud=%s", p.Name, p.Claims, audience)
+	case !slices.Contains(p.ServiceAccounts, world.ServiceSlug):
+		return "", fmt.Errorf("provider %q is not linked to service %q (it lists %v)", p.Name, world.ServiceSlug, p.ServiceAccounts)
+	case fmt.Sprint(p.Claims["aud"]) != world.Audience:
+		return "", fmt.Errorf("provider %q requires claims %v, want aud=%s", p.Name, p.Claims, world.Audience)
 	}
 	var claims []string
 	for _, k := range slices.Sorted(maps.Keys(p.Claims)) {
 		claims = append(claims, fmt.Sprintf("%s=%v", k, p.Claims[k]))
 	}
 	fmt.Fprintf(w, "Cloudsmith  service %s; OIDC provider %s trusts %s for tokens with %s\n",
-		serviceSlug, p.Name, p.ProviderURL, strings.Join(claims, ", "))
+		world.ServiceSlug, p.Name, p.ProviderURL, strings.Join(claims, ", "))
 	return "credential, folder, 2 jobs, service account and OIDC provider in place", nil
 }
 

@@ -22,8 +22,8 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sharedlib"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/views"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/world"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
@@ -232,6 +232,8 @@ func (d *demo) summary(w io.Writer) {
 	_ = tw.Flush()
 	if d.report.Failed == "" {
 		fmt.Fprintln(w, d.cs.BoldGreen("Demo passed:")+" a Jenkins build got a Cloudsmith token through OIDC and installed a package, with no secret in sight.")
+		fmt.Fprintln(w, "Next: the same on emulators you keep, step by step: run `jenkins-cloudsmith emulate --write-spec try`, then in another terminal")
+		fmt.Fprintln(w, "`cd try && . ./emulator.env` and follow the README's \"Using it on a real controller\" as written (validate, render, plan, apply, doctor, smoke).")
 	} else {
 		fmt.Fprintln(w, d.cs.BoldRed("Demo failed")+" at step: "+d.report.Failed)
 	}
@@ -260,63 +262,43 @@ func (d *demo) run(ctx context.Context) error {
 
 	var binary string
 	if err := d.step("Link this program as the cloudsmith-oidc step binary", func(io.Writer) (string, error) {
-		binary, err = stepBinary(ctx, binDir, d.o.Binary)
+		binary, err = world.LinkStepBinary(ctx, binDir, d.o.Binary)
 		return binary, err
 	}); err != nil {
 		return err
 	}
 
-	var js *jenkinstest.Server
-	var cs *cloudsmithtest.Server
+	var wd *world.World
 	var is *issuer
-	var lib *sharedlib.Library
 	defer func() {
-		if lib != nil {
-			defer lib.Close()
-		}
 		// Builds first (Jenkins' Close waits for them), then what they use.
-		if js != nil {
-			_ = js.Close()
+		if wd != nil {
+			_ = wd.Jenkins.Close()
 		}
 		if is != nil {
 			_ = is.Close()
 		}
-		if cs != nil {
-			_ = cs.Close()
+		if wd != nil {
+			_ = wd.Close()
 		}
 	}()
 	if err := d.step("Start the Jenkins and Cloudsmith emulators", func(w io.Writer) (string, error) {
-		var copts []cloudsmithtest.Option
-		jopts := []jenkinstest.Option{
-			// The build finds cloudsmith-oidc on PATH too, as on a real agent.
-			jenkinstest.WithBuildEnv("PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH")),
-			jenkinstest.WithBuildEnv(pipEnv(os.Getenv)...),
-		}
-		if d.o.Latency > 0 {
-			copts = append(copts, cloudsmithtest.WithLatency(d.o.Latency))
-			jopts = append(jopts, jenkinstest.WithLatency(d.o.Latency))
-		}
-		if d.o.FaultRate > 0 {
-			copts = append(copts, cloudsmithtest.WithFaultRate(d.o.FaultRate, int64(d.o.FaultSeed)))
-			jopts = append(jopts, jenkinstest.WithFaultRate(d.o.FaultRate, d.o.FaultSeed))
-		}
 		var err error
-		// vars/ as the global trusted library the pipeline job loads, as
-		// an administrator would have registered it.
-		if lib, err = sharedlib.Start(ctx); err != nil {
+		wd, err = world.Start(ctx, world.Options{
+			Latency: d.o.Latency, FaultRate: d.o.FaultRate, FaultSeed: d.o.FaultSeed,
+			// The build finds cloudsmith-oidc on PATH too, as on a real
+			// agent; vars/ is the global trusted library the pipeline job
+			// loads, as an administrator would have registered it.
+			BuildEnv: append([]string{"PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH")}, world.PipEnv(os.Getenv)...),
+		})
+		if err != nil {
 			return "", err
-		}
-		jopts = append(jopts, lib.Option())
-		if cs, err = cloudsmithtest.Start(copts...); err != nil {
-			return "", fmt.Errorf("start the Cloudsmith emulator: %w", err)
-		}
-		if js, err = jenkinstest.Start(jopts...); err != nil {
-			return "", fmt.Errorf("start the Jenkins emulator: %w", err)
 		}
 		if is, err = startIssuer(); err != nil {
 			return "", err
 		}
-		fmt.Fprintf(w, "Jenkins      %s (user %s)\n", js.URL, jenkinsUser)
+		js, cs, lib := wd.Jenkins, wd.Cloudsmith, wd.Library
+		fmt.Fprintf(w, "Jenkins      %s (user %s)\n", js.URL, world.JenkinsUser)
 		fmt.Fprintf(w, "Cloudsmith   API %s, downloads %s (org %s, repo %s)\n", cs.APIURL, cs.DownloadURL, cs.Org, cs.Repo)
 		fmt.Fprintf(w, "OIDC issuer  %s (documents served by this demo)\n", is.URL)
 		fmt.Fprintf(w, "Library      %s as the global trusted library %s\n", lib.Global.Remote, lib.Global.Name)
@@ -324,29 +306,18 @@ func (d *demo) run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	cs := wd.Cloudsmith
 	// Everything printed from here on is masked against the two secrets
 	// the demo holds; the final check still sees the unmasked text.
-	secrets := map[string]string{
-		"the Jenkins API token":  js.Jenkins.AdminToken(),
-		"the Cloudsmith API key": cs.APIKey,
-	}
+	secrets := wd.Secrets()
 	d.secrets = slices.Collect(maps.Values(secrets))
 	d.rec.dst.Add(d.secrets...)
-	getenv := func(name string) string {
-		switch name {
-		case jenkinsEnv:
-			return js.Jenkins.AdminToken()
-		case cloudsmithEnv:
-			return cs.APIKey
-		}
-		return ""
-	}
+	getenv := wd.Getenv
 
 	specPath := filepath.Join(tmp, "jenkins-cloudsmith.yaml")
 	if err := d.step("Write the example spec", func(w io.Writer) (string, error) {
-		b, err := exampleSpec(specValues{
-			JenkinsURL: strings.TrimSuffix(js.URL, "/"), Org: cs.Org, Repo: cs.Repo,
-			APIURL: cs.APIURL, DownloadURL: cs.DownloadURL, NPMURL: cs.NPMURL, GoURL: cs.GoURL,
+		b, err := wd.Spec(world.SpecValues{
+			By: "demo", SecretsFrom: "the demo supplies them to this run only, and never prints them",
 			Issuer: is.URL, Binary: binary,
 		})
 		if err != nil {
@@ -441,9 +412,9 @@ func (d *demo) run(ctx context.Context) error {
 	}
 
 	var console []byte
-	if err := d.step("Build "+freestyleJob+" on the Jenkins emulator", func(w io.Writer) (string, error) {
+	if err := d.step("Build "+world.FreestyleJob+" on the Jenkins emulator", func(w io.Writer) (string, error) {
 		for _, j := range sess.Output.Jobs {
-			if j.Name != freestyleJob {
+			if j.Name != world.FreestyleJob {
 				continue
 			}
 			cmd, err := shellStep(j.ConfigXML)
@@ -454,14 +425,14 @@ func (d *demo) run(ctx context.Context) error {
 			_, _ = indent(w, "    ").Write([]byte(strings.TrimRight(cmd, "\n") + "\n"))
 		}
 		fmt.Fprintln(w, "its console (as Jenkins shows it, secrets masked), followed live:")
-		res, err := trust.Smoke(ctx, env, trust.SmokeOptions{Job: freestyleJob, Console: indent(w, "  | "), Poll: 200 * time.Millisecond})
+		res, err := trust.Smoke(ctx, env, trust.SmokeOptions{Job: world.FreestyleJob, Console: indent(w, "  | "), Poll: 200 * time.Millisecond})
 		if err != nil {
 			return "", err
 		}
-		d.report.Build = &Build{Job: freestyleJob, Number: res.Number, Result: res.Result}
+		d.report.Build = &Build{Job: world.FreestyleJob, Number: res.Number, Result: res.Result}
 		// The console as Jenkins serves it, unmasked by the demo, for
 		// the checks.
-		if console, err = jc.ConsoleText(ctx, freestyleJob, res.Number); err != nil {
+		if console, err = jc.ConsoleText(ctx, world.FreestyleJob, res.Number); err != nil {
 			return "", err
 		}
 		if !res.OK() {
@@ -471,8 +442,8 @@ func (d *demo) run(ctx context.Context) error {
 			}
 			return "", err
 		}
-		if !bytes.Contains(console, []byte(installedMarker)) {
-			return "", fmt.Errorf("build #%d succeeded but its console lacks %q: the package was not installed", res.Number, installedMarker)
+		if !bytes.Contains(console, []byte(world.InstalledMarker)) {
+			return "", fmt.Errorf("build #%d succeeded but its console lacks %q: the package was not installed", res.Number, world.InstalledMarker)
 		}
 		return fmt.Sprintf("#%d %s: token bound, exchanged, used; pip installed hello-cloudsmith 1.0.0 from Cloudsmith", res.Number, res.Result), nil
 	}); err != nil {
@@ -480,21 +451,21 @@ func (d *demo) run(ctx context.Context) error {
 	}
 
 	var pipelineConsole []byte
-	if err := d.step("Build "+pipelineJob+" on the Jenkins emulator", func(w io.Writer) (string, error) {
+	if err := d.step("Build "+world.PipelineJob+" on the Jenkins emulator", func(w io.Writer) (string, error) {
 		fmt.Fprintln(w, "a Pipeline through the shared library's withCloudsmith; its console (masked), followed live:")
-		res, err := trust.Smoke(ctx, env, trust.SmokeOptions{Job: pipelineJob, Console: indent(w, "  | "), Poll: 200 * time.Millisecond})
+		res, err := trust.Smoke(ctx, env, trust.SmokeOptions{Job: world.PipelineJob, Console: indent(w, "  | "), Poll: 200 * time.Millisecond})
 		if err != nil {
 			return "", err
 		}
-		d.report.PipelineBuild = &Build{Job: pipelineJob, Number: res.Number, Result: res.Result}
-		if pipelineConsole, err = jc.ConsoleText(ctx, pipelineJob, res.Number); err != nil {
+		d.report.PipelineBuild = &Build{Job: world.PipelineJob, Number: res.Number, Result: res.Result}
+		if pipelineConsole, err = jc.ConsoleText(ctx, world.PipelineJob, res.Number); err != nil {
 			return "", err
 		}
 		if !res.OK() {
 			return "", fmt.Errorf("build #%d finished %s: %s", res.Number, res.Result, res.Problem)
 		}
-		if !bytes.Contains(pipelineConsole, []byte(installedMarker)) {
-			return "", fmt.Errorf("build #%d succeeded but its console lacks %q: the package was not installed", res.Number, installedMarker)
+		if !bytes.Contains(pipelineConsole, []byte(world.InstalledMarker)) {
+			return "", fmt.Errorf("build #%d succeeded but its console lacks %q: the package was not installed", res.Number, world.InstalledMarker)
 		}
 		return fmt.Sprintf("#%d %s: withCloudsmith bound, exchanged and installed hello-cloudsmith 1.0.0", res.Number, res.Result), nil
 	}); err != nil {
@@ -526,19 +497,6 @@ func (d *demo) run(ctx context.Context) error {
 		}
 		return "no token, API token or API key in the console or in the demo's output", nil
 	})
-}
-
-// pipEnv neutralises pip settings of this machine that would stop the
-// build's pip from installing from the Cloudsmith index (they belong to
-// the machine, not to the example, so they are not in the spec).
-func pipEnv(getenv func(string) string) []string {
-	env := []string{"PIP_ROOT_USER_ACTION=ignore"}
-	for _, k := range []string{"PIP_NO_INDEX", "PIP_REQUIRE_VIRTUALENV", "PIP_USER"} {
-		if getenv(k) != "" {
-			env = append(env, k+"=false")
-		}
-	}
-	return env
 }
 
 // okLinks counts the links doctor found holding.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/world"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
 
@@ -91,7 +92,7 @@ func TestDemoCommand(t *testing.T) {
 		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	for _, want := range []string{
-		"==> Apply the spec", "==> Build " + freestyleJob, installedMarker, "==> Build " + pipelineJob, "[Pipeline] withCredentials",
+		"==> Apply the spec", "==> Build " + world.FreestyleJob, world.InstalledMarker, "==> Build " + world.PipelineJob, "[Pipeline] withCredentials",
 		"token:****@", // pip's index URL, masked by cloudsmith-oidc exec
 		"Finished: SUCCESS", "Demo passed",
 	} {
@@ -143,7 +144,7 @@ func TestDemoJSON(t *testing.T) {
 		t.Fatalf("--keep did not keep the spec: %v", err)
 	}
 	defer os.RemoveAll(filepath.Dir(r.Spec))
-	if !bytes.Contains(b, []byte("${"+jenkinsEnv+"}")) || !bytes.Contains(b, []byte("${"+cloudsmithEnv+"}")) {
+	if !bytes.Contains(b, []byte("${"+world.JenkinsEnv+"}")) || !bytes.Contains(b, []byte("${"+world.CloudsmithEnv+"}")) {
 		t.Errorf("kept spec lacks the ${VAR} references:\n%s", b)
 	}
 	noSecrets(t, "stdout", stdout)
@@ -190,7 +191,7 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 
 // TestMultiCall: the binary is cloudsmith-oidc when called by that name.
 func TestMultiCall(t *testing.T) {
-	link, err := stepBinary(context.Background(), t.TempDir(), binary)
+	link, err := world.LinkStepBinary(context.Background(), t.TempDir(), binary)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +205,7 @@ func TestMultiCall(t *testing.T) {
 // with hostile-looking paths kept as one value.
 func TestExampleSpec(t *testing.T) {
 	for _, bin := range []string{"/tmp/x/bin/cloudsmith-oidc", `/tmp/a b/"q" 'x' #c/cloudsmith-oidc`} {
-		b, err := exampleSpec(specValues{
+		b, err := world.ExampleSpec(world.SpecValues{
 			JenkinsURL: "http://127.0.0.1:1", Org: "acme", Repo: "demo",
 			APIURL: "http://127.0.0.1:2", DownloadURL: "http://127.0.0.1:3", NPMURL: "http://127.0.0.1:4", GoURL: "http://127.0.0.1:5",
 			Issuer: "http://127.0.0.1:6/issuer", Binary: bin,
@@ -212,7 +213,7 @@ func TestExampleSpec(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		env := map[string]string{jenkinsEnv: "jt", cloudsmithEnv: "ck"}
+		env := map[string]string{world.JenkinsEnv: "jt", world.CloudsmithEnv: "ck"}
 		s, err := spec.Parse("demo.yaml", b, func(k string) string { return env[k] })
 		if err != nil {
 			t.Fatalf("example spec does not load: %v\n%s", err, b)
@@ -274,9 +275,9 @@ func TestPipEnv(t *testing.T) {
 		{map[string]string{"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": "/w"}, []string{"PIP_ROOT_USER_ACTION=ignore", "PIP_NO_INDEX=false"}},
 	}
 	for _, tt := range tests {
-		got := pipEnv(func(k string) string { return tt.env[k] })
+		got := world.PipEnv(func(k string) string { return tt.env[k] })
 		if strings.Join(got, " ") != strings.Join(tt.want, " ") {
-			t.Errorf("pipEnv(%v) = %v, want %v", tt.env, got, tt.want)
+			t.Errorf("world.PipEnv(%v) = %v, want %v", tt.env, got, tt.want)
 		}
 	}
 }
@@ -284,7 +285,7 @@ func TestPipEnv(t *testing.T) {
 // TestStepBinaryRefusesTestBinary: linking a go test binary as
 // cloudsmith-oidc would re-run the tests; it is refused with the fix.
 func TestStepBinaryRefusesTestBinary(t *testing.T) {
-	_, err := stepBinary(context.Background(), t.TempDir(), "")
+	_, err := world.LinkStepBinary(context.Background(), t.TempDir(), "")
 	if err == nil || !strings.Contains(err.Error(), "Options.Binary") {
 		t.Errorf("err = %v, want a refusal naming Options.Binary", err)
 	}

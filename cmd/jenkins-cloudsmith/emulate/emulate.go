@@ -17,8 +17,7 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sendrule"
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sharedlib"
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/world"
 )
 
 // Endpoints is the one line emulate prints on stdout.
@@ -67,6 +66,12 @@ type Options struct {
 	// Bare starts a controller without the jenkins-cloudsmith global
 	// library (for specs that place the library themselves).
 	Bare bool
+	// WriteSpec is a directory to write a ready spec for these emulators
+	// into (see readySpec); "" writes none.
+	WriteSpec string
+	// Binary is the cloudsmith-oidc program the written spec's builds run
+	// (default: this program, linked as cloudsmith-oidc).
+	Binary string
 }
 
 // NewCmd returns the emulate command.
@@ -91,7 +96,14 @@ Pipeline builds run on this machine's groovy (Debian: apt-get install groovy).
 The controller has this repository's vars/ registered as the Global Trusted
 Pipeline Library "jenkins-cloudsmith" (default version main, served over git
 from loopback), as an administrator would set it up, so Jenkinsfiles with
-@Library('jenkins-cloudsmith') _ run; --bare leaves it out.`,
+@Library('jenkins-cloudsmith') _ run; --bare leaves it out.
+
+With --write-spec DIR it also writes a ready spec for these emulators,
+DIR/jenkins-cloudsmith.yaml (the example jobs; the Go host's certificate as
+cloudsmith.ca_bundle), DIR/emulator.env (mode 0600: the two throwaway
+secrets the spec's ${VAR}s name, to source) and the step binary, and says
+on stderr what to run next. ca_file (DIR/ca.pem) is the certificate of the
+https Go host: point SSL_CERT_FILE at it for the go command.`,
 		Example: `  # Start both emulators and capture their endpoints in a script
   coproc EMU { jenkins-cloudsmith emulate; }
   read -r line <&"${EMU[0]}"
@@ -101,7 +113,12 @@ from loopback), as an administrator would set it up, so Jenkinsfiles with
   jenkins-cloudsmith emulate --latency 5ms --fault-rate 0.1 --without-plugins oidc-provider
 
   # A controller without the global library, for a spec's own library block
-  jenkins-cloudsmith emulate --bare`,
+  jenkins-cloudsmith emulate --bare
+
+  # A ready spec for these emulators, to follow the README's
+  # "Using it on a real controller" as written (in a second terminal:
+  # cd try && . ./emulator.env && jenkins-cloudsmith validate -f jenkins-cloudsmith.yaml)
+  jenkins-cloudsmith emulate --write-spec try`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return Run(cmd.Context(), f, *opts)
@@ -114,6 +131,9 @@ from loopback), as an administrator would set it up, so Jenkinsfiles with
 	fl.Uint64Var(&opts.FaultSeed, "fault-seed", 1, "seed for the fault sequence, so runs are reproducible")
 	fl.StringSliceVar(&opts.WithoutPlugins, "without-plugins", nil, "plugins the controller lacks, e.g. oidc-provider,workflow-cps")
 	fl.BoolVar(&opts.Bare, "bare", false, "do not register the jenkins-cloudsmith shared library as a global trusted library")
+	fl.StringVar(&opts.WriteSpec, "write-spec", "", "write a ready spec for these emulators into this directory: "+world.SpecFile+", "+envFile+" (0600, the secrets to export), ca.pem and bin/cloudsmith-oidc")
+	fl.StringVar(&opts.Binary, "binary", "", "cloudsmith-oidc program the written spec's builds run (default: this program, linked as cloudsmith-oidc)")
+	_ = cmd.MarkFlagDirname("write-spec")
 	return cmd
 }
 
@@ -129,42 +149,49 @@ func Run(ctx context.Context, f *cmdutil.Factory, opts Options) error {
 	if !sendrule.IsLoopbackAddr(opts.JenkinsAddr) {
 		fmt.Fprintf(f.IO.ErrOut, "warning: the Jenkins emulator listens on %s, beyond this machine; anyone who can reach it and log in can run shell commands here through its builds\n", opts.JenkinsAddr)
 	}
-	jopts := []jenkinstest.Option{jenkinstest.WithAddr(opts.JenkinsAddr)}
-	if opts.Latency > 0 {
-		jopts = append(jopts, jenkinstest.WithLatency(opts.Latency))
-	}
-	if opts.FaultRate > 0 {
-		jopts = append(jopts, jenkinstest.WithFaultRate(opts.FaultRate, opts.FaultSeed))
-	}
-	if len(opts.WithoutPlugins) > 0 {
-		jopts = append(jopts, jenkinstest.WithoutPlugins(opts.WithoutPlugins...))
-	}
-	if !opts.Bare {
-		lib, err := sharedlib.Start(ctx)
-		if err != nil {
-			return fmt.Errorf("serving the shared library (use --bare to start without it): %w", err)
+	var ready *readySpec
+	if opts.WriteSpec != "" {
+		var err error
+		if ready, err = prepareSpecDir(opts.WriteSpec); err != nil {
+			return err
 		}
-		defer lib.Close()
-		jopts = append(jopts, lib.Option())
 	}
-	js, err := jenkinstest.Start(jopts...)
-	if err != nil {
-		return fmt.Errorf("starting the Jenkins emulator: %w", err)
-	}
-	defer js.Close()
-
-	cs, caDir, err := startCloudsmith(opts)
+	w, err := world.Start(ctx, world.Options{
+		JenkinsAddr: opts.JenkinsAddr, Latency: opts.Latency, FaultRate: opts.FaultRate, FaultSeed: opts.FaultSeed,
+		WithoutPlugins: opts.WithoutPlugins, Bare: opts.Bare,
+		TLS:      []cloudsmithtest.Host{cloudsmithtest.HostGo},
+		BuildEnv: world.PipEnv(f.IO.Getenv),
+	})
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(caDir)
-	defer cs.Close()
+	defer w.Close()
 
+	var caDir string
+	if ready != nil {
+		caDir = ready.dir
+	} else {
+		if caDir, err = os.MkdirTemp("", "cloudsmith-emulator-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(caDir)
+	}
+	caFile, err := w.WriteCA(filepath.Join(caDir, "ca.pem"))
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		if err := ready.write(ctx, w, caFile, opts.Binary); err != nil {
+			return err
+		}
+	}
+
+	js, cs := w.Jenkins, w.Cloudsmith
 	line, err := json.Marshal(Endpoints{
-		Jenkins: &JenkinsEndpoint{URL: js.URL, User: "admin", Token: js.Jenkins.AdminToken()},
+		Jenkins: &JenkinsEndpoint{URL: js.URL, User: world.JenkinsUser, Token: js.Jenkins.AdminToken()},
 		Cloudsmith: &CloudsmithEndpoint{
 			APIURL: cs.APIURL, DownloadURL: cs.DownloadURL, NPMURL: cs.NPMURL, GoURL: cs.GoURL,
-			APIKey: cs.APIKey, Org: cs.Org, Repo: cs.Repo, CAFile: filepath.Join(caDir, "ca.pem"),
+			APIKey: cs.APIKey, Org: cs.Org, Repo: cs.Repo, CAFile: caFile,
 		},
 	})
 	if err != nil {
@@ -173,35 +200,9 @@ func Run(ctx context.Context, f *cmdutil.Factory, opts Options) error {
 	if _, err := fmt.Fprintf(f.IO.Out, "%s\n", line); err != nil {
 		return err
 	}
+	if ready != nil {
+		ready.next(f.IO.ErrOut)
+	}
 	<-ctx.Done()
 	return nil
-}
-
-// startCloudsmith starts the Cloudsmith emulator on loopback with the same
-// latency and faults as Jenkins, its Go host over https, and writes that
-// host's certificate to ca.pem in a new temporary directory.
-func startCloudsmith(opts Options) (*cloudsmithtest.Server, string, error) {
-	copts := []cloudsmithtest.Option{cloudsmithtest.WithTLS(cloudsmithtest.HostGo)}
-	if opts.Latency > 0 {
-		copts = append(copts, cloudsmithtest.WithLatency(opts.Latency))
-	}
-	if opts.FaultRate > 0 {
-		copts = append(copts, cloudsmithtest.WithFaultRate(opts.FaultRate, int64(opts.FaultSeed)))
-	}
-	cs, err := cloudsmithtest.Start(copts...)
-	if err != nil {
-		return nil, "", fmt.Errorf("starting the Cloudsmith emulator: %w", err)
-	}
-	dir, err := os.MkdirTemp("", "cloudsmith-emulator-")
-	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, "ca.pem"), cs.CACertPEM, 0o644)
-	}
-	if err != nil {
-		_ = cs.Close()
-		if dir != "" {
-			_ = os.RemoveAll(dir)
-		}
-		return nil, "", fmt.Errorf("writing the Cloudsmith emulator's certificate: %w", err)
-	}
-	return cs, dir, nil
 }

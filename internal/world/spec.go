@@ -1,4 +1,4 @@
-package demo
+package world
 
 import (
 	"bytes"
@@ -7,21 +7,27 @@ import (
 	"text/template"
 )
 
+// SpecFile is the example spec's file name, as the README's commands
+// name it.
+const SpecFile = "jenkins-cloudsmith.yaml"
+
 // Names the example spec uses; the checks after apply look for them.
 const (
-	folderName    = "demo"
-	freestyleJob  = folderName + "/hello-python"
-	pipelineJob   = folderName + "/hello-pipeline"
-	credentialID  = "cloudsmith-oidc-demo"
-	audience      = "cloudsmith-demo"
-	serviceSlug   = "jenkins-demo"
-	providerName  = "jenkins-demo"
-	jenkinsUser   = "admin"
-	jenkinsEnv    = "JENKINS_API_TOKEN"
-	cloudsmithEnv = "CLOUDSMITH_API_KEY"
-	// installedMarker is what both jobs print once the package imports;
-	// the demo looks for it in their consoles.
-	installedMarker = "hello-cloudsmith 1.0.0 installed: Hello from Cloudsmith!"
+	Folder       = "demo"
+	FreestyleJob = Folder + "/hello-python"
+	PipelineJob  = Folder + "/hello-pipeline"
+	CredentialID = "cloudsmith-oidc-demo"
+	Audience     = "cloudsmith-demo"
+	ServiceSlug  = "jenkins-demo"
+	ProviderName = "jenkins-demo"
+	JenkinsUser  = "admin"
+	// JenkinsEnv and CloudsmithEnv are the variables the spec's secrets
+	// name (World.Getenv answers them).
+	JenkinsEnv    = "JENKINS_API_TOKEN"
+	CloudsmithEnv = "CLOUDSMITH_API_KEY"
+	// InstalledMarker is what both jobs print once the package imports;
+	// the demo and the tests look for it in their consoles.
+	InstalledMarker = "hello-cloudsmith 1.0.0 installed: Hello from Cloudsmith!"
 )
 
 // specTemplate is the example spec. Every value comes from the running
@@ -32,41 +38,47 @@ const (
 // workspace rather than into a virtualenv: it needs no python3-venv
 // package, takes well under a second, and pip allows it even where the
 // system Python is marked externally managed (PEP 668).
-var specTemplate = template.Must(template.New("spec").Funcs(template.FuncMap{"q": quote}).Parse(`# Example spec written by ` + "`jenkins-cloudsmith demo`" + `. Every host is an emulator on
-# loopback, so plain http is accepted. Secrets are ${VAR} references: the demo
-# supplies them to this run only; they are never written here or printed.
+var specTemplate = template.Must(template.New("spec").Funcs(template.FuncMap{"q": quote}).Parse(`# Example spec written by ` + "`jenkins-cloudsmith {{ .By }}`" + `. Every host is an emulator on
+# loopback, so plain http is accepted. Secrets are ${VAR} references: {{ .SecretsFrom }};
+# they are never written here.
 version: 1
 jenkins:
   url: {{ q .JenkinsURL }}
-  user: ` + jenkinsUser + `
-  token: ${` + jenkinsEnv + `}
+  user: ` + JenkinsUser + `
+  token: ${` + JenkinsEnv + `}
 cloudsmith:
   org: {{ q .Org }}
-  service: ` + serviceSlug + `
+  service: ` + ServiceSlug + `
   api_url: {{ q .APIURL }}
   download_url: {{ q .DownloadURL }}
   npm_url: {{ q .NPMURL }}
   go_url: {{ q .GoURL }}
+{{- if .CABundle }}
+  # The emulator's https hosts are signed by this throwaway CA.
+  ca_bundle: {{ q .CABundle }}
+{{- end }}
   # With an API key, apply also creates the service account and the OIDC
   # provider that trusts the issuer below.
-  api_key: ${` + cloudsmithEnv + `}
+  api_key: ${` + CloudsmithEnv + `}
   provider:
-    name: ` + providerName + `
-    claims: {aud: ` + audience + `}
+    name: ` + ProviderName + `
+    claims: {aud: ` + Audience + `}
 oidc:
-  credential: ` + credentialID + `
-  audience: ` + audience + `
+  credential: ` + CredentialID + `
+  audience: ` + Audience + `
   description: ID tokens for the jenkins-cloudsmith demo
+{{- if .Issuer }}
   # A custom issuer: the demo serves its discovery documents (fetched from
   # Jenkins) on this loopback address, where the Cloudsmith emulator reads them.
   issuer: {{ q .Issuer }}
+{{- end }}
 binary:
   path: {{ q .Binary }}
 defaults:
   repo: {{ q .Repo }}
   formats: [python]
 jobs:
-  - name: ` + freestyleJob + `
+  - name: ` + FreestyleJob + `
     type: freestyle
     description: Installs hello-cloudsmith from Cloudsmith with pip, keyless.
     steps:
@@ -74,7 +86,7 @@ jobs:
       - python3 -m pip config list | grep index-url
       - python3 -m pip install --no-cache-dir --disable-pip-version-check --no-input -q --target "$WORKSPACE/site-packages" hello-cloudsmith==1.0.0
       - PYTHONPATH="$WORKSPACE/site-packages" python3 -c 'import hello_cloudsmith as h; print("hello-cloudsmith", h.__version__, "installed:", h.hello())'
-  - name: ` + pipelineJob + `
+  - name: ` + PipelineJob + `
     type: pipeline
     description: The same install as a pipeline, through the shared-library step.
     steps:
@@ -82,11 +94,19 @@ jobs:
       - PYTHONPATH="$WORKSPACE/site-packages" python3 -c 'import hello_cloudsmith as h; print("hello-cloudsmith", h.__version__, "installed:", h.hello())'
 `))
 
-// specValues fill specTemplate.
-type specValues struct {
+// SpecValues fill the example spec; Spec fills the hosts from a World.
+type SpecValues struct {
+	// By names the command that writes it ("demo", "emulate"), and
+	// SecretsFrom says where its ${VAR}s come from, for the file's header.
+	By, SecretsFrom                    string
 	JenkinsURL, Org, Repo              string
 	APIURL, DownloadURL, NPMURL, GoURL string
-	Issuer, Binary                     string
+	// CABundle is the PEM file of the emulator's https hosts, if any.
+	CABundle string
+	// Issuer is a custom issuer; "" uses Jenkins' own (<jenkins>/oidc).
+	Issuer string
+	// Binary is the cloudsmith-oidc program the builds run.
+	Binary string
 }
 
 // quote writes s as a YAML double-quoted scalar: JSON strings are valid
@@ -96,8 +116,8 @@ func quote(s string) (string, error) {
 	return string(b), err
 }
 
-// exampleSpec renders the example spec.
-func exampleSpec(v specValues) ([]byte, error) {
+// ExampleSpec renders the example spec.
+func ExampleSpec(v SpecValues) ([]byte, error) {
 	var b bytes.Buffer
 	if err := specTemplate.Execute(&b, v); err != nil {
 		return nil, fmt.Errorf("writing the example spec: %w", err)
