@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/securefile"
 )
 
 // WriteTree writes the output under dir as a tree a person can read:
@@ -168,7 +170,7 @@ func (t *tree) writeFile(n string, fresh, staged bool) error {
 	case !fresh && sameContent(name, data):
 		return nil
 	default:
-		err = writeAtomic(name, data, 0o644, false)
+		err = securefile.WriteAtomic(name, data, 0o644)
 	}
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", filepath.Join(t.root, filepath.FromSlash(n)), err)
@@ -295,54 +297,19 @@ func treePath(top, name string) (string, error) {
 	return top + "/" + name, nil
 }
 
-// WriteFileAtomic writes data to name through a temporary file in the same
-// directory and a rename, creating parent directories as needed; the file
-// gets exactly mode perm.
+// WriteFileAtomic writes data to name with securefile.WriteAtomic (a
+// synced temporary file beside it and a rename; never through a symlink),
+// creating parent directories as needed; the file gets exactly mode perm.
 func WriteFileAtomic(name string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}
-	if err := writeAtomic(name, data, perm, true); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	return nil
+	return securefile.WriteAtomic(name, data, perm)
 }
 
-// writeAtomic replaces name with data through a new temporary file beside
-// it and a rename. The temporary file is created with perm less the umask
-// (0600 at most until it is complete when exact is set, which then sets
-// perm itself).
-func writeAtomic(name string, data []byte, perm os.FileMode, exact bool) (err error) {
-	createPerm := perm
-	if exact {
-		createPerm &= 0o600
-	}
-	f, err := createTemp(filepath.Dir(name), "."+filepath.Base(name)+".", ".tmp", createPerm)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if exact {
-		if err = f.Chmod(perm); err != nil {
-			return err
-		}
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
-}
-
-// createFile creates name, which must not exist, holding data.
+// createFile creates name, which must not exist (O_EXCL: never through a
+// symlink), holding data, synced before the directory is published.
 func createFile(name string, data []byte, perm os.FileMode) error {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
@@ -352,20 +319,11 @@ func createFile(name string, data []byte, perm os.FileMode) error {
 		f.Close()
 		return err
 	}
-	return f.Close()
-}
-
-// createTemp is os.CreateTemp with the mode given (less the umask) instead
-// of 0600, which saves a chmod per file.
-func createTemp(dir, prefix, suffix string, perm os.FileMode) (*os.File, error) {
-	for try := 0; ; try++ {
-		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36)+suffix)
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-		if errors.Is(err, fs.ErrExist) && try < 100 {
-			continue
-		}
-		return f, err
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
 	}
+	return f.Close()
 }
 
 // mkdirTemp is os.MkdirTemp with mode 0755 (less the umask), the mode the

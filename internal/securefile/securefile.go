@@ -18,12 +18,18 @@ const FileMode fs.FileMode = 0o600
 // DirMode is the mode of every private directory this package creates.
 const DirMode fs.FileMode = 0o700
 
-// WriteFile atomically replaces path with data, mode 0600: it writes a
-// temporary file in the same directory, syncs it and renames it over path.
-// It refuses to replace anything but a regular file (a symlink, a
-// directory, a device, a FIFO), so a planted symlink can't redirect the
-// secret elsewhere.
-func WriteFile(path string, data []byte) error {
+// WriteFile atomically replaces path with data, mode 0600 (WriteAtomic):
+// for files that hold a secret.
+func WriteFile(path string, data []byte) error { return WriteAtomic(path, data, FileMode) }
+
+// WriteAtomic atomically replaces path with data, with exactly mode perm
+// whatever the umask: it writes a temporary file in the same directory
+// (0600 until complete), syncs it and renames it over path, so a reader
+// never sees half a file and a crash never leaves a truncated one. It
+// refuses to replace anything but a regular file (a symlink, a directory,
+// a device, a FIFO), so a planted symlink can't redirect the write. It is
+// the project's one atomic-write helper.
+func WriteAtomic(path string, data []byte, perm fs.FileMode) error {
 	fi, err := os.Lstat(path)
 	switch {
 	case err == nil && !fi.Mode().IsRegular():
@@ -44,12 +50,13 @@ func WriteFile(path string, data []byte) error {
 			_ = os.Remove(tmpName)
 		}
 	}()
-	// CreateTemp already uses 0600; Chmod makes it explicit on every OS.
-	if err := tmp.Chmod(FileMode); err != nil && runtime.GOOS != "windows" {
-		return fmt.Errorf("restricting %s: %w", tmpName, err)
-	}
 	if _, err := tmp.Write(data); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	// CreateTemp made it 0600; the final mode is set once it is complete,
+	// and explicitly, so the umask does not change it.
+	if err := tmp.Chmod(perm); err != nil && runtime.GOOS != "windows" {
+		return fmt.Errorf("setting the mode of %s: %w", tmpName, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("syncing %s: %w", path, err)
