@@ -66,13 +66,19 @@ func cloudsmithToken(t testing.TB, exp time.Time) string {
 	return tok
 }
 
+// openAPIFile is the project's one trimmed OpenAPI description of
+// Cloudsmith, kept with the emulator, which checks itself against it too.
+const openAPIFile = "cloudsmithtest/testdata/openapi.yaml"
+
 var specDoc = sync.OnceValues(func() (*openapi3.T, error) {
 	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromFile("testdata/openapi.yaml")
+	doc, err := loader.LoadFromFile(openAPIFile)
 	if err != nil {
 		return nil, err
 	}
-	if err := doc.Validate(loader.Context); err != nil {
+	// The upstream examples are invalid (claims: "{}", duplicate items),
+	// so only the schemas are validated, as the emulator's test does.
+	if err := doc.Validate(loader.Context, openapi3.DisableExamplesValidation()); err != nil {
 		return nil, err
 	}
 	return doc, nil
@@ -95,7 +101,7 @@ func newSpecCheck(t testing.TB, next http.RoundTripper) *specCheck {
 	t.Helper()
 	doc, err := specDoc()
 	if err != nil {
-		t.Fatalf("loading testdata/openapi.yaml: %v", err)
+		t.Fatalf("loading %s: %v", openAPIFile, err)
 	}
 	r, err := gorillamux.NewRouter(doc)
 	if err != nil {
