@@ -39,6 +39,7 @@ type Retry struct {
 type retryKey struct{}
 type deadlineKey struct{}
 type sendOnceKey struct{}
+type uploadKey struct{}
 
 // SendOnce marks requests made with ctx to be sent once by the retry
 // layer whatever their method, overriding WithRetryable: the caller is
@@ -47,6 +48,38 @@ type sendOnceKey struct{}
 // retries must not multiply its attempts.
 func SendOnce(ctx context.Context) context.Context {
 	return context.WithValue(ctx, sendOnceKey{}, true)
+}
+
+// LandCheck reports whether an upload whose answer was lost (a network
+// error, a 5xx) reached the server anyway, for example by listing the
+// repository's packages for the file's checksum. It is asked before every
+// re-send.
+type LandCheck func(ctx context.Context) (landed bool, err error)
+
+// ErrLanded is returned (wrapped, with the lost answer's error) when an
+// upload's attempt failed but its LandCheck found it on the server: the
+// upload is done and must not be sent again.
+var ErrLanded = errors.New("the upload landed although its answer was lost")
+
+// Upload marks requests made with ctx as uploads (publishing a package):
+// the retry layer never sends one blind twice, whatever its method (a PUT
+// of a file is idempotent on paper, but a repository may keep both copies
+// or refuse the second). With check nil every upload is sent once, as
+// with SendOnce. With a check, a 429 (refused before any work) is retried
+// as usual, and after any other failure the upload is re-sent only when
+// check says it did not land; when it did, RoundTrip returns an error
+// wrapping ErrLanded.
+func Upload(ctx context.Context, check LandCheck) context.Context {
+	return context.WithValue(ctx, uploadKey{}, &check)
+}
+
+// uploadCheck reports whether ctx marks an upload, and its land check.
+func uploadCheck(ctx context.Context) (LandCheck, bool) {
+	c, ok := ctx.Value(uploadKey{}).(*LandCheck)
+	if !ok {
+		return nil, false
+	}
+	return *c, true
 }
 
 // WithRetryable marks requests made with ctx as safe to retry even when
@@ -68,9 +101,13 @@ func RetryableStatus(resp *http.Response) bool {
 	return resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
 }
 
-// SentOnce reports whether ctx was marked with SendOnce: a client's own
-// retry loop around an unsafe write must not retry either.
+// SentOnce reports whether ctx was marked with SendOnce, or as an upload
+// without a land check: a client's own retry loop around an unsafe write
+// must not retry either.
 func SentOnce(ctx context.Context) bool {
+	if check, up := uploadCheck(ctx); up && check == nil {
+		return true
+	}
 	once, _ := ctx.Value(sendOnceKey{}).(bool)
 	return once
 }
@@ -78,6 +115,10 @@ func SentOnce(ctx context.Context) bool {
 func idempotent(req *http.Request) bool {
 	if SentOnce(req.Context()) {
 		return false
+	}
+	if _, up := uploadCheck(req.Context()); up {
+		// An upload with a land check: RoundTrip asks it before re-sending.
+		return true
 	}
 	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
@@ -106,6 +147,7 @@ func (r *Retry) RoundTrip(req *http.Request) (*http.Response, error) {
 		retryable = RetryableStatus
 	}
 	ctx := req.Context()
+	landCheck, _ := uploadCheck(ctx)
 	giveUp := time.Now().Add(budget)
 	if d, ok := ctx.Value(deadlineKey{}).(time.Time); ok && d.Before(giveUp) {
 		giveUp = d
@@ -159,6 +201,19 @@ func (r *Retry) RoundTrip(req *http.Request) (*http.Response, error) {
 				err = serr
 			}
 			return nil, err
+		}
+		if landCheck != nil && (resp == nil || resp.StatusCode != http.StatusTooManyRequests) {
+			lost := err
+			if lost == nil {
+				lost = fmt.Errorf("%s %s answered %s", req.Method, SafeURL(req.URL), resp.Status)
+			}
+			landed, cerr := landCheck(ctx)
+			switch {
+			case cerr != nil:
+				return nil, fmt.Errorf("%w; and checking whether the upload landed failed, so it is not sent again: %w", lost, cerr)
+			case landed:
+				return nil, fmt.Errorf("%w: %w", ErrLanded, lost)
+			}
 		}
 	}
 }
