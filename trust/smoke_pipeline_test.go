@@ -54,3 +54,36 @@ func TestSmokePipelines(t *testing.T) {
 		}
 	}
 }
+
+// unusualFolder is a folder name Jenkins accepts (checkGoodName refuses
+// only ?*/\%!@#$^&|<>[]:; and controls) with Unicode, spaces, quotes and
+// URL-significant characters, percent-encoded in every URL and JOB_URL.
+const unusualFolder = "Ünï cødé (x) + 'q' \"d\" ~ = , {} ` ✓"
+
+// TestSmokeUnusualNames applies a spec whose jobs and folder-scoped OIDC
+// credential sit in a folder with an unusual name, then smoke-builds the
+// freestyle and the pipeline job, with a custom issuer and with the
+// folder's own issuer (<root>job/<folder>/oidc, which Cloudsmith fetches
+// percent-encoded).
+func TestSmokeUnusualNames(t *testing.T) {
+	needStepBinary(t)
+	testenv.LookPath(t, "groovy", "--version")
+	for _, defaultIssuer := range []bool{false, true} {
+		w := trusttest.Start(t, trusttest.Options{Folder: unusualFolder, DefaultIssuer: defaultIssuer})
+		w.Apply()
+		if !defaultIssuer {
+			w.Export()
+		}
+		w.AddProvider(w.S.IssuerURL(), map[string]any{"aud": "jenkins"})
+		for _, job := range []string{w.JobName("app/build"), w.JobName("deploy")} {
+			var console bytes.Buffer
+			res, err := trust.Smoke(w.Ctx(), w.Env, trust.SmokeOptions{Job: job, Console: &console})
+			if err != nil {
+				t.Fatalf("%s: %v", job, err)
+			}
+			if !res.OK() {
+				t.Fatalf("default issuer %v, %s: smoke %+v\nconsole:\n%s", defaultIssuer, job, res, console.String())
+			}
+		}
+	}
+}

@@ -84,7 +84,8 @@ type World struct {
 	// Service is the Cloudsmith service account's slug.
 	Service string
 
-	git *gitserve.Server // the from-git job's repository host (Options.SCM)
+	git    *gitserve.Server // the from-git job's repository host (Options.SCM)
+	folder string           // Options.Folder
 }
 
 // Options shape a World.
@@ -102,13 +103,17 @@ type Options struct {
 	// SCM adds the pipeline job from-git, whose Jenkinsfile Apply commits
 	// to a repository served over git's smart HTTP protocol.
 	SCM bool
+	// Folder puts every job under this folder (any name Jenkins allows)
+	// and the OIDC credential in its store (oidc.folder), so tokens come
+	// from the folder's issuer with DefaultIssuer.
+	Folder string
 }
 
 // Start starts a World; everything stops when the test ends. Builds find
 // cloudsmith-oidc on PATH when StepBinary succeeds.
 func Start(t testing.TB, o Options) *World {
 	t.Helper()
-	w := &World{T: t, Dir: t.TempDir()}
+	w := &World{T: t, Dir: t.TempDir(), folder: o.Folder}
 	var jopts []jenkinstest.Option
 	if bin, err := StepBinary(); err == nil {
 		jopts = append(jopts, jenkinstest.WithBuildEnv("PATH="+filepath.Dir(bin)+":"+os.Getenv("PATH")))
@@ -136,7 +141,7 @@ func Start(t testing.TB, o Options) *World {
 		}
 		t.Cleanup(func() { _ = gs.Close() })
 		w.git = gs
-		scmJob = fmt.Sprintf("  - {name: from-git, type: pipeline, scm: {url: %q, branch: main, script_path: ci/Jenkinsfile}}\n", gs.URL+"app.git")
+		scmJob = fmt.Sprintf("  - {name: %q, type: pipeline, scm: {url: %q, branch: main, script_path: ci/Jenkinsfile}}\n", w.JobName("from-git"), gs.URL+"app.git")
 	}
 	cs, err := cloudsmithtest.Start()
 	if err != nil {
@@ -169,13 +174,14 @@ func Start(t testing.TB, o Options) *World {
 jenkins: {url: %q, user: admin, token: "${JENKINS_API_TOKEN}"}
 cloudsmith: {org: %s, service: %s, api_url: %q, download_url: %q, npm_url: %q, go_url: %q, api_key: "${CLOUDSMITH_API_KEY}",
   provider: {name: jenkins, claims: %s}}
-oidc: {credential: oidc-token-cred, audience: jenkins, %s description: OIDC token for Cloudsmith}
+oidc: {credential: oidc-token-cred, audience: jenkins, %s %s description: OIDC token for Cloudsmith}
 binary: {path: cloudsmith-oidc}
 defaults: {repo: %s, formats: [raw]}
 jobs:
-  - {name: app/build, type: freestyle, steps: [%q]}
-  - {name: deploy, type: pipeline, steps: [%q]}
-%s`, js.URL, cs.Org, w.Service, cs.APIURL, cs.DownloadURL, cs.NPMURL, cs.GoURL, claims, issuerLine, cs.Repo, step, pipelineStep, scmJob)
+  - {name: %q, type: freestyle, steps: [%q]}
+  - {name: %q, type: pipeline, steps: [%q]}
+%s`, js.URL, cs.Org, w.Service, cs.APIURL, cs.DownloadURL, cs.NPMURL, cs.GoURL, claims, issuerLine, folderLine(o.Folder), cs.Repo,
+		w.JobName("app/build"), step, w.JobName("deploy"), pipelineStep, scmJob)
 	w.SpecFile = filepath.Join(t.TempDir(), "spec.yaml")
 	if err := os.WriteFile(w.SpecFile, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -207,6 +213,22 @@ func (w *World) Ctx() context.Context {
 	return ctx
 }
 
+// JobName is the full name of the World's job name (app/build, deploy,
+// from-git): under Options.Folder when set.
+func (w *World) JobName(name string) string {
+	if w.folder == "" {
+		return name
+	}
+	return w.folder + "/" + name
+}
+
+func folderLine(folder string) string {
+	if folder == "" {
+		return ""
+	}
+	return fmt.Sprintf("folder: %q,", folder)
+}
+
 // Apply makes Jenkins match the spec (credential, folders, jobs).
 func (w *World) Apply() {
 	w.T.Helper()
@@ -220,7 +242,7 @@ func (w *World) Apply() {
 	}
 	for _, j := range out.Jobs {
 		// The SCM job's Jenkinsfile goes where its scm block points.
-		if j.Name == "from-git" && w.git != nil {
+		if j.Name == w.JobName("from-git") && w.git != nil {
 			files := fstest.MapFS{"ci/Jenkinsfile": {Data: j.Jenkinsfile}}
 			if _, err := gitserve.Publish(w.Ctx(), w.git.Root, "app", "main", "Jenkinsfile", files); err != nil {
 				w.T.Fatal(err)
