@@ -201,6 +201,14 @@ type principal struct {
 
 func (p *principal) inOrg(org string) bool { return p.org == "" || p.org == org }
 
+// slug is the name of the user or service the credential belongs to.
+func (p *principal) slug() string {
+	if p.service != "" {
+		return p.service
+	}
+	return ownerUser
+}
+
 func (p *principal) canManage(org string) bool {
 	return p.org == "" || (p.org == org && p.role == "Manager")
 }

@@ -1,10 +1,8 @@
 package cloudsmithtest
 
 import (
-	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -126,26 +124,7 @@ func buildNPMTarball() ([]byte, error) {
 		{"package/index.js", "module.exports = function hello() {\n  return \"Hello from Cloudsmith!\";\n};\n"},
 		{"package/README.md", "# hello-cloudsmith\n\nDemo package served by the Cloudsmith emulator.\n"},
 	}
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	gz.ModTime = buildTime
-	tw := tar.NewWriter(gz)
-	for _, f := range files {
-		hdr := &tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.body)), ModTime: buildTime, Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return nil, err
-		}
-		if _, err := io.WriteString(tw, f.body); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	if err := gz.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return tarGz(buildTime, files)
 }
 
 // buildGoModule builds the module zip by the rules of golang.org/x/mod/zip

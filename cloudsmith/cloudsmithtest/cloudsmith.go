@@ -43,6 +43,10 @@ const (
 	DemoGoModule      = "example.com/hello-cloudsmith"
 	DemoGoVersion     = "v1.0.0"
 	DemoRawFile       = "hello.txt"
+	DemoRawPackage    = "hello-cloudsmith"
+	DemoRawVersion    = "1.0.0"
+	DemoHelmChart     = "hello-cloudsmith"
+	DemoHelmVersion   = "1.0.0"
 )
 
 // Service is a Cloudsmith service account.

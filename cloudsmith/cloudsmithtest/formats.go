@@ -1,6 +1,7 @@
 package cloudsmithtest
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"slices"
@@ -35,6 +36,14 @@ type format struct {
 	// prepare, when set, adapts a request to the format's own host before
 	// the gate (a client's own way of sending the credential).
 	prepare func(r *http.Request)
+	// schemes are the Authorization schemes the format's clients send
+	// besides Basic ("bearer": npm's _authToken). Every host takes Basic
+	// (user "token" or the credential's owner) and X-Api-Key; anything
+	// else is refused unless WithLenientPackageAuth.
+	schemes []string
+	// uploadOnly: the format's own host takes only uploads (Python's
+	// python.cloudsmith.io); reads are served by the download host.
+	uploadOnly bool
 	// handler, when set, serves the format's own host instead of route,
 	// serve and upload (Docker's registry has its own token flow).
 	handler func(c *Cloudsmith) http.HandlerFunc
@@ -47,11 +56,15 @@ type format struct {
 // variable, so handlers may look formats up without an initialisation cycle.
 func formatTable() []*format {
 	return []*format{
-		{name: "python", download: true, serve: servePython, errors: plainErrors},
+		// Python installs from the download host and uploads (twine) to
+		// its own host.
+		{name: "python", download: true, host: HostPython, uploadOnly: true, serve: servePython, upload: uploadPython, errors: plainErrors},
 		{name: "raw", download: true, serve: serveRaw, errors: plainErrors},
+		// Helm's classic chart repository lives on the download host.
+		{name: "helm", download: true, serve: serveHelm, errors: plainErrors, demo: demoHelm},
 		// npm and Go have their own hosts; the download host's paths are
 		// Cloudsmith's legacy ones.
-		{name: "npm", download: true, host: HostNPM, serve: serveNPM, errors: npmErrors},
+		{name: "npm", download: true, host: HostNPM, serve: serveNPM, upload: uploadNPM, errors: npmErrors, schemes: []string{"bearer"}},
 		{name: "go", download: true, host: HostGo, route: routeBasicOptional, serve: serveGoProxy, errors: goErrors},
 		// Maven reads from the download host and deploys to its own host,
 		// which answers reads too (deploy merges maven-metadata.xml).
@@ -180,6 +193,13 @@ func (c *Cloudsmith) formatHost(f *format) http.HandlerFunc {
 	if route == nil {
 		route = routeRepo
 	}
+	own := f
+	if f.uploadOnly {
+		// Reads pass the gate, then get a 405.
+		cp := *f
+		cp.serve = nil
+		own = &cp
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		if f.prepare != nil {
 			f.prepare(r)
@@ -189,7 +209,7 @@ func (c *Cloudsmith) formatHost(f *format) http.HandlerFunc {
 			writeError(w, f.errors, errNotFound)
 			return
 		}
-		c.servePackages(w, r, f.host, f, org, repo, base, rest)
+		c.servePackages(w, r, f.host, own, org, repo, base, rest)
 	}
 }
 
@@ -221,6 +241,10 @@ func (c *Cloudsmith) servePackages(w http.ResponseWriter, r *http.Request, host 
 	if !read {
 		handle = f.upload
 	}
+	if handle == nil {
+		writeError(w, apiErrors, errMethodNotAllowed(r, http.MethodPost))
+		return
+	}
 	if herr := handle(c, w, r, q); herr != nil {
 		writeError(w, f.errors, herr)
 	}
@@ -234,6 +258,11 @@ func (c *Cloudsmith) authorize(r *http.Request, orgSlug, repoSlug string, need P
 	p, present, reason := c.authenticate(r)
 	if p != nil && !p.inOrg(orgSlug) {
 		p, reason = nil, "credential belongs to org "+quote(p.org)+", not "+quote(orgSlug)
+	}
+	if p != nil {
+		if why := c.packageAuthProblem(r, p, f); why != "" {
+			p, reason = nil, why
+		}
 	}
 	if p == nil {
 		noteFailure(r, reason)
@@ -260,6 +289,36 @@ func (c *Cloudsmith) authorize(r *http.Request, orgSlug, repoSlug string, need P
 	}
 	return q, nil
 }
+
+// packageAuthProblem says why a package host refuses the way a valid
+// credential was sent, or "" when it takes it. Cloudsmith's docs show
+// HTTP Basic with the user "token" (or the user's or service's own name)
+// on every package host, _authToken (Bearer) for npm, and X-Api-Key on
+// "format-specific endpoints"; nothing documents Bearer on the download
+// host or other user names, so the emulator refuses them (the strictest
+// plausible reading; WithLenientPackageAuth accepts them).
+func (c *Cloudsmith) packageAuthProblem(r *http.Request, p *principal, f *format) string {
+	if c.cfg.lenientPackageAuth || strings.TrimSpace(r.Header.Get("X-Api-Key")) != "" {
+		return ""
+	}
+	scheme, rest, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	scheme = strings.ToLower(scheme)
+	if scheme == "basic" {
+		dec, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
+		user, _, _ := strings.Cut(string(dec), ":")
+		if user == basicUser || user == p.slug() {
+			return ""
+		}
+		return fmt.Sprintf("basic auth user %q is neither %q nor the credential's owner %q", user, basicUser, p.slug())
+	}
+	if f != nil && slices.Contains(f.schemes, scheme) {
+		return ""
+	}
+	return fmt.Sprintf("this host takes HTTP Basic (user %q) or X-Api-Key, not %q authorization", basicUser, scheme)
+}
+
+// basicUser is the user name Cloudsmith's tools send with a token.
+const basicUser = "token"
 
 // formatDemos builds the demo packages of the formats that build their own.
 func formatDemos() ([]Package, error) {

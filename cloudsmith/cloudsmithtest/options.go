@@ -9,23 +9,24 @@ import (
 type Option func(*config)
 
 type config struct {
-	org, repo         string
-	apiKey            string
-	latency           time.Duration
-	faultRate         float64
-	faultSeed         int64
-	faultHosts        map[Host]bool
-	retryAfter        int
-	tokenLifetime     time.Duration
-	clock             func() time.Time
-	httpClient        *http.Client
-	leeway            time.Duration
-	insecureIssuers   bool
-	lenientSlash      bool
-	jwksTTL           time.Duration
-	alwaysSuffixSlugs bool
-	pageSize          int
-	tlsHosts          map[Host]bool
+	org, repo          string
+	apiKey             string
+	latency            time.Duration
+	faultRate          float64
+	faultSeed          int64
+	faultHosts         map[Host]bool
+	retryAfter         int
+	tokenLifetime      time.Duration
+	clock              func() time.Time
+	httpClient         *http.Client
+	leeway             time.Duration
+	insecureIssuers    bool
+	lenientSlash       bool
+	jwksTTL            time.Duration
+	alwaysSuffixSlugs  bool
+	pageSize           int
+	tlsHosts           map[Host]bool
+	lenientPackageAuth bool
 }
 
 func defaultConfig() config {
@@ -130,3 +131,10 @@ func WithTLS(hosts ...Host) Option {
 		}
 	}
 }
+
+// WithLenientPackageAuth makes package hosts take a valid credential
+// however it is sent: Basic with any user name, Bearer on every host. By
+// default they take what Cloudsmith documents: Basic with the user
+// "token" or the credential owner's slug, X-Api-Key, and Bearer only
+// where the format's client sends it (npm).
+func WithLenientPackageAuth() Option { return func(c *config) { c.lenientPackageAuth = true } }

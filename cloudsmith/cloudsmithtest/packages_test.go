@@ -42,6 +42,11 @@ func startWithToken(t *testing.T, opts ...Option) started {
 	return started{Server: s, token: body["token"].(string)}
 }
 
+// basicToken is how Cloudsmith's tools send a token to a package host.
+func basicToken(tok string) http.Header {
+	return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("token:"+tok))}}
+}
+
 func get(t *testing.T, url string, header http.Header) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
@@ -83,31 +88,40 @@ func TestPackageEndpointsAuth(t *testing.T) {
 		"go basic":     s.GoURL + "/basic/acme/demo/" + DemoGoModule + "/@v/list",
 		"legacy go":    s.DownloadURL + "/basic/acme/demo/go/" + DemoGoModule + "/@v/list",
 		"legacy npm":   s.DownloadURL + "/basic/acme/demo/npm/hello-cloudsmith",
+		"helm index":   s.HelmRepoURL() + "index.yaml",
 	}
+	// Bearer is npm's (_authToken); the Go proxy protocol "only supports
+	// authentication via HTTP Basic", and the download host documents
+	// nothing else.
+	npmOnly := func(url string) bool { return strings.Contains(url, "npm") }
+	always := func(string) bool { return true }
+	never := func(string) bool { return false }
 	creds := []struct {
 		name   string
 		header http.Header
-		ok     bool
+		ok     func(name string) bool
 	}{
-		{"none", http.Header{}, false},
-		{"basic token:<token>", basic("token", s.token), true},
-		{"basic any user", basic("jenkins", s.token), true},
-		{"bearer", http.Header{"Authorization": {"Bearer " + s.token}}, true},
-		{"x-api-key token", http.Header{"X-Api-Key": {s.token}}, true},
-		{"x-api-key bearer token", http.Header{"X-Api-Key": {"Bearer " + s.token}}, true},
-		{"api key", http.Header{"X-Api-Key": {s.APIKey}}, true},
-		{"basic api key", basic("token", s.APIKey), true},
-		{"wrong password", basic("token", "nope"), false},
-		{"tampered token", http.Header{"Authorization": {"Bearer " + s.token + "x"}}, false},
-		{"key of another org", http.Header{"X-Api-Key": {foreign.Key}}, false},
+		{"none", http.Header{}, never},
+		{"basic token:<token>", basic("token", s.token), always},
+		{"basic service slug", basic("jenkins", s.token), always},
+		{"basic another user", basic("someone", s.token), never},
+		{"bearer", http.Header{"Authorization": {"Bearer " + s.token}}, npmOnly},
+		{"x-api-key token", http.Header{"X-Api-Key": {s.token}}, always},
+		{"x-api-key bearer token", http.Header{"X-Api-Key": {"Bearer " + s.token}}, always},
+		{"api key", http.Header{"X-Api-Key": {s.APIKey}}, always},
+		{"basic api key", basic("token", s.APIKey), always},
+		{"wrong password", basic("token", "nope"), never},
+		{"tampered token", basic("token", s.token+"x"), never},
+		{"key of another org", http.Header{"X-Api-Key": {foreign.Key}}, never},
 	}
 	for name, url := range urls {
 		for _, c := range creds {
 			resp, body := get(t, url, c.header)
-			if c.ok && resp.StatusCode != 200 {
+			ok := c.ok(name)
+			if ok && resp.StatusCode != 200 {
 				t.Errorf("%s with %s: %d %s", name, c.name, resp.StatusCode, body)
 			}
-			if !c.ok {
+			if !ok {
 				if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != realm {
 					t.Errorf("%s with %s: %d, WWW-Authenticate %q; want 401 with a Basic challenge", name, c.name, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 				}
@@ -138,7 +152,7 @@ func TestTokenExpiresForPackages(t *testing.T) {
 	now := time.Now()
 	var skew atomic.Int64
 	s := startWithToken(t, WithClock(func() time.Time { return now.Add(time.Duration(skew.Load())) }), WithTokenLifetime(time.Minute))
-	h := http.Header{"Authorization": {"Bearer " + s.token}}
+	h := basicToken(s.token)
 	if resp, _ := get(t, s.RawURL(), h); resp.StatusCode != 200 {
 		t.Fatalf("fresh token: %d", resp.StatusCode)
 	}
@@ -233,7 +247,7 @@ func TestMintToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp, _ := get(t, s.RawURL(), http.Header{"Authorization": {"Bearer " + tok}}); resp.StatusCode != 200 {
+	if resp, _ := get(t, s.RawURL(), basicToken(tok)); resp.StatusCode != 200 {
 		t.Errorf("minted token refused: %d", resp.StatusCode)
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -86,6 +88,44 @@ func Start(opts ...Option) (*Server, error) {
 	c.mu.Unlock()
 	s.APIURL, s.DownloadURL, s.NPMURL, s.GoURL = s.URLs[HostAPI], s.URLs[HostDownload], s.URLs[HostNPM], s.URLs[HostGo]
 	return s, nil
+}
+
+// hostKeys name the hosts whose key is not "<host>_url".
+var hostKeys = map[Host]string{HostPython: "python_upload_url"}
+
+// Key names the host as cloudsmith-oidc and the spec do: upper-cased
+// behind CLOUDSMITH_ it is the binary's variable for it (api_url is
+// CLOUDSMITH_API_URL). A key ending in "_registry" is a host[:port].
+func (h Host) Key() string {
+	if k, ok := hostKeys[h]; ok {
+		return k
+	}
+	return string(h) + "_url"
+}
+
+// Endpoints returns every host's base URL by Key (a registry's as
+// host:port), what `jenkins-cloudsmith emulate` prints and what the
+// binary's CLOUDSMITH_<KEY> variables take.
+func (s *Server) Endpoints() map[string]string {
+	out := map[string]string{}
+	for h, u := range s.URLs {
+		if strings.HasSuffix(h.Key(), "_registry") {
+			u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+		}
+		out[h.Key()] = u
+	}
+	return out
+}
+
+// Env returns CLOUDSMITH_<KEY>=<url> for every host, the environment that
+// points cloudsmith-oidc at this emulator.
+func (s *Server) Env() []string {
+	var out []string
+	for k, u := range s.Endpoints() {
+		out = append(out, "CLOUDSMITH_"+strings.ToUpper(k)+"="+u)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // selfSigned makes a certificate for the loopback names that is its own CA,
@@ -169,4 +209,15 @@ func (s *Server) GoProxyURL() string { return s.GoURL + "/" + s.Org + "/" + s.Re
 // RawURL is the URL of the demo raw file.
 func (s *Server) RawURL() string {
 	return s.DownloadURL + "/basic/" + s.Org + "/" + s.Repo + "/raw/files/" + DemoRawFile
+}
+
+// PythonUploadURL is the twine upload URL of the seeded repository.
+func (s *Server) PythonUploadURL() string {
+	return s.URLs[HostPython] + "/" + s.Org + "/" + s.Repo + "/"
+}
+
+// HelmRepoURL is the Helm chart repository URL of the seeded repository
+// (without credentials), ending in "/".
+func (s *Server) HelmRepoURL() string {
+	return s.DownloadURL + "/basic/" + s.Org + "/" + s.Repo + "/helm/charts/"
 }

@@ -174,7 +174,7 @@ func (a *artifacts) demoPackages() []Package {
 			},
 		},
 		{
-			Format: "raw", Name: "hello", Version: "1.0.0",
+			Format: "raw", Name: DemoRawPackage, Version: DemoRawVersion,
 			Files: []File{{Name: DemoRawFile, ContentType: "text/plain; charset=utf-8", Data: a.raw}},
 		},
 	}

@@ -1,7 +1,6 @@
 package cloudsmithtest
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -32,7 +31,7 @@ func TestStoreServesAddedPackages(t *testing.T) {
 	if err := c.AddPackage("acme", "demo", Package{Format: "nope"}); err == nil {
 		t.Error("a package of an unknown format was accepted")
 	}
-	auth := http.Header{"Authorization": {"Bearer " + s.token}}
+	auth := basicToken(s.token)
 	cases := []struct {
 		name, url, want string
 	}{

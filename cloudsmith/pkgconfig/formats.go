@@ -48,8 +48,56 @@ func (p *plan) npm() error {
 	b.WriteString("; Written by cloudsmith-oidc: holds a short-lived Cloudsmith token.\n")
 	fmt.Fprintf(&b, "registry=%s\n", reg)
 	fmt.Fprintf(&b, "%s:_authToken=%s\n", nerf, p.tok)
+	// Yarn classic sends the token for unscoped packages only with
+	// always-auth (Cloudsmith's npm page, "Using Yarn with Cloudsmith");
+	// scoped to the registry so npm 9+, which dropped the setting, has no
+	// unknown top-level key to warn about.
+	fmt.Fprintf(&b, "%s:always-auth=true\n", nerf)
 	p.set("NPM_CONFIG_USERCONFIG", p.file("npmrc", []byte(b.String())))
 	p.unset("NPM_CONFIG_REGISTRY", "npm_config_registry")
+	return nil
+}
+
+// pythonUpload sets up twine (and uv) uploads to Cloudsmith's Python
+// upload endpoint. The pypirc holds it as repository "cloudsmith" with the
+// token, for `twine upload --config-file "$CLOUDSMITH_PYPIRC" -r cloudsmith`
+// (twine has no variable naming a config file). Inside exec, plain
+// `twine upload` and `uv publish` work: the child gets TWINE_* and
+// UV_PUBLISH_* (twine 4 reads a password only from the environment, a
+// config file or a keyring).
+func (p *plan) pythonUpload() error {
+	e, err := p.endpoint(PythonUploadURL)
+	if err != nil {
+		return err
+	}
+	repo := e.join(p.s.Org, p.s.Repo)
+	var b strings.Builder
+	b.WriteString("# Written by cloudsmith-oidc: holds a short-lived Cloudsmith token.\n")
+	b.WriteString("[distutils]\nindex-servers =\n    " + RegistryName + "\n\n")
+	fmt.Fprintf(&b, "[%s]\nrepository = %s\nusername = %s\npassword = %s\n", RegistryName, repo, Username, p.tok)
+	p.set("CLOUDSMITH_PYPIRC", p.file("pypirc", []byte(b.String())))
+	p.setExec("TWINE_REPOSITORY_URL", repo)
+	p.setExec("TWINE_USERNAME", Username)
+	p.setExec("TWINE_PASSWORD", p.tok)
+	p.setExec("UV_PUBLISH_URL", repo)
+	p.setExec("UV_PUBLISH_USERNAME", Username)
+	p.setExec("UV_PUBLISH_PASSWORD", p.tok)
+	return nil
+}
+
+// cloudsmithCLI sets up the Cloudsmith CLI, which uploads Helm charts and
+// raw files (`cloudsmith push helm|raw OWNER/REPO FILE`): its
+// credentials.ini (CLOUDSMITH_CREDENTIALS_FILE) holds the token and
+// CLOUDSMITH_API_HOST names the API. Its config.ini (other settings) is
+// left alone.
+func (p *plan) cloudsmithCLI() error {
+	api, err := p.endpoint(APIURL)
+	if err != nil {
+		return err
+	}
+	creds := "# Written by cloudsmith-oidc: holds a short-lived Cloudsmith token.\n[default]\napi_key = " + p.tok + "\n"
+	p.set("CLOUDSMITH_CREDENTIALS_FILE", p.file("cloudsmith/credentials.ini", []byte(creds)))
+	p.set("CLOUDSMITH_API_HOST", strings.TrimSuffix(api.u.String(), "/"))
 	return nil
 }
 

@@ -108,6 +108,11 @@ type Result struct {
 	Files []string
 	// Env points the tools at Dir. It never contains the token.
 	Env []Env
+	// ExecEnv is what only a child process started by exec gets on top of
+	// Env, because a tool reads it from nowhere but its environment (twine
+	// 4 reads a password from .pypirc only with --config-file). It may
+	// hold the token: never print it.
+	ExecEnv []Env
 	// Secrets are every form of the token written (the token, base64 of
 	// "token:<token>", URL-escaped forms): mask all of them.
 	Secrets []string
@@ -239,6 +244,7 @@ type plan struct {
 	files map[string][]byte // relative path → content
 	order []string
 	env   []Env
+	exec  []Env    // Result.ExecEnv
 	netrc []string // hosts ("host" and "host:port") to list in netrc
 }
 
@@ -258,6 +264,11 @@ func (p *plan) set(name, value string) {
 		}
 	}
 	p.env = append(p.env, Env{Name: name, Value: value})
+}
+
+// setExec adds a variable only exec's child gets (see Result.ExecEnv).
+func (p *plan) setExec(name, value string) {
+	p.exec = append(p.exec, Env{Name: name, Value: value})
 }
 
 func (p *plan) unset(names ...string) {
@@ -327,7 +338,7 @@ func Write(dir, tok string, s Settings, formats []Format) (*Result, error) {
 	if err := securefile.MkdirPrivate(abs); err != nil {
 		return nil, err
 	}
-	res := &Result{Dir: abs, Env: p.env, Secrets: SecretForms(tok)}
+	res := &Result{Dir: abs, Env: p.env, ExecEnv: p.exec, Secrets: SecretForms(tok)}
 	for _, rel := range p.order {
 		path := filepath.Join(abs, filepath.FromSlash(rel))
 		if sub := filepath.Dir(path); sub != abs {

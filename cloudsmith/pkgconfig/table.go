@@ -99,15 +99,18 @@ type Descriptor struct {
 
 // descriptors is the table of formats, in the order files are written.
 var descriptors = []Descriptor{
-	{Format: Python, Aliases: []string{"pip", "uv"}, Hosts: []string{DownloadURL, PythonUploadURL}, configure: (*plan).python},
+	{Format: Python, Aliases: []string{"pip", "uv"}, Hosts: []string{DownloadURL, PythonUploadURL}, configure: (*plan).python, publish: (*plan).pythonUpload},
+	// npm publish uses the same registry and _authToken as installs.
 	{Format: NPM, Hosts: []string{NPMURL}, configure: (*plan).npm},
 	{Format: Go, Hosts: []string{GoURL}, configure: (*plan).golang},
 	{Format: Maven, Hosts: []string{DownloadURL}, configure: (*plan).maven},
 	{Format: Docker, Hosts: []string{DockerRegistry}, configure: (*plan).docker},
 	{Format: Cargo, Hosts: []string{CargoURL}, configure: (*plan).cargo},
 	{Format: NuGet, Hosts: []string{NuGetURL}, configure: (*plan).nuget},
-	{Format: Helm, Hosts: []string{DownloadURL}, configure: (*plan).helm},
-	{Format: Raw, Hosts: []string{DownloadURL}, configure: (*plan).raw},
+	// Helm charts and raw files are uploaded through the API, as
+	// `cloudsmith push helm|raw` does.
+	{Format: Helm, Hosts: []string{DownloadURL, APIURL}, configure: (*plan).helm, publish: (*plan).cloudsmithCLI},
+	{Format: Raw, Hosts: []string{DownloadURL, APIURL}, configure: (*plan).raw, publish: (*plan).cloudsmithCLI},
 }
 
 // Descriptors returns the table of formats.

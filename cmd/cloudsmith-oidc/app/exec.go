@@ -79,7 +79,8 @@ func runExec(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return fmt.Errorf("configuring %s: %s", strings.Join(formatNames(formats), ","), redact.String(err.Error(), secrets...))
 		}
-		for _, e := range res.Env {
+		// ExecEnv may hold the token: the child gets it, nothing prints it.
+		for _, e := range append(res.Env, res.ExecEnv...) {
 			if e.Unset {
 				env = unsetEnv(env, e.Name)
 			} else {
