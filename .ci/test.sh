@@ -18,6 +18,14 @@ command -v bash >/dev/null 2>&1 || need+=(bash)
 # Jenkins runs shell steps with /bin/sh, dash on Debian agents; the
 # emulator runs the same, so a bashism fails in tests as it would there.
 command -v dash >/dev/null 2>&1 || need+=(dash)
+# Package managers the Cloudsmith emulator's hosts are checked with, at
+# Debian's versions (npm may come with a non-Debian nodejs already).
+/usr/bin/python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v twine >/dev/null 2>&1 || need+=(twine)
+command -v yarnpkg >/dev/null 2>&1 || need+=(yarnpkg)
+# Debian's Go 1.19 lives beside the toolchain on PATH (no /usr/bin/go).
+[ -x /usr/lib/go-1.19/bin/go ] || need+=(golang-1.19-go)
 if ((${#need[@]})); then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
     log "missing ${need[*]} and not root: install them, then re-run"; exit 1

@@ -42,7 +42,7 @@ var buildTime = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 func buildArtifacts() (*artifacts, error) {
 	a := &artifacts{raw: []byte("Hello from Cloudsmith!\n")}
 	var err error
-	if a.wheelName, a.wheel, err = buildWheel(); err != nil {
+	if a.wheelName, a.wheel, err = Wheel(DemoPythonProject, DemoPythonVersion); err != nil {
 		return nil, fmt.Errorf("wheel: %w", err)
 	}
 	sum := sha256.Sum256(a.wheel)
@@ -62,24 +62,27 @@ func buildArtifacts() (*artifacts, error) {
 	return a, nil
 }
 
-// buildWheel builds hello_cloudsmith-1.0.0-py3-none-any.whl (PEP 427): the
-// package, METADATA, WHEEL and a RECORD with urlsafe-base64 sha256 hashes.
-func buildWheel() (string, []byte, error) {
-	dist := "hello_cloudsmith-" + DemoPythonVersion
+// Wheel builds {module}-{version}-py3-none-any.whl (PEP 427) of a pure
+// Python project whose module (the project name with '-' as '_') has
+// hello(): the package, METADATA, WHEEL and a RECORD with urlsafe-base64
+// sha256 hashes. It is the demo package, and what publishing tests upload.
+func Wheel(project, version string) (string, []byte, error) {
+	module := strings.ReplaceAll(normalizeProject(project), "-", "_")
+	dist := module + "-" + version
 	info := dist + ".dist-info/"
 	files := []struct{ name, body string }{
-		{"hello_cloudsmith/__init__.py", `"""Demo package served by the Cloudsmith emulator."""
+		{module + "/__init__.py", `"""Demo package served by the Cloudsmith emulator."""
 
-__version__ = "` + DemoPythonVersion + `"
+__version__ = "` + version + `"
 
 
 def hello():
     return "Hello from Cloudsmith!"
 `},
-		{info + "METADATA", "Metadata-Version: 2.1\nName: " + DemoPythonProject + "\nVersion: " + DemoPythonVersion +
+		{info + "METADATA", "Metadata-Version: 2.1\nName: " + project + "\nVersion: " + version +
 			"\nSummary: Demo package served by the Cloudsmith emulator\nLicense: Apache-2.0\nRequires-Python: >=3.7\n\n"},
 		{info + "WHEEL", "Wheel-Version: 1.0\nGenerator: cloudsmithtest\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n"},
-		{info + "top_level.txt", "hello_cloudsmith\n"},
+		{info + "top_level.txt", module + "\n"},
 	}
 	var record strings.Builder
 	var buf bytes.Buffer

@@ -48,13 +48,11 @@ func newWorld(t *testing.T, opts ...cloudsmithtest.Option) *world {
 	}
 	dir := t.TempDir()
 	w := &world{cs: cs, iss: iss, dir: dir}
-	w.base = []string{
+	w.base = append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "LANG=C.UTF-8",
 		"CLOUDSMITH_ORG=" + cs.Org, "CLOUDSMITH_SERVICE_SLUG=jenkins", "CLOUDSMITH_REPO=" + cs.Repo,
-		"CLOUDSMITH_API_URL=" + cs.APIURL, "CLOUDSMITH_DOWNLOAD_URL=" + cs.DownloadURL,
-		"CLOUDSMITH_NPM_URL=" + cs.NPMURL, "CLOUDSMITH_GO_URL=" + cs.GoURL,
 		"CLOUDSMITH_OIDC_CACHE_DIR=" + filepath.Join(dir, "cache"),
-	}
+	}, cs.Env()...)
 	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION", "GOROOT"} {
 		if v, ok := os.LookupEnv(k); ok {
 			w.base = append(w.base, k+"="+v)

@@ -1,0 +1,163 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
+)
+
+// Round trips: a real client publishes through `cloudsmith-oidc exec`,
+// then a real client installs the published version, with nothing on
+// either command line but what a build would type.
+
+// pipEnv keeps pip quiet and away from the user's site and cache.
+var pipEnv = []string{"PIP_NO_CACHE_DIR=1", "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_NO_INPUT=1", "PYTHONNOUSERSITE=1"}
+
+func TestEndToEndTwineRoundTrip(t *testing.T) {
+	needTool(t, "twine", "--version")
+	needTool(t, "python3", "-m", "pip", "--version")
+	w, oidc, tok := start(t)
+	name, wheel, err := cloudsmithtest.Wheel("hello-published", "2.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dist := filepath.Join(w.dir, "dist")
+	writeFiles(t, map[string]string{filepath.Join(dist, name): string(wheel)})
+	w.execOK(t, w.dir, oidc, tok, []string{"TWINE_NON_INTERACTIVE=1"}, "exec", "--format", "python", "--",
+		"twine", "upload", "--disable-progress-bar", filepath.Join(dist, name))
+	// The same upload again is refused, not stored twice.
+	if out, errOut, code := w.run(t, w.dir, []string{"OIDC_TOKEN=" + oidc, "TWINE_NON_INTERACTIVE=1"}, "exec", "--format", "python", "--",
+		"twine", "upload", "--disable-progress-bar", filepath.Join(dist, name)); code == 0 {
+		t.Errorf("a second upload of the same file succeeded:\n%s%s", out, errOut)
+	}
+	target := filepath.Join(w.dir, "site")
+	w.execOK(t, w.dir, oidc, tok, pipEnv, "exec", "--format", "python", "--",
+		"python3", "-m", "pip", "install", "--no-deps", "--target", target, "hello-published==2.0.0")
+	if _, err := os.Stat(filepath.Join(target, "hello_published-2.0.0.dist-info")); err != nil {
+		t.Errorf("the published wheel was not installed: %v", err)
+	}
+}
+
+// TestEndToEndTwineConfigFile: outside exec, configure's pypirc is what
+// twine reads (twine has no variable for a config file).
+func TestEndToEndTwineConfigFile(t *testing.T) {
+	needTool(t, "twine", "--version")
+	w, oidc, tok := start(t)
+	name, wheel, err := cloudsmithtest.Wheel("hello-configured", "1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(w.dir, name)
+	writeFiles(t, map[string]string{file: string(wheel)})
+	out := w.execOK(t, w.dir, oidc, tok, nil, "configure", "python", "--dir", filepath.Join(w.dir, "cfg"))
+	if strings.Contains(out, "TWINE_PASSWORD") || strings.Contains(out, "TWINE_REPOSITORY_URL") {
+		t.Errorf("configure printed exec-only variables:\n%s", out)
+	}
+	pypirc := filepath.Join(w.dir, "cfg", "pypirc")
+	if fi, err := os.Stat(pypirc); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("pypirc: %v %v", fi, err)
+	}
+	cmd := []string{"sh", "-c", `twine upload --non-interactive --disable-progress-bar --config-file "$0" -r cloudsmith "$1"`, pypirc, file}
+	w.execOK(t, w.dir, oidc, tok, nil, append([]string{"exec", "--"}, cmd...)...)
+	found := false
+	for _, p := range w.cs.Cloudsmith.Packages(w.cs.Org, w.cs.Repo) {
+		found = found || p.Format == "python" && p.Name == "hello-configured"
+	}
+	if !found {
+		t.Error("the upload through the pypirc was not stored")
+	}
+}
+
+// npmEnv keeps npm's cache, global config and update checks out of the
+// user's home.
+func npmEnv(dir string) []string {
+	return []string{"NPM_CONFIG_CACHE=" + filepath.Join(dir, "npm-cache"), "NPM_CONFIG_GLOBALCONFIG=" + filepath.Join(dir, "global-npmrc"),
+		"NPM_CONFIG_UPDATE_NOTIFIER=false", "NPM_CONFIG_FETCH_RETRIES=0", "NPM_CONFIG_AUDIT=false", "NPM_CONFIG_FUND=false"}
+}
+
+func TestEndToEndNPMPublishRoundTrip(t *testing.T) {
+	needTool(t, "npm", "--version")
+	w, oidc, tok := start(t)
+	lib := filepath.Join(w.dir, "lib")
+	writeFiles(t, map[string]string{
+		filepath.Join(lib, "package.json"): `{"name":"hello-published","version":"2.0.0","main":"index.js","license":"MIT"}`,
+		filepath.Join(lib, "index.js"):     "module.exports = () => 'published';\n",
+	})
+	w.execOK(t, lib, oidc, tok, npmEnv(w.dir), "exec", "--format", "npm", "--", "npm", "publish")
+	if _, _, code := w.run(t, lib, append([]string{"OIDC_TOKEN=" + oidc}, npmEnv(w.dir)...), "exec", "--format", "npm", "--", "npm", "publish"); code == 0 {
+		t.Error("publishing the same version twice succeeded")
+	}
+	app := filepath.Join(w.dir, "app")
+	writeFiles(t, map[string]string{filepath.Join(app, "package.json"): `{"name":"consumer","version":"0.0.0","private":true}`})
+	w.execOK(t, app, oidc, tok, npmEnv(w.dir), "exec", "--format", "npm", "--", "npm", "install", "hello-published@2.0.0")
+	if b, err := os.ReadFile(filepath.Join(app, "node_modules", "hello-published", "index.js")); err != nil || !strings.Contains(string(b), "published") {
+		t.Fatalf("installed index.js: %v %q", err, b)
+	}
+}
+
+// TestEndToEndYarnClassic installs with Debian's yarnpkg (Yarn 1), which
+// sends the token for an unscoped package only with always-auth.
+func TestEndToEndYarnClassic(t *testing.T) {
+	yarn := yarnpkg(t)
+	w, oidc, tok := start(t)
+	app := filepath.Join(w.dir, "app")
+	writeFiles(t, map[string]string{filepath.Join(app, "package.json"): `{"name":"consumer","version":"0.0.0","private":true,"license":"MIT"}`})
+	env := []string{"YARN_CACHE_FOLDER=" + filepath.Join(w.dir, "yarn-cache"), "YARN_ENABLE_TELEMETRY=0", "NODE_PATH=" + debianNodePath}
+	w.execOK(t, app, oidc, tok, env, "exec", "--format", "npm", "--", yarn, "add", "--non-interactive", "--no-progress", "hello-cloudsmith@1.0.0")
+	if b, err := os.ReadFile(filepath.Join(app, "node_modules", "hello-cloudsmith", "package.json")); err != nil || !strings.Contains(string(b), `"1.0.0"`) {
+		t.Fatalf("installed package.json: %v %q", err, b)
+	}
+	lock, _ := os.ReadFile(filepath.Join(app, "yarn.lock"))
+	if !strings.Contains(string(lock), w.cs.NPMRegistryURL()) {
+		t.Errorf("yarn.lock does not resolve from the Cloudsmith registry:\n%s", lock)
+	}
+}
+
+// debianNodePath is where Debian's node modules live: Debian's node looks
+// there itself, a node from elsewhere (NodeSource) needs NODE_PATH for
+// Debian's yarnpkg to find its dependencies.
+const debianNodePath = "/usr/share/nodejs"
+
+func yarnpkg(t *testing.T) string {
+	t.Helper()
+	t.Setenv("NODE_PATH", debianNodePath) // for the probe
+	return testenv.LookPath(t, "yarnpkg", "--version")
+}
+
+// TestEndToEndGoDebian fetches the demo module with Debian's Go (1.19),
+// older than the toolchain running the tests: netrc matching and GOPROXY
+// handling must suit the go commands agents actually have.
+func TestEndToEndGoDebian(t *testing.T) {
+	goBin := debianGo(t)
+	w, oidc, tok := start(t, cloudsmithtest.WithTLS(cloudsmithtest.HostGo))
+	proj := filepath.Join(w.dir, "proj")
+	ca := filepath.Join(w.dir, "ca.pem")
+	writeFiles(t, map[string]string{
+		filepath.Join(proj, "go.mod"): "module consumer\n\ngo 1.19\n\nrequire " + cloudsmithtest.DemoGoModule + " " + cloudsmithtest.DemoGoVersion + "\n",
+		filepath.Join(proj, "go.sum"): w.cs.Cloudsmith.GoSum(),
+		ca:                            string(w.cs.CACertPEM),
+	})
+	env := []string{"SSL_CERT_FILE=" + ca, "GOFLAGS=-modcacherw", "GOTOOLCHAIN=local", "GOENV=off", "GOROOT=",
+		"GOPATH=" + filepath.Join(w.dir, "gopath"), "GOMODCACHE=" + filepath.Join(w.dir, "modcache"), "GOCACHE=" + filepath.Join(w.dir, "gocache")}
+	out := w.execOK(t, proj, oidc, tok, env, "exec", "--format", "go", "--go-nosumdb", "example.com", "--",
+		goBin, "mod", "download", "-json", cloudsmithtest.DemoGoModule+"@"+cloudsmithtest.DemoGoVersion)
+	if !strings.Contains(out, `"Version": "v1.0.0"`) || strings.Contains(out, `"Error"`) {
+		t.Fatalf("go mod download:\n%s", out)
+	}
+}
+
+// debianGo finds Debian's packaged Go (golang-1.19-go installs it beside,
+// not over, the toolchain on PATH).
+func debianGo(t *testing.T) string {
+	t.Helper()
+	matches, _ := filepath.Glob("/usr/lib/go-1.*/bin/go")
+	p := "/usr/lib/go-1.19/bin/go"
+	if len(matches) > 0 {
+		p = matches[0]
+	}
+	return testenv.LookPath(t, p, "version")
+}
