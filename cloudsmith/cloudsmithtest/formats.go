@@ -72,7 +72,7 @@ func formatTable() []*format {
 		// The registry has its own token flow and error shape.
 		// Cargo's sparse index and publish API have their own host; the git
 		// index and the crates are on the download host.
-		{name: "cargo", download: true, host: HostCargo, prepare: cargoAuthorization, serve: serveCargo, upload: uploadCargo, errors: cargoErrors, demo: demoCargo},
+		{name: "cargo", download: true, host: HostCargo, prepare: cargoAuthorization, schemes: []string{"token"}, serve: serveCargo, upload: uploadCargo, errors: cargoErrors, demo: demoCargo},
 		{name: "nuget", host: HostNuGet, prepare: nugetAPIKey, serve: serveNuGet, upload: uploadNuGet, errors: plainErrors, demo: demoNuGet},
 		{name: "docker", host: HostDocker, handler: dockerHandler, errors: apiErrors, demo: demoDocker},
 	}
