@@ -367,7 +367,7 @@ func (d *decoder) structure(n *yaml.Node, path string, v reflect.Value) bool {
 	seen := d.pairs(n, path, func(name, child string, k, val *yaml.Node) {
 		f := lookupField(fields, name)
 		if f == nil {
-			d.errs.add(nodePos(k), child, suggestKey(name, fields), "unknown key %q%s", name, inWhere(path))
+			d.errs.add(nodePos(k), child, suggestKey(name, fields, mappingKeys(n)), "unknown key %q%s", name, inWhere(path))
 			return
 		}
 		d.keys[child], d.pos[child] = nodePos(k), nodePos(val)
@@ -509,22 +509,44 @@ func (d *decoder) pairs(n *yaml.Node, path string, fn func(name, child string, k
 }
 
 // suggestKey proposes the nearest known key ("did you mean 'audience'?"),
-// or lists the known keys when nothing is close.
-func suggestKey(name string, fields []fieldInfo) string {
+// or lists the known keys when nothing is close. A key the mapping already
+// sets (present) is never suggested: renaming to it would only make a
+// duplicate.
+func suggestKey(name string, fields []fieldInfo, present map[string]bool) string {
 	best, bestD := "", 1<<30
+	taken, takenD := "", 1<<30
 	for _, f := range fields {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(f.key)); d < bestD {
+		d := editDistance(strings.ToLower(name), strings.ToLower(f.key))
+		switch {
+		case present[f.key]:
+			if d < takenD {
+				taken, takenD = f.key, d
+			}
+		case d < bestD:
 			best, bestD = f.key, d
 		}
 	}
-	if best != "" && (bestD <= 2 || bestD <= len(name)/3) {
+	close := func(d int) bool { return d <= 2 || d <= len(name)/3 }
+	if best != "" && close(bestD) {
 		return fmt.Sprintf("did you mean %q?", best)
+	}
+	if taken != "" && close(takenD) {
+		return fmt.Sprintf("remove it: %q, the key it looks like, is already set here", taken)
 	}
 	keys := make([]string, len(fields))
 	for i, f := range fields {
 		keys[i] = f.key
 	}
 	return "known keys here: " + strings.Join(keys, ", ")
+}
+
+// mappingKeys is the set of keys mapping n sets.
+func mappingKeys(n *yaml.Node) map[string]bool {
+	keys := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		keys[n.Content[i].Value] = true
+	}
+	return keys
 }
 
 // editDistance is the Levenshtein distance, bounded to short keys (long

@@ -363,6 +363,17 @@ func TestSuggestion(t *testing.T) {
 	if es[1].Hint != `did you mean "audience"?` {
 		t.Errorf("hint = %q", es[1].Hint)
 	}
+	// A key already set is never suggested: renaming to it makes a duplicate.
+	_, err = Parse("spec.yaml", []byte(edit(t, "  audience: jenkins", "  audience: jenkins\n  audiance: other")), getenv)
+	es = asErrors(t, err)
+	if es[0].Hint != `remove it: "audience", the key it looks like, is already set here` {
+		t.Errorf("hint = %q", es[0].Hint)
+	}
+	_, err = Parse("spec.yaml", []byte(edit(t, "  credential: oidc-token-cred", "  credential: oidc-token-cred\n  credentials: x")), getenv)
+	es = asErrors(t, err)
+	if strings.Contains(es[0].Hint, `did you mean "credential"`) {
+		t.Errorf("hint suggests a key already set: %q", es[0].Hint)
+	}
 	_, err = Parse("spec.yaml", []byte(edit(t, "  audience: jenkins", "  audience: jenkins\n  zzzzzzzzzz: 1")), getenv)
 	es = asErrors(t, err)
 	if !strings.Contains(es[0].Hint, "known keys here: credential, kind, audience") {
