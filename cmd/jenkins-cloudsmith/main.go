@@ -20,6 +20,7 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/cloudsmith-oidc/app"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/root"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/errfix"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/redact"
 )
@@ -43,6 +44,9 @@ func main() {
 		// Errors are written to be safe; masking anything token-shaped is
 		// the last line of defence for one that is not.
 		fmt.Fprintln(f.IO.ErrOut, "error:", redact.JWTs(err.Error()))
+		if fix := errfix.Fix(err); fix != "" {
+			fmt.Fprintln(f.IO.ErrOut, "fix:", fix)
+		}
 	}
 	os.Exit(cmdutil.ExitCode(err))
 }
