@@ -147,22 +147,17 @@ func groovyCode(s string) string {
 			}
 			b.WriteByte(' ')
 			i += j + 4
-		case strings.HasPrefix(s[i:], "'''"), strings.HasPrefix(s[i:], `"""`):
-			q := s[i : i+3]
-			j := closing(s[i+3:], q)
-			b.WriteString(q + q)
-			if j < 0 {
-				return b.String()
-			}
-			i += 3 + j + 3
 		case s[i] == '\'' || s[i] == '"':
 			q := s[i : i+1]
-			j := closing(s[i+1:], q)
+			if strings.HasPrefix(s[i:], q+q+q) {
+				q += q + q // a triple-quoted string
+			}
+			j := closing(s[i+len(q):], q)
 			b.WriteString(q + q)
 			if j < 0 {
 				return b.String()
 			}
-			i += 1 + j + 1
+			i += len(q) + j + len(q)
 		default:
 			b.WriteByte(s[i])
 			i++
