@@ -21,6 +21,11 @@ func TestPipelinesRules(t *testing.T) {
 	}{
 		{"library remote", base + "library: {remote: \"https://git.example.com/lib.git\", version: v1.2.0, credentials_id: git}\n", nil, nil, nil},
 		{"library name only", base + "library: {name: my-lib}\n", nil, nil, nil},
+		{"library from a local repository", base + "library: {remote: \"file:///srv/git/lib.git\", version: v1}\n", nil, nil,
+			[]wantErr{{18, 19, "library.remote is a local repository: the git plugin refuses to check it out on the controller since SECURITY-2478"}}},
+		{"library from a local path", base + "library: {remote: /srv/git/lib.git, version: v1}\n", nil, nil,
+			[]wantErr{{18, 19, "is a local repository"}}},
+		{"library over scp-like ssh", base + "library: {remote: \"git@git.example.com:platform/lib.git\", version: v1}\n", nil, nil, nil},
 		{"library remote without version", base + "library: {remote: \"https://git.example.com/lib.git\"}\n", nil,
 			[]wantErr{{18, 10, "library.remote needs version"}}, nil},
 		{"library name with @", base + "library: {name: \"lib@v1\"}\n", nil, []wantErr{{18, 17, "not a plain library name"}}, nil},

@@ -374,7 +374,19 @@ func (c *checker) gitURL(p, raw string) {
 		c.fail(p, "use an https://, ssh://, git:// or user@host:path URL", "%s scheme %q is not a git transport", p, u.Scheme)
 	case err == nil && u.User != nil && hasPassword(u):
 		c.fail(p, "remove the password and set credentials_id: to a Jenkins credential", "%s contains a password", p)
+	case isLocalRemote(raw):
+		// git-plugin GitSCM.abortIfSourceIsLocal (SECURITY-2478).
+		c.warn(p, "serve the repository over https:// or ssh://, or start Jenkins with -Dhudson.plugins.git.GitSCM.ALLOW_LOCAL_CHECKOUT=true (emulate: --allow-local-checkout)",
+			"%s is a local repository: the git plugin refuses to check it out on the controller since SECURITY-2478", p)
 	}
+}
+
+// isLocalRemote reports a file:// URL or a local path (not host:path).
+func isLocalRemote(raw string) bool {
+	l := strings.ToLower(raw)
+	return strings.HasPrefix(l, "file:") || strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "./") ||
+		strings.HasPrefix(raw, "../") || strings.HasPrefix(raw, "~") ||
+		len(raw) > 2 && raw[1] == ':' && (raw[2] == '\\' || raw[2] == '/')
 }
 
 // jobLabel names a job in messages, by name when it has one.

@@ -32,6 +32,10 @@ type Options struct {
 	WithoutPlugins []string
 	// Bare leaves out the jenkins-cloudsmith global trusted library.
 	Bare bool
+	// AllowLocalCheckout sets hudson.plugins.git.GitSCM.ALLOW_LOCAL_CHECKOUT,
+	// so Pipelines may come from file:// URLs and local paths (refused by
+	// default since SECURITY-2478).
+	AllowLocalCheckout bool
 	// TLS lists the Cloudsmith hosts served over https (the go command
 	// never sends credentials over plain http); World.CAPEM signs them.
 	TLS []cloudsmithtest.Host
@@ -80,6 +84,9 @@ func Start(ctx context.Context, o Options) (w *World, err error) {
 	}
 	if len(o.WithoutPlugins) > 0 {
 		jopts = append(jopts, jenkinstest.WithoutPlugins(o.WithoutPlugins...))
+	}
+	if o.AllowLocalCheckout {
+		jopts = append(jopts, jenkinstest.WithAllowLocalCheckout())
 	}
 	if !o.Bare {
 		if w.Library, err = sharedlib.Start(ctx); err != nil {

@@ -66,6 +66,8 @@ type Options struct {
 	// Bare starts a controller without the jenkins-cloudsmith global
 	// library (for specs that place the library themselves).
 	Bare bool
+	// AllowLocalCheckout lets Pipelines come from local git repositories.
+	AllowLocalCheckout bool
 	// WriteSpec is a directory to write a ready spec for these emulators
 	// into (see readySpec); "" writes none.
 	WriteSpec string
@@ -131,6 +133,7 @@ https Go host: point SSL_CERT_FILE at it for the go command.`,
 	fl.Uint64Var(&opts.FaultSeed, "fault-seed", 1, "seed for the fault sequence, so runs are reproducible")
 	fl.StringSliceVar(&opts.WithoutPlugins, "without-plugins", nil, "plugins the controller lacks, e.g. oidc-provider,workflow-cps")
 	fl.BoolVar(&opts.Bare, "bare", false, "do not register the jenkins-cloudsmith shared library as a global trusted library")
+	fl.BoolVar(&opts.AllowLocalCheckout, "allow-local-checkout", false, "let Pipelines from SCM use file:// URLs and local paths, as a controller started with -Dhudson.plugins.git.GitSCM.ALLOW_LOCAL_CHECKOUT=true does (refused by default since SECURITY-2478)")
 	fl.StringVar(&opts.WriteSpec, "write-spec", "", "write a ready spec for these emulators into this directory: "+world.SpecFile+", "+envFile+" (0600, the secrets to export), ca.pem and bin/cloudsmith-oidc")
 	fl.StringVar(&opts.Binary, "binary", "", "cloudsmith-oidc program the written spec's builds run (default: this program, linked as cloudsmith-oidc)")
 	_ = cmd.MarkFlagDirname("write-spec")
@@ -158,7 +161,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, opts Options) error {
 	}
 	w, err := world.Start(ctx, world.Options{
 		JenkinsAddr: opts.JenkinsAddr, Latency: opts.Latency, FaultRate: opts.FaultRate, FaultSeed: opts.FaultSeed,
-		WithoutPlugins: opts.WithoutPlugins, Bare: opts.Bare,
+		WithoutPlugins: opts.WithoutPlugins, Bare: opts.Bare, AllowLocalCheckout: opts.AllowLocalCheckout,
 		TLS:      []cloudsmithtest.Host{cloudsmithtest.HostGo},
 		BuildEnv: world.PipEnv(f.IO.Getenv),
 	})
