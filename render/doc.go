@@ -73,4 +73,4 @@
 // Builder's `jenkins-jobs test` on equivalent jobs.
 package render
 
-//go:generate go run ../cmd/jenkins-cloudsmith render --vars-only -o ..
+//go:generate go run ../cmd/jenkins-cloudsmith render --vars-only --out ..

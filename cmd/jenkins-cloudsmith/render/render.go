@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdflags"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	engine "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
@@ -22,13 +23,15 @@ type options struct {
 	templates string
 	library   string
 	varsOnly  bool
+	// legacyOut is the deprecated -o/--output DIR.
+	legacyOut string
 }
 
 // NewCmd returns the render command.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	o := &options{}
 	cmd := &cobra.Command{
-		Use:   "render -f SPEC -o DIR",
+		Use:   "render -f SPEC --out DIR",
 		Short: "Write the job configs, Jenkinsfiles, credential payloads and vars/ a spec produces",
 		Long: `Render writes, without contacting Jenkins, everything apply would send:
 
@@ -45,13 +48,13 @@ relative path, e.g. job/freestyle.xml.tmpl). Secrets are not read.
 --vars-only writes just DIR/vars/ and needs no spec: that is how this
 repository's committed vars/ is generated (go generate ./render/).`,
 		Example: `  # Everything, to read or diff
-  jenkins-cloudsmith render -f jenkins-cloudsmith.yaml -o rendered/
+  jenkins-cloudsmith render -f jenkins-cloudsmith.yaml --out rendered/
 
   # One job's config.xml on stdout
-  jenkins-cloudsmith render -f jenkins-cloudsmith.yaml --job team-a/build -o -
+  jenkins-cloudsmith render -f jenkins-cloudsmith.yaml --job team-a/build --out -
 
   # Regenerate the repository's vars/ shared library
-  jenkins-cloudsmith render --vars-only -o .`,
+  jenkins-cloudsmith render --vars-only --out .`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -60,24 +63,39 @@ repository's committed vars/ is generated (go generate ./render/).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&o.file, "file", "f", "", "spec file")
-	fl.StringVarP(&o.out, "output", "o", "", "directory to write into (- prints one job's config.xml)")
+	// -f defaults as in every command; the directory is --out, as for
+	// discovery export and rotate (-o is an output format everywhere
+	// else, so render's old -o DIR is kept only as a deprecated alias).
+	cmdflags.AddFileFlag(cmd, &o.file)
+	fl.StringVar(&o.out, "out", "", "directory to write into (- prints one job's config.xml)")
+	fl.StringVarP(&o.legacyOut, "output", "o", "", "deprecated: use --out")
+	// Hidden rather than cobra-deprecated: cobra's notice would go to
+	// stdout, into "-o -"'s config.xml. run says it on stderr.
+	_ = fl.MarkHidden("output")
 	fl.StringVar(&o.job, "job", "", "render only this job (full name, e.g. team-a/build)")
 	fl.StringVar(&o.templates, "templates", "", "directory of template overrides (wins over the spec's templates_dir)")
 	fl.StringVar(&o.library, "library", "", "shared library name the Jenkinsfiles load (name or name@version; default the spec's library.name, else "+engine.LibraryName+")")
 	fl.BoolVar(&o.varsOnly, "vars-only", false, "write only DIR/vars/ (no spec needed)")
-	_ = cmd.MarkFlagRequired("output")
 	return cmd
 }
 
 func run(f *cmdutil.Factory, o *options) error {
+	switch {
+	case o.out == "" && o.legacyOut != "":
+		o.out = o.legacyOut
+		fmt.Fprintln(f.IO.ErrOut, "note: render's -o DIR is deprecated: use --out DIR (-o is the output format, text or json, in the other commands)")
+	case o.out == "":
+		return fmt.Errorf("--out DIR is required: the directory to write into (- prints one job's config.xml)")
+	case o.legacyOut != "" && o.legacyOut != o.out:
+		return fmt.Errorf("--out %s and the deprecated -o %s disagree: give --out only", o.out, o.legacyOut)
+	}
 	r, err := engine.New(engine.Options{TemplatesDir: o.templates, Library: o.library})
 	if err != nil {
 		return err
 	}
 	if o.varsOnly {
 		if o.out == "-" {
-			return fmt.Errorf("--vars-only writes several files: give a directory with -o")
+			return fmt.Errorf("--vars-only writes several files: give a directory with --out")
 		}
 		vars, err := r.Vars()
 		if err != nil {

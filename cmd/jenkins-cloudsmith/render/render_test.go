@@ -105,7 +105,8 @@ func TestRenderErrors(t *testing.T) {
 	}{
 		{"unknown job", []string{"-f", writeSpec(t), "--job", "nope", "-o", t.TempDir()}, `no job "nope" in the spec (jobs: team-a/build-wheel, team-a/fs)`},
 		{"stdout needs one job", []string{"-f", writeSpec(t), "-o", "-"}, "choose it with --job"},
-		{"no spec", []string{"-o", t.TempDir()}, "-f SPEC is required"},
+		{"no spec: the default file", []string{"--out", t.TempDir()}, "jenkins-cloudsmith.yaml"},
+		{"no directory", []string{"-f", writeSpec(t)}, "--out DIR is required"},
 		{"bad override", []string{"-f", writeSpec(t), "--templates", bad, "-o", t.TempDir()}, filepath.Join(bad, "job", "freestyle.xml.tmpl")},
 		{"spec error", []string{"-f", filepath.Join(t.TempDir(), "missing.yaml"), "-o", t.TempDir()}, "missing.yaml"},
 	}

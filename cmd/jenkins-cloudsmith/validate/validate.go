@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdflags"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
@@ -54,10 +55,12 @@ Exit status: 0 valid, 1 invalid or unreadable.`,
 			return run(f, opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.file, "file", "f", "", "spec file to check (- reads stdin)")
-	cmd.Flags().StringVarP(&opts.output, "output", "o", "text", "output format: text or json")
+	// -f and -o mean what they mean in every command (cmdflags), with
+	// "-" for stdin on top.
+	cmdflags.AddFileFlag(cmd, &opts.file)
+	cmd.Flags().Lookup("file").Usage = "spec file to check (- reads stdin)"
+	cmdflags.AddOutputFlag(cmd, &opts.output, "output format: text or json")
 	cmd.Flags().BoolVar(&opts.offline, "offline", false, "check ${VAR} references without reading the environment")
-	_ = cmd.MarkFlagRequired("file")
 	return cmd
 }
 

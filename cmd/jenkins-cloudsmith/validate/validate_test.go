@@ -69,7 +69,7 @@ func TestValidate(t *testing.T) {
 		{"offline", nil, "", []string{"--offline", "-f", goodPath}, 0, []string{"OK (2 jobs)"}, nil, nil},
 		{"all errors", env, "", []string{"-f", badPath}, 1, nil, []string{
 			badPath + ":2:71: jenkins.token holds a literal secret",
-			badPath + `:4:56: oidc.audiance: unknown key "audiance" in oidc (fix: did you mean "audience"?)`,
+			badPath + `:4:56: oidc.audiance: unknown key "audiance" in oidc (fix: remove it: "audience", the key it looks like, is already set here)`,
 			badPath + `:6:21: jobs[0].type: job type "maven"`,
 			"3 problems",
 		}, []string{"s3cr3t-literal"}},
