@@ -266,8 +266,9 @@ func (j *Jenkins) servePlugins(q *request, segs []string) {
 				restartRequired = restartRequired || job.status == "SuccessButRequiresRestart"
 				jobs = append(jobs, newNode("hudson.model.UpdateCenter$InstallationJob").
 					add("errorMessage", nil).add("id", job.id).add("type", "InstallationJob").
-					add("name", job.name).add("version", job.version).
-					add("status", job.statusNode()))
+					add("name", job.name).
+					add("status", job.statusNode()).
+					add("plugin", newNode("hudson.model.UpdateSite$Plugin").add("name", job.name).add("version", job.version)))
 			}
 			n.add("jobs", jobs)
 			n.add("restartRequiredForCompletion", restartRequired)
