@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/bndr/gojenkins"
@@ -52,6 +53,11 @@ type Client struct {
 	session  *session
 	gj       *gojenkins.Jenkins
 	retry    httpx.Retry
+	// restart remembers the instance SafeRestart asked to restart.
+	restart struct {
+		sync.Mutex
+		from string // its X-Jenkins-Session
+	}
 }
 
 // New builds the client and its transport stack, bottom to top:

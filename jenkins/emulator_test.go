@@ -389,6 +389,18 @@ func TestEmulatorPlugins(t *testing.T) {
 	if v := srv.Jenkins.PluginVersion("git"); v != "4.0" {
 		t.Errorf("upgrade active before the restart: %s", v)
 	}
+	// A running build holds the safe restart back: WaitReady must wait
+	// for the new instance, not return while the old one still answers.
+	if err := c.CreateJob(ctx, "slow", job("", "sleep 1")); err != nil {
+		t.Fatal(err)
+	}
+	q, err := c.TriggerBuild(ctx, "slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitForQueueItem(ctx, q); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.SafeRestart(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -117,9 +117,19 @@ func (c *Client) waitInstallations(ctx context.Context) error {
 // and then the running builds have finished (POST
 // /updateCenter/safeRestart, which queues a restart job behind the
 // downloads; /safeRestart would wait for builds only and cut a download
-// off). Not retried: a lost answer is sorted out by WaitReady.
+// off). It notes the running instance's X-Jenkins-Session first, so
+// WaitReady waits for the new instance rather than returning while the
+// restart still waits for builds. Not retried: a lost answer is sorted
+// out by WaitReady.
 func (c *Client) SafeRestart(ctx context.Context) error {
-	_, err := c.do(ctx, request{method: http.MethodPost, path: "updateCenter/safeRestart", noFollow: true,
+	r, err := c.do(ctx, request{method: http.MethodGet, path: "api/json", query: url.Values{"tree": {"mode"}}})
+	if err != nil {
+		return fmt.Errorf("restart Jenkins: %w", err)
+	}
+	c.restart.Lock()
+	c.restart.from = r.header.Get("X-Jenkins-Session")
+	c.restart.Unlock()
+	_, err = c.do(ctx, request{method: http.MethodPost, path: "updateCenter/safeRestart", noFollow: true,
 		ok: []int{http.StatusOK, http.StatusFound, http.StatusSeeOther, http.StatusServiceUnavailable}})
 	if err != nil {
 		return fmt.Errorf("restart Jenkins: %w", err)
@@ -129,14 +139,27 @@ func (c *Client) SafeRestart(ctx context.Context) error {
 
 // WaitReady polls the root API until Jenkins answers 200 with an
 // X-Jenkins header (after a restart it answers 503 or refuses connections
-// for a while), bounded by ctx. It then starts a new web session, since a
+// for a while) and, after SafeRestart, from a new instance (another
+// X-Jenkins-Session; a controller that sends none must have been seen
+// down), bounded by ctx. It then starts a new web session, since a
 // restart invalidates the old session and its crumb.
 func (c *Client) WaitReady(ctx context.Context) error {
+	c.restart.Lock()
+	from := c.restart.from
+	c.restart.Unlock()
 	var last error
+	down := false
 	for attempt := 1; ; attempt++ {
 		r, err := c.do(ctx, request{method: http.MethodGet, path: "api/json", query: url.Values{"tree": {"mode"}}})
 		switch {
 		case err == nil && r.header.Get("X-Jenkins") != "":
+			if sess := r.header.Get("X-Jenkins-Session"); from != "" && (sess == from || sess == "" && !down) {
+				last = errors.New("Jenkins has not restarted yet (a safe restart waits for running builds)")
+				break
+			}
+			c.restart.Lock()
+			c.restart.from = ""
+			c.restart.Unlock()
 			c.session.reset()
 			return nil
 		case err == nil:
@@ -144,6 +167,7 @@ func (c *Client) WaitReady(ctx context.Context) error {
 		case errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrForbidden):
 			return err
 		default:
+			down = true
 			last = err
 		}
 		if serr := httpx.Sleep(ctx, pollDelay(attempt)); serr != nil {
