@@ -138,6 +138,14 @@ type demo struct {
 	// secrets are the ones the demo holds (the Jenkins API token, the
 	// Cloudsmith API key), masked in everything it prints.
 	secrets []string
+
+	// What the steps set up, in the order they do.
+	tmp, binary              string
+	world                    *world.World
+	issuer                   *issuer
+	sess                     *apply.Session
+	env                      *trust.Env
+	console, pipelineConsole []byte
 }
 
 // step runs fn as the named step, printing its start and outcome.
@@ -239,264 +247,270 @@ func (d *demo) summary(w io.Writer) {
 	}
 }
 
-// run is the demo proper; its deferred cleanups stop everything it started.
-func (d *demo) run(ctx context.Context) error {
-	if err := d.step("Check the tools the build needs", func(io.Writer) (string, error) {
-		return checkTools(ctx)
-	}); err != nil {
-		return err
-	}
+// demoStep is one step of the demo: its name in the report and what it
+// does, writing its details to w and returning its one-line result.
+type demoStep struct {
+	name string
+	run  func(ctx context.Context, w io.Writer) (string, error)
+}
 
+// steps is the demo, in order: each step uses what the ones before it set
+// on d. To add a step, add a row.
+func (d *demo) steps() []demoStep {
+	return []demoStep{
+		{"Check the tools the build needs", func(ctx context.Context, _ io.Writer) (string, error) { return checkTools(ctx) }},
+		{"Link this program as the cloudsmith-oidc step binary", d.linkBinary},
+		{"Start the Jenkins and Cloudsmith emulators", d.startEmulators},
+		{"Write the example spec", d.writeSpec},
+		{"Apply the spec (jenkins-cloudsmith apply)", d.apply},
+		{"Publish the custom issuer's discovery documents", d.publish},
+		{"Plan again: nothing left to do", d.planAgain},
+		{"Check what apply made", func(ctx context.Context, w io.Writer) (string, error) {
+			return d.checkApplied(ctx, w, d.sess.Targets.Jenkins, d.world.Cloudsmith, d.issuer.URL)
+		}},
+		{"Walk the chain of trust (jenkins-cloudsmith doctor)", d.doctor},
+		{"Build " + world.FreestyleJob + " on the Jenkins emulator", d.buildFreestyle},
+		{"Build " + world.PipelineJob + " on the Jenkins emulator", d.buildPipeline},
+		{"Check the exchange happened and no secret leaked", d.checkLeaks},
+	}
+}
+
+// run is the demo proper: the steps in order, stopping at the first that
+// fails; close then stops everything they started.
+func (d *demo) run(ctx context.Context) error {
+	defer d.close()
+	for _, st := range d.steps() {
+		if err := d.step(st.name, func(w io.Writer) (string, error) { return st.run(ctx, w) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// close stops builds first (Jenkins' Close waits for them), then what
+// they use, and removes the temporary directory unless --keep.
+func (d *demo) close() {
+	if d.world != nil {
+		_ = d.world.Jenkins.Close()
+	}
+	if d.issuer != nil {
+		_ = d.issuer.Close()
+	}
+	if d.world != nil {
+		_ = d.world.Close()
+	}
+	if d.tmp == "" {
+		return
+	}
+	if d.o.Keep {
+		fmt.Fprintf(d.log, "Kept %s (--keep): the example spec is in it; the emulators it names stopped with the demo\n", d.tmp)
+		return
+	}
+	_ = os.RemoveAll(d.tmp)
+}
+
+func (d *demo) linkBinary(ctx context.Context, _ io.Writer) (string, error) {
 	tmp, err := os.MkdirTemp("", "jenkins-cloudsmith-demo-")
 	if err != nil {
-		return fmt.Errorf("create a temporary directory: %w", err)
+		return "", fmt.Errorf("create a temporary directory: %w", err)
 	}
-	defer func() {
-		if d.o.Keep {
-			fmt.Fprintf(d.log, "Kept %s (--keep): the example spec is in it; the emulators it names stopped with the demo\n", tmp)
-			return
-		}
-		_ = os.RemoveAll(tmp)
-	}()
-	binDir := filepath.Join(tmp, "bin")
+	d.tmp = tmp
+	d.binary, err = world.LinkStepBinary(ctx, filepath.Join(tmp, "bin"), d.o.Binary)
+	return d.binary, err
+}
 
-	var binary string
-	if err := d.step("Link this program as the cloudsmith-oidc step binary", func(io.Writer) (string, error) {
-		binary, err = world.LinkStepBinary(ctx, binDir, d.o.Binary)
-		return binary, err
-	}); err != nil {
-		return err
+func (d *demo) startEmulators(ctx context.Context, w io.Writer) (string, error) {
+	var err error
+	d.world, err = world.Start(ctx, world.Options{
+		Latency: d.o.Latency, FaultRate: d.o.FaultRate, FaultSeed: d.o.FaultSeed,
+		// The build finds cloudsmith-oidc on PATH too, as on a real agent;
+		// vars/ is the global trusted library the pipeline job loads, as
+		// an administrator would have registered it.
+		BuildEnv: append([]string{"PATH=" + filepath.Dir(d.binary) + string(os.PathListSeparator) + os.Getenv("PATH")}, world.PipEnv(os.Getenv)...),
+	})
+	if err != nil {
+		return "", err
 	}
-
-	var wd *world.World
-	var is *issuer
-	defer func() {
-		// Builds first (Jenkins' Close waits for them), then what they use.
-		if wd != nil {
-			_ = wd.Jenkins.Close()
-		}
-		if is != nil {
-			_ = is.Close()
-		}
-		if wd != nil {
-			_ = wd.Close()
-		}
-	}()
-	if err := d.step("Start the Jenkins and Cloudsmith emulators", func(w io.Writer) (string, error) {
-		var err error
-		wd, err = world.Start(ctx, world.Options{
-			Latency: d.o.Latency, FaultRate: d.o.FaultRate, FaultSeed: d.o.FaultSeed,
-			// The build finds cloudsmith-oidc on PATH too, as on a real
-			// agent; vars/ is the global trusted library the pipeline job
-			// loads, as an administrator would have registered it.
-			BuildEnv: append([]string{"PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH")}, world.PipEnv(os.Getenv)...),
-		})
-		if err != nil {
-			return "", err
-		}
-		if is, err = startIssuer(); err != nil {
-			return "", err
-		}
-		js, cs, lib := wd.Jenkins, wd.Cloudsmith, wd.Library
-		fmt.Fprintf(w, "Jenkins      %s (user %s)\n", js.URL, world.JenkinsUser)
-		fmt.Fprintf(w, "Cloudsmith   API %s, downloads %s (org %s, repo %s)\n", cs.APIURL, cs.DownloadURL, cs.Org, cs.Repo)
-		fmt.Fprintf(w, "OIDC issuer  %s (documents served by this demo)\n", is.URL)
-		fmt.Fprintf(w, "Library      %s as the global trusted library %s\n", lib.Global.Remote, lib.Global.Name)
-		return "Jenkins " + jenkinstest.DefaultVersion + " emulator and Cloudsmith emulator on loopback", nil
-	}); err != nil {
-		return err
+	if d.issuer, err = startIssuer(); err != nil {
+		return "", err
 	}
-	cs := wd.Cloudsmith
+	js, cs, lib := d.world.Jenkins, d.world.Cloudsmith, d.world.Library
+	fmt.Fprintf(w, "Jenkins      %s (user %s)\n", js.URL, world.JenkinsUser)
+	fmt.Fprintf(w, "Cloudsmith   API %s, downloads %s (org %s, repo %s)\n", cs.APIURL, cs.DownloadURL, cs.Org, cs.Repo)
+	fmt.Fprintf(w, "OIDC issuer  %s (documents served by this demo)\n", d.issuer.URL)
+	fmt.Fprintf(w, "Library      %s as the global trusted library %s\n", lib.Global.Remote, lib.Global.Name)
 	// Everything printed from here on is masked against the two secrets
 	// the demo holds; the final check still sees the unmasked text.
-	secrets := wd.Secrets()
-	d.secrets = slices.Collect(maps.Values(secrets))
+	d.secrets = slices.Collect(maps.Values(d.world.Secrets()))
 	d.rec.dst.Add(d.secrets...)
-	getenv := wd.Getenv
+	return "Jenkins " + jenkinstest.DefaultVersion + " emulator and Cloudsmith emulator on loopback", nil
+}
 
-	specPath := filepath.Join(tmp, "jenkins-cloudsmith.yaml")
-	if err := d.step("Write the example spec", func(w io.Writer) (string, error) {
-		b, err := wd.Spec(world.SpecValues{
-			By: "demo", SecretsFrom: "the demo supplies them to this run only, and never prints them",
-			Issuer: is.URL, Binary: binary,
-		})
-		if err != nil {
-			return "", err
-		}
-		if err := os.WriteFile(specPath, b, 0o600); err != nil {
-			return "", err
-		}
-		d.report.Spec = specPath
-		_, err = w.Write(b)
-		return specPath, err
-	}); err != nil {
-		return err
-	}
-
-	// The session is what `apply -f` builds: spec loaded (secrets through
-	// getenv), rendered, clients connected.
-	var sess *apply.Session
-	if err := d.step("Apply the spec (jenkins-cloudsmith apply)", func(w io.Writer) (string, error) {
-		// The one-line summary becomes this step's result; notices (the
-		// new signing key) are shown as they come.
-		sub := &iostreams.IOStreams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: w, NoColor: true, Getenv: getenv}
-		var err error
-		if sess, err = apply.Load(apply.LoadOptions{File: specPath, Getenv: getenv, Plan: plan.Options{Parallel: 8}}); err != nil {
-			return "", err
-		}
-		res, err := sess.Apply(ctx, apply.RunOptions{Reporter: views.NewApply(sub)})
-		if res != nil {
-			err = views.ApplyResult(sub, sess, res, false, err)
-		}
-		if err != nil {
-			return "", err
-		}
-		return res.Summary(), nil
-	}); err != nil {
-		return err
-	}
-	jc := sess.Targets.Jenkins
-
-	if err := d.step("Publish the custom issuer's discovery documents", func(w io.Writer) (string, error) {
-		docs, err := is.load(ctx, func(ctx context.Context) (*trust.Documents, error) {
-			return trust.FromJenkins(ctx, jc, sess.Spec)
-		})
-		if err != nil {
-			return "", fmt.Errorf("read the issuer's documents from Jenkins: %w", err)
-		}
-		for _, u := range []string{docs.ConfigURL(), docs.JWKSURL()} {
-			if _, err := get(ctx, u); err != nil {
-				return "", err
-			}
-			fmt.Fprintf(w, "serving %s\n", u)
-		}
-		return "signing key " + strings.Join(docs.Kids(), ", "), nil
-	}); err != nil {
-		return err
-	}
-
-	if err := d.step("Plan again: nothing left to do", func(w io.Writer) (string, error) {
-		if err := sess.Compute(ctx); err != nil {
-			return "", err
-		}
-		if !sess.Plan.Empty() {
-			_ = views.PlanText(w, sess.Plan, nil)
-			return "", errors.New("a second plan still has changes: apply is not idempotent")
-		}
-		return "no change: a re-apply would write nothing", nil
-	}); err != nil {
-		return err
-	}
-
-	if err := d.step("Check what apply made", func(w io.Writer) (string, error) {
-		return d.checkApplied(ctx, w, jc, cs, is.URL)
-	}); err != nil {
-		return err
-	}
-
-	env, err := trust.NewEnv(sess.Spec, sess.Clients)
-	if err != nil {
-		return err
-	}
-	if err := d.step("Walk the chain of trust (jenkins-cloudsmith doctor)", func(w io.Writer) (string, error) {
-		r := trust.Doctor(ctx, env, trust.DoctorOptions{})
-		if err := views.DoctorText(w, r, nil); err != nil {
-			return "", err
-		}
-		if !r.OK() {
-			return "", fmt.Errorf("doctor found broken links: %s", strings.Join(r.Failed(), ", "))
-		}
-		return fmt.Sprintf("%d links hold; the build below tries the real exchange", okLinks(r)), nil
-	}); err != nil {
-		return err
-	}
-
-	var console []byte
-	if err := d.step("Build "+world.FreestyleJob+" on the Jenkins emulator", func(w io.Writer) (string, error) {
-		for _, j := range sess.Output.Jobs {
-			if j.Name != world.FreestyleJob {
-				continue
-			}
-			cmd, err := shellStep(j.ConfigXML)
-			if err != nil {
-				return "", err
-			}
-			fmt.Fprintln(w, "its shell step, rendered from the spec (no secret in it):")
-			_, _ = indent(w, "    ").Write([]byte(strings.TrimRight(cmd, "\n") + "\n"))
-		}
-		fmt.Fprintln(w, "its console (as Jenkins shows it, secrets masked), followed live:")
-		res, err := trust.Smoke(ctx, env, trust.SmokeOptions{Job: world.FreestyleJob, Console: indent(w, "  | "), Poll: 200 * time.Millisecond})
-		if err != nil {
-			return "", err
-		}
-		d.report.Build = &Build{Job: world.FreestyleJob, Number: res.Number, Result: res.Result}
-		// The console as Jenkins serves it, unmasked by the demo, for
-		// the checks.
-		if console, err = jc.ConsoleText(ctx, world.FreestyleJob, res.Number); err != nil {
-			return "", err
-		}
-		if !res.OK() {
-			err := fmt.Errorf("build #%d finished %s: %s", res.Number, res.Result, res.Problem)
-			if why := cs.Cloudsmith.LastExchangeFailure(); why != "" {
-				err = fmt.Errorf("%w; the Cloudsmith emulator refused the exchange because: %s", err, why)
-			}
-			return "", err
-		}
-		if !bytes.Contains(console, []byte(world.InstalledMarker)) {
-			return "", fmt.Errorf("build #%d succeeded but its console lacks %q: the package was not installed", res.Number, world.InstalledMarker)
-		}
-		return fmt.Sprintf("#%d %s: token bound, exchanged, used; pip installed hello-cloudsmith 1.0.0 from Cloudsmith", res.Number, res.Result), nil
-	}); err != nil {
-		return err
-	}
-
-	var pipelineConsole []byte
-	if err := d.step("Build "+world.PipelineJob+" on the Jenkins emulator", func(w io.Writer) (string, error) {
-		fmt.Fprintln(w, "a Pipeline through the shared library's withCloudsmith; its console (masked), followed live:")
-		res, err := trust.Smoke(ctx, env, trust.SmokeOptions{Job: world.PipelineJob, Console: indent(w, "  | "), Poll: 200 * time.Millisecond})
-		if err != nil {
-			return "", err
-		}
-		d.report.PipelineBuild = &Build{Job: world.PipelineJob, Number: res.Number, Result: res.Result}
-		if pipelineConsole, err = jc.ConsoleText(ctx, world.PipelineJob, res.Number); err != nil {
-			return "", err
-		}
-		if !res.OK() {
-			return "", fmt.Errorf("build #%d finished %s: %s", res.Number, res.Result, res.Problem)
-		}
-		if !bytes.Contains(pipelineConsole, []byte(world.InstalledMarker)) {
-			return "", fmt.Errorf("build #%d succeeded but its console lacks %q: the package was not installed", res.Number, world.InstalledMarker)
-		}
-		return fmt.Sprintf("#%d %s: withCloudsmith bound, exchanged and installed hello-cloudsmith 1.0.0", res.Number, res.Result), nil
-	}); err != nil {
-		return err
-	}
-
-	return d.step("Check the exchange happened and no secret leaked", func(w io.Writer) (string, error) {
-		exchanges, downloads := 0, 0
-		for _, r := range cs.Cloudsmith.Requests() {
-			switch {
-			case r.Host == cloudsmithtest.HostAPI && r.Method == "POST" && strings.HasPrefix(r.Path, "/openid/") && r.Status == 201:
-				exchanges++
-			case r.Host == cloudsmithtest.HostDownload && r.Auth == "token" && r.Status == 200:
-				downloads++
-			}
-		}
-		if exchanges == 0 {
-			return "", errors.New("the Cloudsmith emulator saw no successful OIDC exchange")
-		}
-		if downloads == 0 {
-			return "", errors.New("the Cloudsmith emulator served no download authenticated with an exchanged token")
-		}
-		fmt.Fprintf(w, "Cloudsmith saw %d OIDC exchange(s) and %d download(s) authenticated with the exchanged token\n", exchanges, downloads)
-		_ = d.rec.Flush()
-		found := append(leaks("the build's console", console, secrets), leaks("the pipeline build's console", pipelineConsole, secrets)...)
-		found = append(found, leaks("the demo's output", d.rec.Raw(), secrets)...)
-		if len(found) > 0 {
-			return "", errors.New("secret leaked: " + strings.Join(found, "; "))
-		}
-		return "no token, API token or API key in the console or in the demo's output", nil
+func (d *demo) writeSpec(_ context.Context, w io.Writer) (string, error) {
+	b, err := d.world.Spec(world.SpecValues{
+		By: "demo", SecretsFrom: "the demo supplies them to this run only, and never prints them",
+		Issuer: d.issuer.URL, Binary: d.binary,
 	})
+	if err != nil {
+		return "", err
+	}
+	specPath := filepath.Join(d.tmp, world.SpecFile)
+	if err := os.WriteFile(specPath, b, 0o600); err != nil {
+		return "", err
+	}
+	d.report.Spec = specPath
+	_, err = w.Write(b)
+	return specPath, err
+}
+
+// apply is what `apply -f` does: the spec loaded (secrets through the
+// world's getenv), rendered, clients connected, applied.
+func (d *demo) apply(ctx context.Context, w io.Writer) (string, error) {
+	// The one-line summary becomes this step's result; notices (the new
+	// signing key) are shown as they come.
+	getenv := d.world.Getenv
+	sub := &iostreams.IOStreams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: w, NoColor: true, Getenv: getenv}
+	var err error
+	if d.sess, err = apply.Load(apply.LoadOptions{File: d.report.Spec, Getenv: getenv, Plan: plan.Options{Parallel: 8}}); err != nil {
+		return "", err
+	}
+	res, err := d.sess.Apply(ctx, apply.RunOptions{Reporter: views.NewApply(sub)})
+	if res != nil {
+		err = views.ApplyResult(sub, d.sess, res, false, err)
+	}
+	if err != nil {
+		return "", err
+	}
+	if d.env, err = trust.NewEnv(d.sess.Spec, d.sess.Clients); err != nil {
+		return "", err
+	}
+	return res.Summary(), nil
+}
+
+func (d *demo) publish(ctx context.Context, w io.Writer) (string, error) {
+	jc := d.sess.Targets.Jenkins
+	docs, err := d.issuer.load(ctx, func(ctx context.Context) (*trust.Documents, error) {
+		return trust.FromJenkins(ctx, jc, d.sess.Spec)
+	})
+	if err != nil {
+		return "", fmt.Errorf("read the issuer's documents from Jenkins: %w", err)
+	}
+	for _, u := range []string{docs.ConfigURL(), docs.JWKSURL()} {
+		if _, err := get(ctx, u); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(w, "serving %s\n", u)
+	}
+	return "signing key " + strings.Join(docs.Kids(), ", "), nil
+}
+
+func (d *demo) planAgain(ctx context.Context, w io.Writer) (string, error) {
+	if err := d.sess.Compute(ctx); err != nil {
+		return "", err
+	}
+	if !d.sess.Plan.Empty() {
+		_ = views.PlanText(w, d.sess.Plan, nil)
+		return "", errors.New("a second plan still has changes: apply is not idempotent")
+	}
+	return "no change: a re-apply would write nothing", nil
+}
+
+func (d *demo) doctor(ctx context.Context, w io.Writer) (string, error) {
+	r := trust.Doctor(ctx, d.env, trust.DoctorOptions{})
+	if err := views.DoctorText(w, r, nil); err != nil {
+		return "", err
+	}
+	if !r.OK() {
+		return "", fmt.Errorf("doctor found broken links: %s", strings.Join(r.Failed(), ", "))
+	}
+	return fmt.Sprintf("%d links hold; the build below tries the real exchange", okLinks(r)), nil
+}
+
+func (d *demo) buildFreestyle(ctx context.Context, w io.Writer) (string, error) {
+	for _, j := range d.sess.Output.Jobs {
+		if j.Name != world.FreestyleJob {
+			continue
+		}
+		cmd, err := shellStep(j.ConfigXML)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintln(w, "its shell step, rendered from the spec (no secret in it):")
+		_, _ = indent(w, "    ").Write([]byte(strings.TrimRight(cmd, "\n") + "\n"))
+	}
+	fmt.Fprintln(w, "its console (as Jenkins shows it, secrets masked), followed live:")
+	b, console, err := d.build(ctx, w, world.FreestyleJob)
+	if b != nil {
+		d.report.Build, d.console = b, console
+	}
+	if err != nil {
+		if why := d.world.Cloudsmith.Cloudsmith.LastExchangeFailure(); why != "" && b != nil {
+			err = fmt.Errorf("%w; the Cloudsmith emulator refused the exchange because: %s", err, why)
+		}
+		return "", err
+	}
+	return fmt.Sprintf("#%d %s: token bound, exchanged, used; pip installed hello-cloudsmith 1.0.0 from Cloudsmith", b.Number, b.Result), nil
+}
+
+func (d *demo) buildPipeline(ctx context.Context, w io.Writer) (string, error) {
+	fmt.Fprintln(w, "a Pipeline through the shared library's withCloudsmith; its console (masked), followed live:")
+	b, console, err := d.build(ctx, w, world.PipelineJob)
+	if b != nil {
+		d.report.PipelineBuild, d.pipelineConsole = b, console
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("#%d %s: withCloudsmith bound, exchanged and installed hello-cloudsmith 1.0.0", b.Number, b.Result), nil
+}
+
+// build runs job through trust.Smoke, following its console on w, and
+// returns the build and its console as Jenkins serves it (unmasked by the
+// demo, for the checks).
+func (d *demo) build(ctx context.Context, w io.Writer, job string) (*Build, []byte, error) {
+	res, err := trust.Smoke(ctx, d.env, trust.SmokeOptions{Job: job, Console: indent(w, "  | "), Poll: 200 * time.Millisecond})
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &Build{Job: job, Number: res.Number, Result: res.Result}
+	console, err := d.sess.Targets.Jenkins.ConsoleText(ctx, job, res.Number)
+	if err != nil {
+		return b, nil, err
+	}
+	if !res.OK() {
+		return b, console, fmt.Errorf("build #%d finished %s: %s", res.Number, res.Result, res.Problem)
+	}
+	if !bytes.Contains(console, []byte(world.InstalledMarker)) {
+		return b, console, fmt.Errorf("build #%d succeeded but its console lacks %q: the package was not installed", res.Number, world.InstalledMarker)
+	}
+	return b, console, nil
+}
+
+func (d *demo) checkLeaks(_ context.Context, w io.Writer) (string, error) {
+	exchanges, downloads := 0, 0
+	for _, r := range d.world.Cloudsmith.Cloudsmith.Requests() {
+		switch {
+		case r.Host == cloudsmithtest.HostAPI && r.Method == "POST" && strings.HasPrefix(r.Path, "/openid/") && r.Status == 201:
+			exchanges++
+		case r.Host == cloudsmithtest.HostDownload && r.Auth == "token" && r.Status == 200:
+			downloads++
+		}
+	}
+	if exchanges == 0 {
+		return "", errors.New("the Cloudsmith emulator saw no successful OIDC exchange")
+	}
+	if downloads == 0 {
+		return "", errors.New("the Cloudsmith emulator served no download authenticated with an exchanged token")
+	}
+	fmt.Fprintf(w, "Cloudsmith saw %d OIDC exchange(s) and %d download(s) authenticated with the exchanged token\n", exchanges, downloads)
+	_ = d.rec.Flush()
+	secrets := d.world.Secrets()
+	found := append(leaks("the build's console", d.console, secrets), leaks("the pipeline build's console", d.pipelineConsole, secrets)...)
+	found = append(found, leaks("the demo's output", d.rec.Raw(), secrets)...)
+	if len(found) > 0 {
+		return "", errors.New("secret leaked: " + strings.Join(found, "; "))
+	}
+	return "no token, API token or API key in the console or in the demo's output", nil
 }
 
 // okLinks counts the links doctor found holding.
