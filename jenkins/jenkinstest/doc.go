@@ -67,6 +67,8 @@
 //	or an API token, 201 + queue Location                hudson/model/BuildAuthorizationToken.java, hudson/util/TimeDuration.java
 //	?depth= / ?tree= pruning                             stapler org/kohsuke/stapler/export/TreePruner.java
 //	bean property order: superclass first, then by name  stapler export/Model.java, Property.compareTo
+//	@Exported(inline = true) (an update center job's     stapler export/Exported.java (inline), TreePruner.ByDepth
+//	status) is not cut by ?depth=
 //	X-Jenkins(-Session) on /api/*; X-Hudson only on      hudson/model/Api.java (setHeaders),
 //	pages and 403s                                       hudson/Functions.java (advertiseHeaders)
 //	credentials REST (create 200/409, config.xml,        jenkinsci/credentials-plugin CredentialsStoreAction.java

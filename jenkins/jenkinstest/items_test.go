@@ -288,7 +288,7 @@ func TestCompareVersionsAndReinstall(t *testing.T) {
 		t.Errorf("installed plugins should be skipped: %s", r.body)
 	}
 	c.mustStatus(302, "POST", "pluginManager/installNecessaryPlugins", `<jenkins><install plugin="job-dsl@1.0"/></jenkins>`, xmlCT)
-	if r := c.mustStatus(200, "GET", "updateCenter/api/json?depth=1", ""); !strings.Contains(r.body, `"name":"job-dsl","version":"1.90"`) {
+	if r := c.mustStatus(200, "GET", "updateCenter/api/json?depth=2", ""); !strings.Contains(r.body, `"name":"job-dsl","status":{"_class":"hudson.model.UpdateCenter$DownloadJob$Pending","success":false,"type":"Pending"},"plugin":{"_class":"hudson.model.UpdateSite$Plugin","name":"job-dsl","version":"1.90"}`) {
 		t.Errorf("update center should install its own version: %s", r.body)
 	}
 	c.mustStatus(500, "POST", "pluginManager/installNecessaryPlugins", ``, xmlCT)

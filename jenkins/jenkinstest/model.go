@@ -20,6 +20,9 @@ type prop struct {
 	name string
 	vis  int
 	val  any // nil, scalars, *node, []*node, []any, json.RawMessage
+	// inline is @Exported(inline = true): the value's properties count
+	// at the parent's nesting level, so ?depth= does not cut them.
+	inline bool
 }
 
 func newNode(class string) *node { return &node{class: class} }
@@ -35,6 +38,12 @@ func (n *node) add(name string, val any) *node { return n.addVis(name, 1, val) }
 // addVis appends a property with an explicit visibility.
 func (n *node) addVis(name string, vis int, val any) *node {
 	n.props = append(n.props, prop{name: name, vis: vis, val: val})
+	return n
+}
+
+// addInline appends an @Exported(inline = true) property.
+func (n *node) addInline(name string, val any) *node {
+	n.props = append(n.props, prop{name: name, vis: 1, val: val, inline: true})
 	return n
 }
 
@@ -155,7 +164,11 @@ type pruner struct {
 // accept returns the pruner for p's value, or false to skip p.
 func (t pruner) accept(p prop) (pruner, bool) {
 	if !t.tree {
-		return pruner{level: t.level + 1, depth: t.depth, hi: -1}, p.vis > t.level-t.depth
+		level := t.level + 1
+		if p.inline {
+			level = t.level
+		}
+		return pruner{level: level, depth: t.depth, hi: -1}, p.vis > t.level-t.depth
 	}
 	sel, ok := findSel(t.sels, p.name)
 	return pruner{tree: true, sels: sel.sub, lo: sel.lo, hi: sel.hi}, ok

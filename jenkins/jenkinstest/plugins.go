@@ -260,14 +260,14 @@ func (j *Jenkins) servePlugins(q *request, segs []string) {
 				if job.restart {
 					jobs = append(jobs, newNode("hudson.model.UpdateCenter$RestartJenkinsJob").
 						add("errorMessage", nil).add("id", job.id).add("type", "RestartJenkinsJob").
-						add("status", job.statusNode()))
+						addInline("status", job.statusNode()))
 					continue
 				}
 				restartRequired = restartRequired || job.status == "SuccessButRequiresRestart"
 				jobs = append(jobs, newNode("hudson.model.UpdateCenter$InstallationJob").
 					add("errorMessage", nil).add("id", job.id).add("type", "InstallationJob").
 					add("name", job.name).
-					add("status", job.statusNode()).
+					addInline("status", job.statusNode()).
 					add("plugin", newNode("hudson.model.UpdateSite$Plugin").add("name", job.name).add("version", job.version)))
 			}
 			n.add("jobs", jobs)
