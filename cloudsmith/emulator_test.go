@@ -47,6 +47,9 @@ func emulator(t testing.TB, opts ...cloudsmithtest.Option) (srv *cloudsmithtest.
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := srv.Cloudsmith.GrantPrivilege(srv.Cloudsmith.Org(), srv.Cloudsmith.Repo(), svc.Slug, cloudsmithtest.PrivilegeRead); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := srv.Cloudsmith.AddProvider(cloudsmithtest.ProviderSettings{
 		Name: "jenkins", ProviderURL: iss, Enabled: true,
 		Claims: map[string]any{"aud": "cloudsmith"}, ServiceAccounts: []string{svc.Slug},

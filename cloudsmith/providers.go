@@ -34,6 +34,10 @@ type ProviderSettings struct {
 	// Cloudsmith lists them under a sub-resource.
 	MappingClaim    string           `json:"mapping_claim,omitempty"`
 	DynamicMappings []DynamicMapping `json:"dynamic_mappings,omitempty"`
+
+	// rawClaims are the claims read from Cloudsmith that are not strings,
+	// as JSON, so that writing the provider back keeps their types.
+	rawClaims map[string]json.RawMessage
 }
 
 // DynamicMapping maps a MappingClaim value to a service account slug.
@@ -61,6 +65,10 @@ func (p *ProviderSettings) UnmarshalJSON(b []byte) error {
 			var s string
 			if json.Unmarshal(v, &s) != nil {
 				s = string(v)
+				if p.rawClaims == nil {
+					p.rawClaims = map[string]json.RawMessage{}
+				}
+				p.rawClaims[k] = v
 			}
 			p.Claims[k] = s
 		}
@@ -72,34 +80,48 @@ func (p *ProviderSettings) UnmarshalJSON(b []byte) error {
 }
 
 // providerWrite is ProviderSettingsWriteRequest(Patch): every writable
-// field, so a PATCH sets the provider to exactly what is wanted.
-// service_accounts is sent (possibly empty) unless a mapping claim is used,
-// since the two are mutually exclusive.
+// field, so a PATCH sets the provider to exactly what is wanted. The two
+// ways of naming services are exclusive and Cloudsmith answers 422 when a
+// write leaves both set, so each write also resets the other one, as the
+// Terraform provider does (resource_oidc.go): service accounts go with
+// mapping_claim null and dynamic_mappings [], a mapping claim with
+// service_accounts [].
 type providerWrite struct {
-	Name            string            `json:"name"`
-	ProviderURL     string            `json:"provider_url"`
-	Claims          map[string]string `json:"claims"`
-	Enabled         bool              `json:"enabled"`
-	ServiceAccounts *[]string         `json:"service_accounts,omitempty"`
-	MappingClaim    string            `json:"mapping_claim,omitempty"`
-	DynamicMappings []DynamicMapping  `json:"dynamic_mappings,omitempty"`
+	Name            string           `json:"name"`
+	ProviderURL     string           `json:"provider_url"`
+	Claims          map[string]any   `json:"claims"`
+	Enabled         bool             `json:"enabled"`
+	ServiceAccounts []string         `json:"service_accounts"`
+	MappingClaim    *string          `json:"mapping_claim"`
+	DynamicMappings []DynamicMapping `json:"dynamic_mappings"`
 }
 
 func (p ProviderSettings) write() providerWrite {
-	w := providerWrite{Name: p.Name, ProviderURL: p.ProviderURL, Claims: p.Claims, Enabled: p.Enabled}
-	if w.Claims == nil {
-		w.Claims = map[string]string{}
-	}
+	w := providerWrite{Name: p.Name, ProviderURL: p.ProviderURL, Claims: p.claimValues(), Enabled: p.Enabled,
+		ServiceAccounts: []string{}, DynamicMappings: []DynamicMapping{}}
 	if p.MappingClaim != "" {
-		w.MappingClaim, w.DynamicMappings = p.MappingClaim, p.DynamicMappings
+		mc := p.MappingClaim
+		w.MappingClaim = &mc
+		w.DynamicMappings = append(w.DynamicMappings, p.DynamicMappings...)
 	} else {
-		sa := p.ServiceAccounts
-		if sa == nil {
-			sa = []string{}
-		}
-		w.ServiceAccounts = &sa
+		w.ServiceAccounts = append(w.ServiceAccounts, p.ServiceAccounts...)
 	}
 	return w
+}
+
+// claimValues are the claims as JSON values: a claim read from Cloudsmith
+// as a number, boolean or list keeps that type (the token's claim is
+// compared with it as JSON), the rest are strings.
+func (p ProviderSettings) claimValues() map[string]any {
+	out := make(map[string]any, len(p.Claims))
+	for k, v := range p.Claims {
+		if raw, ok := p.rawClaims[k]; ok && string(raw) == v {
+			out[k] = raw
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func (p ProviderSettings) validate() error {

@@ -37,13 +37,18 @@ func TestFullStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := cs.Cloudsmith.GrantPrivilege(cs.Cloudsmith.Org(), cs.Cloudsmith.Repo(), svc.Slug, cloudsmithtest.PrivilegeRead); err != nil {
+		t.Fatal(err)
+	}
 	js, err := jenkinstest.Start(jenkinstest.WithBuildEnv("PATH=" + binDir + ":/usr/bin:/bin"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer js.Close()
 	if _, err := cs.Cloudsmith.AddProvider(cloudsmithtest.ProviderSettings{Name: "jenkins", ProviderURL: js.Jenkins.IssuerURL(""),
-		Claims: map[string]any{"aud": "jenkins"}, Enabled: true, ServiceAccounts: []string{svc.Slug}}); err != nil {
+		// sub, not aud: the plugin's aud is an array, which the emulator
+		// (like the strictest Cloudsmith) does not match against a string.
+		Claims: map[string]any{"sub": js.URL + ".*"}, Enabled: true, ServiceAccounts: []string{svc.Slug}}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -79,8 +79,14 @@ type Jenkins struct {
 // Cloudsmith names the org and service account builds exchange into, the
 // hosts they talk to, and (with APIKey) the provider to manage.
 type Cloudsmith struct {
-	Org     string `yaml:"org" json:"org"`
+	Org string `yaml:"org" json:"org"`
+	// Service is the service account's name, or its slug. Cloudsmith
+	// assigns the slug (it "may have random characters appended"), so
+	// apply finds the account by name and builds use ServiceSlug.
 	Service string `yaml:"service" json:"service"`
+	// ServiceSlug is the slug Cloudsmith gave the account, once plan or
+	// apply found it; empty until then (see BuildService).
+	ServiceSlug string `yaml:"-" json:"-"`
 	// Host overrides; empty means Cloudsmith's public hosts. There is one
 	// field per host of pkgconfig's table (pkgconfig.Endpoints), tagged
 	// with its key (TestHostFieldsMatchTable keeps them in step); Hosts
@@ -99,6 +105,15 @@ type Cloudsmith struct {
 	CABundle string   `yaml:"ca_bundle,omitempty" json:"ca_bundle,omitempty"`
 	// Proxy overrides HTTPS_PROXY for the Cloudsmith API.
 	Proxy string `yaml:"proxy,omitempty" json:"proxy,omitempty"`
+}
+
+// BuildService is the slug builds exchange their token into: the one
+// Cloudsmith assigned when it is known, else Service as written.
+func (c Cloudsmith) BuildService() string {
+	if c.ServiceSlug != "" {
+		return c.ServiceSlug
+	}
+	return c.Service
 }
 
 // Provider is the Cloudsmith OIDC provider that trusts the issuer.
@@ -196,6 +211,9 @@ type Job struct {
 	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
 	Repo        string   `yaml:"repo,omitempty" json:"repo,omitempty"`
 	Formats     []string `yaml:"formats,omitempty" json:"formats,omitempty"`
+	// Publish says the job uploads packages to Repo: apply grants the
+	// service account Write there instead of Read.
+	Publish bool `yaml:"publish,omitempty" json:"publish,omitempty"`
 	// Steps are shell commands run with Cloudsmith configured.
 	Steps []string `yaml:"steps,omitempty" json:"steps,omitempty"`
 	// SCM makes a pipeline job read its Jenkinsfile from Git instead of an

@@ -88,6 +88,9 @@ func run(n int, latency time.Duration) error {
 	if _, err := cs.Cloudsmith.AddService(cloudsmithtest.Service{Name: "jenkins", Slug: "jenkins"}); err != nil {
 		return err
 	}
+	if err := cs.Cloudsmith.GrantPrivilege(cs.Cloudsmith.Org(), cs.Cloudsmith.Repo(), "jenkins", cloudsmithtest.PrivilegeRead); err != nil {
+		return err
+	}
 	if _, err := cs.Cloudsmith.AddProvider(cloudsmithtest.ProviderSettings{Name: "Jenkins", ProviderURL: iss.URL, Enabled: true,
 		Claims: map[string]any{"aud": "cloudsmith"}, ServiceAccounts: []string{"jenkins"}}); err != nil {
 		return err

@@ -254,6 +254,13 @@ func (c *Cloudsmith) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if v1 {
 		path = strings.TrimPrefix(path, "/v1")
 	}
+	// The OpenAPI description spells the privileges endpoint without a
+	// trailing slash (the Terraform provider calls it so); it is served
+	// with and without one.
+	if seg := strings.Split(strings.Trim(path, "/"), "/"); len(seg) == 4 && seg[0] == "repos" && seg[3] == "privileges" {
+		c.requireAPI(w, r, func(p *principal) { c.servePrivileges(w, r, p, seg[1], seg[2]) })
+		return
+	}
 	if !strings.HasSuffix(path, "/") {
 		// Django's APPEND_SLASH: GETs are redirected, other methods fail.
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
@@ -299,6 +306,13 @@ func (c *Cloudsmith) requireAuth(w http.ResponseWriter, r *http.Request) *princi
 	}
 	noteAuth(r, p.kind)
 	return p
+}
+
+// requireAPI authenticates an API call (401) before running next.
+func (c *Cloudsmith) requireAPI(w http.ResponseWriter, r *http.Request, next func(*principal)) {
+	if p := c.requireAuth(w, r); p != nil {
+		next(p)
+	}
 }
 
 // manage authenticates a management call (401), finds the org (404) and

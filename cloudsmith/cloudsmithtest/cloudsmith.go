@@ -62,6 +62,8 @@ type Service struct {
 	Key       string
 	CreatedAt time.Time
 	CreatedBy string
+	// visibleAt is when reads start to see the service (WithVisibilityDelay).
+	visibleAt time.Time
 }
 
 // ServiceTeam is a team membership of a service.
@@ -95,6 +97,8 @@ type ProviderSettings struct {
 	// alternative to ServiceAccounts.
 	MappingClaim    string
 	DynamicMappings []DynamicMapping
+	// visibleAt is when reads start to see the provider (WithVisibilityDelay).
+	visibleAt time.Time
 }
 
 // Request is one entry of the request log. It never holds credentials,
@@ -258,6 +262,7 @@ func (c *Cloudsmith) AddServiceTo(orgSlug string, s Service) (Service, error) {
 	if s.CreatedBy == "" {
 		s.CreatedBy = ownerUser
 	}
+	s.visibleAt = c.now().Add(c.cfg.visibilityDelay)
 	stored := s
 	stored.Teams = slices.Clone(s.Teams)
 	o.services = append(o.services, &stored)
@@ -282,7 +287,7 @@ func (c *Cloudsmith) AddProviderTo(orgSlug string, p ProviderSettings) (Provider
 		return ProviderSettings{}, fmt.Errorf("cloudsmithtest: a provider needs a name and a provider URL")
 	}
 	for _, sa := range p.ServiceAccounts {
-		if o.service(sa) == nil {
+		if c.seeService(o, sa) == nil {
 			return ProviderSettings{}, fmt.Errorf("cloudsmithtest: provider %q names unknown service %q", p.Name, sa)
 		}
 	}
@@ -295,6 +300,7 @@ func (c *Cloudsmith) AddProviderTo(orgSlug string, p ProviderSettings) (Provider
 	if p.Claims == nil {
 		p.Claims = map[string]any{}
 	}
+	p.visibleAt = c.now().Add(c.cfg.visibilityDelay)
 	stored := cloneProvider(p)
 	o.providers = append(o.providers, &stored)
 	return cloneProvider(p), nil
@@ -395,6 +401,23 @@ func (c *Cloudsmith) update(r *Request, fn func(*Request)) {
 
 func (o *org) service(slug string) *Service {
 	return first(o.services, func(s *Service) bool { return s.Slug == slug })
+}
+
+// seeService is o.service as reads see it: a service created less than
+// WithVisibilityDelay ago is not there yet. Callers hold c.mu.
+func (c *Cloudsmith) seeService(o *org, slug string) *Service {
+	if s := o.service(slug); s != nil && !c.now().Before(s.visibleAt) {
+		return s
+	}
+	return nil
+}
+
+// seeProvider is o.provider as reads see it (see seeService).
+func (c *Cloudsmith) seeProvider(o *org, slugPerm string) *ProviderSettings {
+	if p := o.provider(slugPerm); p != nil && !c.now().Before(p.visibleAt) {
+		return p
+	}
+	return nil
 }
 
 func (o *org) provider(slugPerm string) *ProviderSettings {

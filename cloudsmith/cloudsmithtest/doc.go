@@ -10,13 +10,17 @@
 //     real: exact issuer match against an enabled provider, discovery and
 //     JWKS fetched over HTTP (plain http only on loopback), RS256 signature
 //     and kid, exp/iat/nbf with a small leeway, required claims (exact or
-//     trailing ".*"; any element of an array claim such as aud), service
-//     linked to the provider. Every failure is the same generic 401, while
+//     trailing ".*"; a string requirement never matches an array claim
+//     such as a current plugin's aud unless WithClaimArrayElementMatch),
+//     service linked to the provider. Every failure is the same generic 401, while
 //     the real reason is kept in the request log and LastExchangeFailure;
 //   - the management API (X-Api-Key, "Authorization: Token|Bearer") for
 //     service accounts (/orgs/{org}/services/) and OIDC provider settings
 //     (/orgs/{org}/openid-connect/), with the shapes, status codes and DRF
 //     error bodies of Cloudsmith's OpenAPI description (also under /v1/);
+//   - repository privileges (GET/PATCH/PUT /repos/{org}/{repo}/privileges):
+//     a service account holds none until granted, and every package host
+//     checks Read (Write for uploads) for it and its exchanged tokens;
 //   - package hosts that accept only a token from the exchange, a service
 //     key or the API key (Basic with any user name, Bearer, X-Api-Key) and
 //     challenge with WWW-Authenticate: Basic otherwise:
@@ -101,4 +105,23 @@
 //	container, registration, search, PackagePublish at      (learn.microsoft.com/nuget/api: service-index,
 //	{org}/{repo}/api/v2/package (PUT multipart, X-NuGet-    package-base-address-resource, registration-base-
 //	ApiKey or Basic; 201, 409 for an existing version)      url-resource, package-publish-resource)
+//	service slugs get random characters appended (default; DOCS accounts-and-teams/service-accounts.mdx ("may have
+//	WithPlainServiceSlugs: only when taken), 30 chars     random characters appended"); POC slug jenkins-dvha
+//	a service (Member or Manager) has no repository       DOCS repositories/repository-privileges.mdx, workspaces/
+//	privilege until granted; the owner's key has all      privileges.mdx (Managers "have no access to artifacts")
+//	/repos/{org}/{repo}/privileges (no trailing slash     GO-SPEC repos_privileges_{list,partial_update,update},
+//	needed): GET {privileges:[…]} paginated, PATCH adds/  RepositoryPrivilegeDict/Input*; terraform-provider-
+//	updates by grantee, PUT replaces all, both 204;       cloudsmith cloudsmith/resource_repository_privileges.go
+//	entries: privilege Admin|Write|Read + exactly one of  (PUT, page_size 1000 reads, 5 s sleep after writes)
+//	service/team/user; managing them needs Admin
+//	authenticated but not privileged: 403 "You do not     DRF rest_framework/views.py permission_denied
+//	have permission to perform this action." (JSON, on    (PermissionDenied once authenticated; 401 only
+//	every host); Read for reads, Write for uploads        without valid credentials)
+//	WithVisibilityDelay: new services, providers and      terraform-provider-cloudsmith resource_service.go /
+//	grants unseen by reads and dependents (provider →     resource_oidc.go (waiter polls reads up to a minute
+//	422 "Object with slug=… does not exist.")             after create), resource_repository_privileges.go
+//	string claim vs token array: no match (default);      undocumented (cloudsmith.md §6); oidc-provider
+//	WithClaimArrayElementMatch: any element               a069ffe writes aud as an array (jenkins.md §1.5)
+//	switching service_accounts ⇄ mapping_claim needs the  terraform-provider-cloudsmith resource_oidc.go (sends
+//	other reset (422 otherwise)                           mapping_claim null + [] / service_accounts [])
 package cloudsmithtest

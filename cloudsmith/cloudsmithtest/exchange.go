@@ -90,7 +90,7 @@ func (c *Cloudsmith) issue(apiBase, orgSlug, serviceSlug, provider string) (stri
 func (c *Cloudsmith) MintToken(orgSlug, serviceSlug string) (string, error) {
 	c.mu.Lock()
 	o, ok := c.orgs[orgSlug]
-	exists := ok && o.service(serviceSlug) != nil
+	exists := ok && c.seeService(o, serviceSlug) != nil
 	c.mu.Unlock()
 	if !exists {
 		return "", fmt.Errorf("cloudsmithtest: no service %q in org %q", serviceSlug, orgSlug)
@@ -119,8 +119,11 @@ func (c *Cloudsmith) verifyExchange(ctx context.Context, orgSlug, token, service
 	var urls []string
 	serviceExists := false
 	if ok {
-		serviceExists = o.service(serviceSlug) != nil
+		serviceExists = c.seeService(o, serviceSlug) != nil
 		for _, p := range o.providers {
+			if c.seeProvider(o, p.SlugPerm) == nil {
+				continue // not visible yet (WithVisibilityDelay)
+			}
 			urls = append(urls, p.ProviderURL)
 			if !c.issuerMatches(p.ProviderURL, iss) {
 				continue
@@ -161,11 +164,11 @@ func (c *Cloudsmith) verifyExchange(ctx context.Context, orgSlug, token, service
 
 	var reasons []string
 	for _, p := range cands {
-		if why := claimsMismatch(p.Claims, claims); why != "" {
+		if why := c.claimsMismatch(p.Claims, claims); why != "" {
 			reasons = append(reasons, fmt.Sprintf("provider %q: %s", p.Name, why))
 			continue
 		}
-		if !linked(p, claims, serviceSlug) {
+		if !c.linked(p, claims, serviceSlug) {
 			reasons = append(reasons, fmt.Sprintf("provider %q: service %q is not linked to it", p.Name, serviceSlug))
 			continue
 		}
@@ -228,7 +231,7 @@ func numericDate(claims map[string]any, name string) (time.Time, bool, error) {
 
 // claimsMismatch returns why a token's claims do not satisfy a provider's
 // required claims, or "".
-func claimsMismatch(required map[string]any, claims map[string]any) string {
+func (c *Cloudsmith) claimsMismatch(required map[string]any, claims map[string]any) string {
 	keys := make([]string, 0, len(required))
 	for k := range required {
 		keys = append(keys, k)
@@ -239,7 +242,7 @@ func claimsMismatch(required map[string]any, claims map[string]any) string {
 		if !ok {
 			return fmt.Sprintf("required claim %q is missing", k)
 		}
-		if !claimMatches(required[k], got) {
+		if !c.claimMatches(required[k], got) {
 			return fmt.Sprintf("claim %q is %s, want %s", k, compactJSON(got), compactJSON(required[k]))
 		}
 	}
@@ -248,12 +251,15 @@ func claimsMismatch(required map[string]any, claims map[string]any) string {
 
 // claimMatches compares one required value with a token's: strings exactly
 // or, when the requirement ends in ".*" (Cloudsmith's only wildcard, only at
-// the end), by prefix; other JSON values by equality. A token array (aud)
-// matches when any element does.
-func claimMatches(want, got any) bool {
-	if arr, ok := got.([]any); ok {
+// the end), by prefix; other JSON values by equality. How Cloudsmith
+// compares a string requirement with a token's array (aud from
+// oidc-provider ≥ 212.v7657c4d…) is undocumented: by default it does not
+// match (the strictest plausible rule, as a plain equality test in Python
+// would be); WithClaimArrayElementMatch makes any element match.
+func (c *Cloudsmith) claimMatches(want, got any) bool {
+	if arr, ok := got.([]any); ok && c.cfg.arrayElementMatch {
 		if _, wantArr := want.([]any); !wantArr {
-			return slices.ContainsFunc(arr, func(e any) bool { return claimMatches(want, e) })
+			return slices.ContainsFunc(arr, func(e any) bool { return c.claimMatches(want, e) })
 		}
 	}
 	if ws, ok := want.(string); ok {
@@ -279,7 +285,7 @@ func compactJSON(v any) string {
 
 // linked reports whether a provider lets the token act as the service:
 // listed in service_accounts, or by dynamic mapping of mapping_claim.
-func linked(p ProviderSettings, claims map[string]any, service string) bool {
+func (c *Cloudsmith) linked(p ProviderSettings, claims map[string]any, service string) bool {
 	if p.MappingClaim == "" {
 		return slices.Contains(p.ServiceAccounts, service)
 	}
@@ -288,7 +294,7 @@ func linked(p ProviderSettings, claims map[string]any, service string) bool {
 		return false
 	}
 	return slices.ContainsFunc(p.DynamicMappings, func(m DynamicMapping) bool {
-		return m.ServiceAccount == service && claimMatches(m.ClaimValue, v)
+		return m.ServiceAccount == service && c.claimMatches(m.ClaimValue, v)
 	})
 }
 

@@ -37,7 +37,7 @@ func newExchangeFixture(t *testing.T, opts ...Option) *exchangeFixture {
 	f.srv = httptest.NewServer(f.cs)
 	t.Cleanup(f.srv.Close)
 	for _, name := range []string{"jenkins", "other"} {
-		if _, err := f.cs.AddService(Service{Name: name}); err != nil {
+		if _, err := f.cs.AddService(Service{Name: name, Slug: name}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -121,7 +121,7 @@ func TestExchange(t *testing.T) {
 		why string
 	}{
 		{name: "valid", token: func(t *testing.T) string { return f.token(t, nil) }},
-		{name: "aud array with a match", token: func(t *testing.T) string {
+		{name: "aud array with a match, compared exactly", why: `claim "aud" is ["other","cloudsmith"], want "cloudsmith"`, token: func(t *testing.T) string {
 			return f.token(t, map[string]any{"aud": []string{"other", "cloudsmith"}})
 		}},
 		{name: "exp within leeway", token: func(t *testing.T) string {
@@ -430,5 +430,22 @@ func TestExchangeRequestValidation(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 405 {
 		t.Errorf("GET exchange: %d, want 405", resp.StatusCode)
+	}
+}
+
+// TestClaimArrayElementMatch: with the option, a string requirement
+// matches a token's array claim when any element does (aud from a current
+// oidc-provider); a requirement that no element meets still fails.
+func TestClaimArrayElementMatch(t *testing.T) {
+	f := newExchangeFixture(t, WithClaimArrayElementMatch())
+	for aud, want := range map[string]int{`["other","cloudsmith"]`: 201, `["cloudsmith"]`: 201, `["a","b"]`: 401} {
+		var list []string
+		if err := json.Unmarshal([]byte(aud), &list); err != nil {
+			t.Fatal(err)
+		}
+		status, body := post(t, f.srv.URL+"/openid/acme/", "application/json", exchangeBody(f.token(t, map[string]any{"aud": list}), "jenkins"))
+		if status != want {
+			t.Errorf("aud %s: %d %v, want %d (%s)", aud, status, body, want, f.cs.LastExchangeFailure())
+		}
 	}
 }

@@ -253,7 +253,8 @@ func (c *Cloudsmith) servePackages(w http.ResponseWriter, r *http.Request, host 
 // authorize is the gate every package read and upload passes, on every
 // host: it authenticates the request (401 with a Basic challenge), finds
 // the repository (404, only after authentication) and checks the caller
-// holds the privilege need on it.
+// holds the privilege need on it (403): Read for every read, Write for
+// uploads. A service account holds only what was granted to it.
 func (c *Cloudsmith) authorize(r *http.Request, orgSlug, repoSlug string, need Privilege, f *format) (*pkgRequest, *httpError) {
 	p, present, reason := c.authenticate(r)
 	if p != nil && !p.inOrg(orgSlug) {
@@ -282,6 +283,14 @@ func (c *Cloudsmith) authorize(r *http.Request, orgSlug, repoSlug string, need P
 	}
 	if repo == nil {
 		return nil, errNotFound
+	}
+	if have := c.privilegeOf(o, repo, p); have < need {
+		// DRF answers an authenticated caller the permission check refuses
+		// with 403 PermissionDenied (401 is only for missing or bad
+		// credentials), on every host in Cloudsmith's JSON.
+		noteFailure(r, fmt.Sprintf("service %q holds %s on repository %s/%s, the request needs %s",
+			p.service, privilegeText(have), orgSlug, repoSlug, need))
+		return nil, &httpError{Status: http.StatusForbidden, Detail: msgForbidden}
 	}
 	q := &pkgRequest{org: orgSlug, repo: repoSlug, who: p}
 	if f != nil {
@@ -334,4 +343,11 @@ func formatDemos() ([]Package, error) {
 		out = append(out, ps...)
 	}
 	return out, nil
+}
+
+func privilegeText(p Privilege) string {
+	if p == PrivilegeNone {
+		return "no privilege"
+	}
+	return p.String()
 }

@@ -114,10 +114,14 @@ func mint(t testing.TB, key *rsa.PrivateKey, kid string, claims map[string]any) 
 }
 
 // trust creates service "jenkins" and an enabled provider for issuer iss
-// requiring claims and linked to that service.
+// requiring claims and linked to that service, and grants the service Read
+// on the seeded repository.
 func trust(tb testing.TB, c *Cloudsmith, iss string, claims map[string]any) {
 	tb.Helper()
-	if _, err := c.AddService(Service{Name: "jenkins"}); err != nil {
+	if _, err := c.AddService(Service{Name: "jenkins", Slug: "jenkins"}); err != nil {
+		tb.Fatal(err)
+	}
+	if err := c.GrantPrivilege(c.Org(), c.Repo(), "jenkins", PrivilegeRead); err != nil {
 		tb.Fatal(err)
 	}
 	if _, err := c.AddProvider(ProviderSettings{Name: "Jenkins", ProviderURL: iss, Enabled: true,

@@ -37,7 +37,8 @@ func TestExchangeWithJenkinsEmulator(t *testing.T) {
 		t.Fatalf("creating the credential: %d", resp.StatusCode)
 	}
 
-	cs, err := Start()
+	// The emulated plugin is current, so its aud is an array.
+	cs, err := Start(WithClaimArrayElementMatch())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,7 +148,7 @@ func (c *Cloudsmith) serveServices(w http.ResponseWriter, r *http.Request, orgSl
 
 // withService runs fn under the lock with the named service, or writes 404.
 func (c *Cloudsmith) withService(w http.ResponseWriter, orgSlug, slug string, fn func(*org, *Service)) {
-	withItem(c, w, orgSlug, func(o *org) *Service { return o.service(slug) }, fn)
+	withItem(c, w, orgSlug, func(o *org) *Service { return c.seeService(o, slug) }, fn)
 }
 
 // withItem runs fn under the lock with the item find returns, or writes 404.
@@ -165,7 +165,9 @@ func withItem[T any](c *Cloudsmith, w http.ResponseWriter, orgSlug string, find 
 }
 
 func (c *Cloudsmith) listServices(w http.ResponseWriter, r *http.Request, orgSlug string) {
-	listItems(c, w, r, orgSlug, func(o *org) []*Service { return o.services },
+	listItems(c, w, r, orgSlug, func(o *org) []*Service {
+		return visible(c, o.services, func(s *Service) time.Time { return s.visibleAt })
+	},
 		func(s *Service, q string) bool {
 			return strings.Contains(strings.ToLower(s.Name), q) || strings.Contains(strings.ToLower(s.Role), q)
 		},
@@ -175,6 +177,19 @@ func (c *Cloudsmith) listServices(w http.ResponseWriter, r *http.Request, orgSlu
 			"role":       func(s *Service) string { return s.Role },
 		},
 		func(s *Service) serviceJSON { return serviceView(r, s, false) })
+}
+
+// visible returns the items reads see: those created at least
+// WithVisibilityDelay ago. Callers hold c.mu.
+func visible[T any](c *Cloudsmith, items []*T, at func(*T) time.Time) []*T {
+	now := c.now()
+	var out []*T
+	for _, item := range items {
+		if !now.Before(at(item)) {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // listItems serves a list endpoint: the query filter (lower-cased), the
@@ -377,11 +392,13 @@ func (c *Cloudsmith) serveProviders(w http.ResponseWriter, r *http.Request, orgS
 }
 
 func (c *Cloudsmith) withProvider(w http.ResponseWriter, orgSlug, slugPerm string, fn func(*org, *ProviderSettings)) {
-	withItem(c, w, orgSlug, func(o *org) *ProviderSettings { return o.provider(slugPerm) }, fn)
+	withItem(c, w, orgSlug, func(o *org) *ProviderSettings { return c.seeProvider(o, slugPerm) }, fn)
 }
 
 func (c *Cloudsmith) listProviders(w http.ResponseWriter, r *http.Request, orgSlug string) {
-	listItems(c, w, r, orgSlug, func(o *org) []*ProviderSettings { return o.providers },
+	listItems(c, w, r, orgSlug, func(o *org) []*ProviderSettings {
+		return visible(c, o.providers, func(p *ProviderSettings) time.Time { return p.visibleAt })
+	},
 		func(p *ProviderSettings, q string) bool {
 			return strings.Contains(strings.ToLower(p.Name), q) ||
 				strings.Contains(strings.ToLower(p.ProviderURL), q) ||
@@ -404,7 +421,7 @@ func (c *Cloudsmith) writeProvider(w http.ResponseWriter, r *http.Request, orgSl
 	var cur *ProviderSettings
 	next := ProviderSettings{Claims: map[string]any{}}
 	if slugPerm != "" {
-		if cur = o.provider(slugPerm); cur == nil {
+		if cur = c.seeProvider(o, slugPerm); cur == nil {
 			writeDetail(w, http.StatusNotFound, msgNotFound)
 			return
 		}
@@ -453,7 +470,7 @@ func (c *Cloudsmith) writeProvider(w http.ResponseWriter, r *http.Request, orgSl
 			fe.add("service_accounts", `Expected a list of items but got type "`+jsonKind(raw)+`".`)
 		}
 		for i, sa := range list {
-			if o.service(sa) == nil {
+			if c.seeService(o, sa) == nil {
 				fe.add("service_accounts", fmt.Sprintf("Object with slug=%s does not exist.", sa))
 			}
 			if slices.Contains(list[:i], sa) {
@@ -481,7 +498,7 @@ func (c *Cloudsmith) writeProvider(w http.ResponseWriter, r *http.Request, orgSl
 			mfe := fieldErrors{}
 			cv, _, _ := stringField(m, mfe, "claim_value", true, false, 0)
 			sa, _, _ := stringField(m, mfe, "service_account", true, false, 0)
-			if sa != "" && o.service(sa) == nil {
+			if sa != "" && c.seeService(o, sa) == nil {
 				mfe.add("service_account", fmt.Sprintf("Object with slug=%s does not exist.", sa))
 			}
 			for k, msgs := range mfe {
@@ -515,6 +532,7 @@ func (c *Cloudsmith) writeProvider(w http.ResponseWriter, r *http.Request, orgSl
 	}
 	if cur == nil {
 		next.SlugPerm = randomString(12, alnum)
+		next.visibleAt = c.now().Add(c.cfg.visibilityDelay)
 		stored := next
 		o.providers = append(o.providers, &stored)
 		writeJSON(w, http.StatusCreated, providerView(&stored, true))

@@ -139,7 +139,7 @@ func expect(t *testing.T, r apiResult, status int, detail string) {
 }
 
 func TestManagementAuth(t *testing.T) {
-	cs := New()
+	cs := New(WithPlainServiceSlugs())
 	srv := httptest.NewServer(cs)
 	defer srv.Close()
 	api := newAPIClient(t, srv.URL)
@@ -168,7 +168,7 @@ func TestManagementAuth(t *testing.T) {
 }
 
 func TestServicesCRUD(t *testing.T) {
-	cs := New()
+	cs := New(WithPlainServiceSlugs())
 	srv := httptest.NewServer(cs)
 	defer srv.Close()
 	api := newAPIClient(t, srv.URL)
@@ -244,7 +244,7 @@ func TestServicesCRUD(t *testing.T) {
 }
 
 func TestProvidersCRUD(t *testing.T) {
-	cs := New()
+	cs := New(WithPlainServiceSlugs())
 	srv := httptest.NewServer(cs)
 	defer srv.Close()
 	api := newAPIClient(t, srv.URL)

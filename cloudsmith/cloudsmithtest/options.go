@@ -24,6 +24,8 @@ type config struct {
 	lenientSlash       bool
 	jwksTTL            time.Duration
 	alwaysSuffixSlugs  bool
+	visibilityDelay    time.Duration
+	arrayElementMatch  bool
 	pageSize           int
 	tlsHosts           map[Host]bool
 	lenientPackageAuth bool
@@ -40,6 +42,9 @@ func defaultConfig() config {
 		leeway:        60 * time.Second,
 		jwksTTL:       5 * time.Minute,
 		pageSize:      30,
+		// Cloudsmith "may" append random characters to a service's slug;
+		// suffixing every one by default keeps clients from guessing it.
+		alwaysSuffixSlugs: true,
 	}
 }
 
@@ -109,7 +114,28 @@ func WithJWKSCacheTTL(d time.Duration) Option { return func(c *config) { c.jwksT
 // WithServiceSlugSuffix makes every service slug derived from a name carry
 // random characters (Cloudsmith's "may have random characters appended"),
 // so clients must read the slug from the response rather than guess it.
+// It is the default; WithPlainServiceSlugs turns it off.
 func WithServiceSlugSuffix() Option { return func(c *config) { c.alwaysSuffixSlugs = true } }
+
+// WithPlainServiceSlugs derives a service's slug from its name alone,
+// appending random characters only when that slug is taken.
+func WithPlainServiceSlugs() Option { return func(c *config) { c.alwaysSuffixSlugs = false } }
+
+// WithVisibilityDelay makes what the management API creates (service
+// accounts, OIDC providers, repository privileges) invisible to reads and
+// to what depends on it for d: lists and gets do not show it, a provider
+// naming a just-created service gets 422 "Object with slug=… does not
+// exist.", a fresh grant does not yet open a repository and an exchange
+// into the new service fails. Cloudsmith's API is eventually consistent:
+// the Terraform provider polls reads for up to a minute after a create and
+// sleeps 5s after privilege updates.
+func WithVisibilityDelay(d time.Duration) Option { return func(c *config) { c.visibilityDelay = d } }
+
+// WithClaimArrayElementMatch lets a provider's string claim requirement
+// match a token's array claim when any element matches (aud is an array in
+// tokens of oidc-provider ≥ 212.v7657c4d…). Cloudsmith does not document the
+// comparison; the default, exact JSON equality, refuses it.
+func WithClaimArrayElementMatch() Option { return func(c *config) { c.arrayElementMatch = true } }
 
 // WithPageSize sets the default page size of list endpoints (default 30).
 func WithPageSize(n int) Option { return func(c *config) { c.pageSize = n } }

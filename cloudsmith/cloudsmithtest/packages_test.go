@@ -240,7 +240,10 @@ func TestMintToken(t *testing.T) {
 	if _, err := s.Cloudsmith.MintToken("acme", "ghost"); err == nil {
 		t.Error("minted a token for a service that does not exist")
 	}
-	if _, err := s.Cloudsmith.AddService(Service{Name: "ci"}); err != nil {
+	if _, err := s.Cloudsmith.AddService(Service{Name: "ci", Slug: "ci"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Cloudsmith.GrantPrivilege("acme", "demo", "ci", PrivilegeRead); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := s.Cloudsmith.MintToken("acme", "ci")

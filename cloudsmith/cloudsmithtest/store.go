@@ -53,6 +53,9 @@ func clonePackage(p Package) Package {
 type repository struct {
 	slug     string
 	packages []*Package // upload order
+	// grants are the explicit privileges (GET/PATCH/PUT
+	// /repos/{org}/{repo}/privileges), in the order they were added.
+	grants []Grant
 }
 
 // find returns the package of a format with the given name and version

@@ -50,7 +50,11 @@ func TestStoreServesAddedPackages(t *testing.T) {
 			t.Errorf("%s: %d %q; want 200 containing %q", tc.name, resp.StatusCode, body, tc.want)
 		}
 	}
-	// The other repository of the same org holds none of it.
+	// The other repository of the same org holds none of it (and the
+	// service may read it only once granted).
+	if err := c.GrantPrivilege("acme", "other", "jenkins", PrivilegeRead); err != nil {
+		t.Fatal(err)
+	}
 	for _, u := range []string{
 		s.DownloadURL + "/basic/acme/other/raw/files/notes.txt",
 		s.DownloadURL + "/basic/acme/other/python/simple/hello-cloudsmith/",

@@ -143,7 +143,10 @@ func Start(t testing.TB, o Options) *World {
 		w.git = gs
 		scmJob = fmt.Sprintf("  - {name: %q, type: pipeline, scm: {url: %q, branch: main, script_path: ci/Jenkinsfile}}\n", w.JobName("from-git"), gs.URL+"app.git")
 	}
-	cs, err := cloudsmithtest.Start()
+	// The world's provider requires aud (the seed guide's setup), which a
+	// current plugin's array aud satisfies only where Cloudsmith matches any
+	// element; apply's own provider does not depend on it.
+	cs, err := cloudsmithtest.Start(cloudsmithtest.WithClaimArrayElementMatch())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +154,9 @@ func Start(t testing.TB, o Options) *World {
 	w.CS = cs
 	svc, err := cs.Cloudsmith.AddService(cloudsmithtest.Service{Name: "jenkins-ci"})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Cloudsmith.GrantPrivilege(cs.Cloudsmith.Org(), cs.Cloudsmith.Repo(), svc.Slug, cloudsmithtest.PrivilegeRead); err != nil {
 		t.Fatal(err)
 	}
 	w.Service = svc.Slug

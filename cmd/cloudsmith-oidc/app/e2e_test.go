@@ -42,6 +42,9 @@ func newWorld(t *testing.T, opts ...cloudsmithtest.Option) *world {
 	if _, err := cs.Cloudsmith.AddService(cloudsmithtest.Service{Name: "jenkins", Slug: "jenkins"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := cs.Cloudsmith.GrantPrivilege(cs.Cloudsmith.Org(), cs.Cloudsmith.Repo(), "jenkins", cloudsmithtest.PrivilegeRead); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cs.Cloudsmith.AddProvider(cloudsmithtest.ProviderSettings{Name: "Jenkins", ProviderURL: iss.URL, Enabled: true,
 		Claims: map[string]any{"aud": "cloudsmith"}, ServiceAccounts: []string{"jenkins"}}); err != nil {
 		t.Fatal(err)
