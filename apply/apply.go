@@ -211,6 +211,9 @@ type executor struct {
 	// cut off in flight.
 	made, inFlight map[string]bool
 	plan           *plan.Plan
+	// slugs maps the name of each service account created to the slug
+	// Cloudsmith gave it.
+	slugs map[string]string
 }
 
 // Execute makes the changes of p. It returns what was done even on error;
@@ -233,7 +236,7 @@ func Execute(ctx context.Context, j Jenkins, cs Cloudsmith, p *plan.Plan, opt Op
 		return &Result{UnchangedJobs: p.UnchangedJobs}, &RefusedError{Changes: refused}
 	}
 	e := &executor{j: j, cs: cs, opt: opt, res: &Result{UnchangedJobs: p.UnchangedJobs},
-		made: map[string]bool{}, inFlight: map[string]bool{}, plan: p}
+		made: map[string]bool{}, inFlight: map[string]bool{}, plan: p, slugs: map[string]string{}}
 
 	var plugins, folders, creds, jobs, services, providers []plan.Change
 	for _, c := range p.Changes {
@@ -275,7 +278,8 @@ func Execute(ctx context.Context, j Jenkins, cs Cloudsmith, p *plan.Plan, opt Op
 	}
 	e.parallel(ctx, creds, e.credential, false)
 	e.parallel(ctx, jobs, e.job, false)
-	// The provider links the service account, which must exist first.
+	// The provider links the service account and the grants name it, so
+	// it must exist (and be visible) first.
 	if !e.parallel(ctx, services, e.cloudsmith, false) {
 		return e.finish(ctx, len(providers))
 	}
@@ -336,7 +340,7 @@ func (e *executor) done(c plan.Change, err error) {
 			case plan.Delete:
 				e.res.Deleted++
 			}
-		case plan.KindProvider, plan.KindService:
+		case plan.KindProvider, plan.KindService, plan.KindPrivilege:
 			e.res.Cloudsmith = append(e.res.Cloudsmith, fmt.Sprintf("%s %s %s", c.Action, c.Kind, c.Name))
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,7 +24,6 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/connect"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins"
@@ -360,22 +360,40 @@ func TestIntegrationFaultsInterruptResume(t *testing.T) {
 	}
 }
 
-// With cloudsmith.api_key, apply ensures the service account and the OIDC
-// provider (issuer URL, claims, service linked), idempotently.
+// With cloudsmith.api_key, apply ensures the service account (matched by
+// name: Cloudsmith assigns the slug), the OIDC provider (issuer URL,
+// claims, service linked) and the service's repository privileges, through
+// the real apply session, idempotently: on a Cloudsmith that suffixes
+// slugs and shows what was created only after a delay, a re-apply creates
+// no second account and writes nothing; other holders' privileges stay.
 func TestIntegrationCloudsmithProvisioning(t *testing.T) {
 	tests := []struct {
 		name    string
 		opts    []cloudsmithtest.Option
 		setup   func(t *testing.T, cs *cloudsmithtest.Cloudsmith)
+		job     string   // extra job line
 		changes []string // Cloudsmith changes of the first apply
-		err     string
+		grants  map[string]cloudsmithtest.Privilege
 	}{
-		{name: "fresh org", changes: []string{"create cloudsmith-service jenkins-ci", "create cloudsmith-provider jenkins"}},
+		{name: "fresh org, suffixed slug, delayed visibility",
+			opts:    []cloudsmithtest.Option{cloudsmithtest.WithVisibilityDelay(300 * time.Millisecond)},
+			changes: []string{"create cloudsmith-service jenkins-ci", "create cloudsmith-privilege demo", "create cloudsmith-provider jenkins"},
+			grants:  map[string]cloudsmithtest.Privilege{"demo": cloudsmithtest.PrivilegeRead}},
 		{
-			name: "stale provider updated, other service kept",
+			name: "stale provider updated, other service and privileges kept, publishing job gets Write",
 			setup: func(t *testing.T, cs *cloudsmithtest.Cloudsmith) {
 				for _, slug := range []string{"jenkins-ci", "other"} {
 					if _, err := cs.AddService(cloudsmithtest.Service{Name: slug, Slug: slug}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				cs.AddOrg("acme", "releases")
+				if err := cs.GrantPrivilege("acme", "demo", "jenkins-ci", cloudsmithtest.PrivilegeRead); err != nil {
+					t.Fatal(err)
+				}
+				for _, g := range []cloudsmithtest.Grant{{Privilege: cloudsmithtest.PrivilegeAdmin, User: "alice"},
+					{Privilege: cloudsmithtest.PrivilegeRead, Team: "devs"}, {Privilege: cloudsmithtest.PrivilegeWrite, Service: "other"}} {
+					if err := cs.AddGrant("acme", "releases", g); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -384,17 +402,30 @@ func TestIntegrationCloudsmithProvisioning(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			changes: []string{"update cloudsmith-provider jenkins"},
+			job:     "  - {name: publisher, type: freestyle, repo: releases, publish: true, steps: [\"echo up\"]}\n",
+			changes: []string{"create cloudsmith-privilege releases", "update cloudsmith-provider jenkins"},
+			grants:  map[string]cloudsmithtest.Privilege{"demo": cloudsmithtest.PrivilegeRead, "releases": cloudsmithtest.PrivilegeWrite},
 		},
 		{
-			name: "slug chosen by Cloudsmith is reported",
-			opts: []cloudsmithtest.Option{cloudsmithtest.WithServiceSlugSuffix()},
-			err:  "set cloudsmith.service to",
+			name: "dynamic mappings replaced by the service account",
+			opts: []cloudsmithtest.Option{cloudsmithtest.WithPlainServiceSlugs()},
+			setup: func(t *testing.T, cs *cloudsmithtest.Cloudsmith) {
+				if _, err := cs.AddService(cloudsmithtest.Service{Name: "jenkins-ci"}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := cs.AddProvider(cloudsmithtest.ProviderSettings{Name: "jenkins", ProviderURL: "https://old.example.com",
+					Claims: map[string]any{"aud": "old"}, Enabled: true, MappingClaim: "sub",
+					DynamicMappings: []cloudsmithtest.DynamicMapping{{ClaimValue: "x", ServiceAccount: "jenkins-ci"}}}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			changes: []string{"create cloudsmith-privilege demo", "update cloudsmith-provider jenkins"},
+			grants:  map[string]cloudsmithtest.Privilege{"demo": cloudsmithtest.PrivilegeRead},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			cs := cloudsmithtest.New(tt.opts...)
 			ts := httptest.NewServer(cs)
@@ -402,60 +433,89 @@ func TestIntegrationCloudsmithProvisioning(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(t, cs)
 			}
+			before := map[string][]cloudsmithtest.Grant{"releases": cs.Grants("acme", "releases")}
 			url, j := plantest.StartJenkins(t)
 			y := strings.Replace(plantest.SpecYAML(url, "hello"), "cloudsmith: {org: acme, service: jenkins-ci}",
-				fmt.Sprintf(`cloudsmith: {org: acme, service: jenkins-ci, api_url: %q, api_key: "${CLOUDSMITH_API_KEY}", provider: {name: jenkins, claims: {aud: jenkins}}}`, ts.URL), 1)
-			s, err := spec.Parse("spec.yaml", []byte(y), envMap{
-				"JENKINS_API_TOKEN": j.AdminToken(), "CLOUDSMITH_API_KEY": cs.APIKey()}.get)
-			if err != nil {
+				fmt.Sprintf(`cloudsmith: {org: acme, service: jenkins-ci, api_url: %q, api_key: "${CLOUDSMITH_API_KEY}", provider: {name: jenkins}}`, ts.URL), 1) + tt.job
+			file := filepath.Join(t.TempDir(), "spec.yaml")
+			if err := os.WriteFile(file, []byte(y), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			r, err := render.New(render.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := r.Render(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tg, err := apply.TargetsOf(connect.New(s, connect.Options{}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			run := func() (*plan.Plan, *apply.Result, error) {
-				p, err := plan.Compute(ctx, plan.Input{Spec: s, Output: out, Jenkins: tg.Jenkins, Cloudsmith: tg.Cloudsmith}, plan.Options{})
+			env := envMap{"JENKINS_API_TOKEN": j.AdminToken(), "CLOUDSMITH_API_KEY": cs.APIKey()}
+			run := func() (*apply.Session, *apply.Result, error) {
+				sess, err := apply.Load(apply.LoadOptions{File: file, Getenv: env.get, Plan: plan.Options{Parallel: 4}})
 				if err != nil {
 					t.Fatal(err)
 				}
-				res, err := apply.Execute(ctx, tg.Jenkins, tg.Cloudsmith, p, apply.Options{Org: "acme", Sleep: noSleep})
-				return p, res, err
+				res, err := sess.Apply(ctx, apply.RunOptions{})
+				return sess, res, err
 			}
 			_, res, err := run()
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("err = %v, want %q", err, tt.err)
+			if err != nil {
+				var ae *apply.Error
+				if errors.As(err, &ae) {
+					t.Fatal(errors.Join(ae.Failures...))
 				}
-				return
+				t.Fatal(err)
 			}
+			// Grants and the provider are made in parallel.
+			if !slices.Equal(slices.Sorted(slices.Values(res.Cloudsmith)), slices.Sorted(slices.Values(tt.changes))) {
+				t.Errorf("first apply: %q, want %q", res.Cloudsmith, tt.changes)
+			}
+			svcs := cs.Services("acme")
+			i := slices.IndexFunc(svcs, func(s cloudsmithtest.Service) bool { return s.Name == "jenkins-ci" })
+			if i < 0 {
+				t.Fatalf("no service named jenkins-ci: %+v", svcs)
+			}
+			slug := svcs[i].Slug
+			provs := cs.Providers("acme")
+			if len(provs) != 1 || provs[0].ProviderURL != url+"oidc" || provs[0].Claims["sub"] != url+"job/.*" || len(provs[0].Claims) != 1 ||
+				!provs[0].Enabled || !slices.Contains(provs[0].ServiceAccounts, slug) || provs[0].MappingClaim != "" || len(provs[0].DynamicMappings) != 0 {
+				t.Errorf("provider: %+v", provs)
+			}
+			for repo, want := range tt.grants {
+				var got cloudsmithtest.Privilege
+				for _, g := range cs.Grants("acme", repo) {
+					if g.Service == slug {
+						got = g.Privilege
+					}
+				}
+				if got != want {
+					t.Errorf("%s privilege on %s: %v, want %v", slug, repo, got, want)
+				}
+			}
+			for _, g := range before["releases"] {
+				if !slices.ContainsFunc(cs.Grants("acme", "releases"), func(h cloudsmithtest.Grant) bool {
+					return h.Privilege == g.Privilege && h.Service == g.Service && h.Team == g.Team && h.User == g.User
+				}) {
+					t.Errorf("apply changed someone else's privilege %+v: now %+v", g, cs.Grants("acme", "releases"))
+				}
+			}
+			req, _ := http.NewRequest(http.MethodGet, url+"job/hello/config.xml", nil)
+			req.SetBasicAuth("admin", j.AdminToken())
+			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(res.Cloudsmith, tt.changes) {
-				t.Errorf("first apply: %q, want %q", res.Cloudsmith, tt.changes)
-			}
-			provs := cs.Providers("acme")
-			if len(provs) != 1 || provs[0].ProviderURL != url+"oidc" || provs[0].Claims["aud"] != "jenkins" || !provs[0].Enabled ||
-				!slices.Contains(provs[0].ServiceAccounts, "jenkins-ci") {
-				t.Errorf("provider: %+v", provs)
+			cfg, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(cfg), slug) {
+				t.Errorf("job config does not carry the assigned slug %q", slug)
 			}
 			cs.ResetRequests()
-			p, _, err := run()
-			if err != nil || !p.Empty() {
-				t.Errorf("second apply: %v, plan %+v", err, p.Changes)
+			sess, _, err := run()
+			if err != nil || !sess.Plan.Empty() {
+				t.Errorf("second apply: %v, plan %+v", err, sess.Plan.Changes)
+			}
+			if n := len(cs.Services("acme")); n != len(svcs) {
+				t.Errorf("second apply: %d service accounts, was %d", n, len(svcs))
 			}
 			for _, r := range cs.Requests() {
 				if r.Method != http.MethodGet {
 					t.Errorf("second apply wrote to Cloudsmith: %s %s", r.Method, r.Path)
+				}
+				if r.Method == http.MethodPut {
+					t.Errorf("apply sent PUT %s", r.Path)
 				}
 			}
 		})

@@ -173,12 +173,24 @@ func (s *Session) Apply(ctx context.Context, o RunOptions) (res *Result, err err
 			return nil, err
 		}
 	}
+	opts := Options{Parallel: s.Options.Parallel, Org: s.Spec.Cloudsmith.Org, OnChange: rep.Changed}
+	var first *Result
+	if svc := s.Plan.Filter(func(c plan.Change) bool { return c.Kind == plan.KindService }); !svc.Empty() {
+		// Cloudsmith assigns the service's slug, and every job, grant and
+		// the provider carry it: create the service first (Execute waits
+		// until reads show it), then plan the rest with its slug.
+		if first, err = Execute(ctx, s.Targets.Jenkins, s.Targets.Cloudsmith, svc, opts); err != nil {
+			return first, err
+		}
+		if err := replan(); err != nil {
+			return first, err
+		}
+	}
 	rep.Executing(s.Plan)
-	res, err = Execute(ctx, s.Targets.Jenkins, s.Targets.Cloudsmith, s.Plan, Options{
-		Parallel: s.Options.Parallel,
-		Org:      s.Spec.Cloudsmith.Org,
-		OnChange: rep.Changed,
-	})
+	res, err = Execute(ctx, s.Targets.Jenkins, s.Targets.Cloudsmith, s.Plan, opts)
+	if first != nil {
+		res.Cloudsmith = append(first.Cloudsmith, res.Cloudsmith...)
+	}
 	res.Installed = append(installed, res.Installed...)
 	rep.Executed(res)
 	return res, err

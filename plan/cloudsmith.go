@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
 
 // ProviderSettings is the Cloudsmith OIDC provider the spec wants: it
@@ -19,6 +21,9 @@ type ProviderSettings struct {
 	Claims          map[string]string `json:"claims"`
 	Enabled         bool              `json:"enabled"`
 	ServiceAccounts []string          `json:"service_accounts"`
+	// MappingClaim is set when the provider maps a claim to services
+	// instead (read only: apply replaces it with ServiceAccounts).
+	MappingClaim string `json:"mapping_claim,omitempty"`
 }
 
 // ServiceSettings is a Cloudsmith service account.
@@ -28,12 +33,41 @@ type ServiceSettings struct {
 	Role string `json:"role,omitempty"`
 }
 
+// PrivilegeGrant is a repository privilege the service account needs:
+// apply adds it with PATCH /repos/{org}/{repo}/privileges, which leaves
+// every other holder's privilege alone.
+type PrivilegeGrant struct {
+	Repo string `json:"repo"`
+	// Service is the account's slug (its name while Cloudsmith has not
+	// assigned one yet).
+	Service   string `json:"service"`
+	Privilege string `json:"privilege"`
+	// Have is what the service holds there now ("" for none).
+	Have string `json:"have,omitempty"`
+}
+
 // Cloudsmith is what planning reads from Cloudsmith's management API.
 type Cloudsmith interface {
 	// Services lists the org's service accounts.
 	Services(ctx context.Context, org string) ([]ServiceSettings, error)
 	// Providers lists the org's OIDC providers.
 	Providers(ctx context.Context, org string) ([]ProviderSettings, error)
+	// RepositoryPrivilege is the privilege service holds on repo by a
+	// grant to it ("" for none).
+	RepositoryPrivilege(ctx context.Context, org, repo, service string) (string, error)
+}
+
+// DefaultProviderClaims are the claims of the provider apply creates when
+// the spec names none: every token of one of this controller's jobs has a
+// sub under <root>job/. The audience is deliberately not required: the
+// oidc-provider plugin writes aud as a string before 212.v7657c4d… and as
+// a JSON array since (April 2026), and Cloudsmith does not document how it
+// compares a required string with an array; compared exactly (the
+// strictest reading) an aud claim would stop every build once the plugin
+// is upgraded. sub is a string in every version. iss already pins the
+// issuer and its keys.
+func DefaultProviderClaims(s *spec.Spec) map[string]string {
+	return map[string]string{"sub": s.Jenkins.RootURL() + "job/.*"}
 }
 
 // DesiredProvider is the provider the spec asks for.
@@ -45,30 +79,111 @@ func DesiredProvider(in Input) ProviderSettings {
 	}
 	claims := maps.Clone(cs.Provider.Claims)
 	if len(claims) == 0 {
-		// Cloudsmith requires at least one claim; the audience is the one
-		// every token of this credential carries.
-		claims = map[string]string{"aud": in.Spec.OIDC.Audience}
+		claims = DefaultProviderClaims(in.Spec)
 	}
 	return ProviderSettings{Name: name, ProviderURL: in.Spec.IssuerURL(), Claims: claims,
-		Enabled: true, ServiceAccounts: []string{cs.Service}}
+		Enabled: true, ServiceAccounts: []string{cs.BuildService()}}
 }
 
-func planCloudsmith(ctx context.Context, in Input) ([]Change, error) {
+// FindService is the service account spec's cloudsmith.service names:
+// the one with that name, else the one with that slug. Cloudsmith assigns
+// slugs (possibly with random characters appended), so matching by name is
+// what keeps a re-apply from creating a second account.
+func FindService(services []ServiceSettings, name string) (*ServiceSettings, error) {
+	var byName []ServiceSettings
+	for _, s := range services {
+		if s.Name == name {
+			byName = append(byName, s)
+		}
+	}
+	switch len(byName) {
+	case 1:
+		return &byName[0], nil
+	case 0:
+		for _, s := range services {
+			if s.Slug == name {
+				return &s, nil
+			}
+		}
+		return nil, nil
+	}
+	slugs := make([]string, len(byName))
+	for i, s := range byName {
+		slugs[i] = s.Slug
+	}
+	return nil, fmt.Errorf("%d Cloudsmith service accounts are named %q (slugs %s): set cloudsmith.service to the slug of the one builds should use",
+		len(byName), name, strings.Join(slugs, ", "))
+}
+
+// resolveService finds the spec's service account and, when Cloudsmith
+// gave it a slug other than the one the spec was rendered with, re-renders
+// a copy of the spec with that slug, so the jobs carry what the exchange
+// needs. It returns the org's services for planCloudsmith.
+func resolveService(ctx context.Context, in Input) (Input, []ServiceSettings, error) {
+	cs := in.Spec.Cloudsmith
+	services, err := in.Cloudsmith.Services(ctx, cs.Org)
+	if err != nil {
+		return in, nil, fmt.Errorf("list Cloudsmith service accounts of org %q on %s: %w", cs.Org, cs.API(), err)
+	}
+	found, err := FindService(services, cs.Service)
+	if err != nil {
+		return in, nil, fmt.Errorf("%s: cloudsmith.service: %w", in.Spec.File, err)
+	}
+	if found == nil || found.Slug == cs.BuildService() || in.Render == nil {
+		return in, services, nil
+	}
+	next := *in.Spec
+	next.Cloudsmith.ServiceSlug = found.Slug
+	out, err := in.Render(&next)
+	if err != nil {
+		return in, nil, err
+	}
+	in.Spec, in.Output = &next, out
+	return in, services, nil
+}
+
+func planCloudsmith(ctx context.Context, in Input, services []ServiceSettings) ([]Change, error) {
 	org := in.Spec.Cloudsmith.Org
 	api := in.Spec.Cloudsmith.API()
 	var out []Change
 
-	services, err := in.Cloudsmith.Services(ctx, org)
+	found, err := FindService(services, in.Spec.Cloudsmith.Service)
 	if err != nil {
-		return nil, fmt.Errorf("list Cloudsmith service accounts of org %q on %s: %w", org, api, err)
+		return nil, err
 	}
-	slug := in.Spec.Cloudsmith.Service
-	if !slices.ContainsFunc(services, func(s ServiceSettings) bool { return s.Slug == slug }) {
-		out = append(out, Change{Action: Create, Kind: KindService, Name: slug,
-			Service: &ServiceSettings{Name: slug, Slug: slug}, Reason: "service account builds exchange their token into"})
+	slug := in.Spec.Cloudsmith.BuildService()
+	if found == nil {
+		out = append(out, Change{Action: Create, Kind: KindService, Name: in.Spec.Cloudsmith.Service,
+			Service: &ServiceSettings{Name: in.Spec.Cloudsmith.Service},
+			Reason:  "service account builds exchange their token into (Cloudsmith assigns its slug; apply creates it first and renders the jobs with it)"})
+	} else {
+		slug = found.Slug
+	}
+
+	for _, use := range in.Spec.Repositories() {
+		have := ""
+		if found != nil {
+			if have, err = in.Cloudsmith.RepositoryPrivilege(ctx, org, use.Repo, slug); err != nil {
+				return nil, fmt.Errorf("read the privileges of Cloudsmith repository %s/%s on %s: %w", org, use.Repo, api, err)
+			}
+		}
+		if privilegeRank(have) >= privilegeRank(use.Privilege()) {
+			continue
+		}
+		why := "jobs install from it: " + strings.Join(use.Jobs, ", ")
+		if use.Write {
+			why = "jobs publish to it: " + strings.Join(use.Jobs, ", ")
+		}
+		if have != "" {
+			why = "holds " + have + "; " + why
+		}
+		out = append(out, Change{Action: Create, Kind: KindPrivilege, Name: use.Repo,
+			Privilege: &PrivilegeGrant{Repo: use.Repo, Service: slug, Privilege: use.Privilege(), Have: have},
+			Reason:    fmt.Sprintf("grant %s %s on %s/%s (%s)", slug, use.Privilege(), org, use.Repo, why)})
 	}
 
 	want := DesiredProvider(in)
+	want.ServiceAccounts = []string{slug}
 	providers, err := in.Cloudsmith.Providers(ctx, org)
 	if err != nil {
 		return nil, fmt.Errorf("list Cloudsmith OIDC providers of org %q on %s: %w", org, api, err)
@@ -99,11 +214,20 @@ func planCloudsmith(ctx context.Context, in Input) ([]Change, error) {
 	if len(want.ServiceAccounts) != len(have.ServiceAccounts) {
 		diffs = append(diffs, "link service account "+slug)
 	}
+	if have.MappingClaim != "" {
+		diffs = append(diffs, fmt.Sprintf("mapping_claim %q → none (static service accounts)", have.MappingClaim))
+	}
 	if len(diffs) > 0 {
 		out = append(out, Change{Action: Update, Kind: KindProvider, Name: want.Name, Provider: &want,
 			Reason: strings.Join(diffs, ", ")})
 	}
 	return out, nil
+}
+
+// privilegeRank orders Cloudsmith's repository privileges: none < Read <
+// Write < Admin.
+func privilegeRank(p string) int {
+	return slices.Index([]string{"Read", "Write", "Admin"}, p) + 1
 }
 
 func claimString(m map[string]string) string {

@@ -55,6 +55,7 @@ const (
 	KindJob        Kind = "job"
 	KindService    Kind = "cloudsmith-service"
 	KindProvider   Kind = "cloudsmith-provider"
+	KindPrivilege  Kind = "cloudsmith-privilege"
 )
 
 // Change is one write apply would make.
@@ -85,9 +86,10 @@ type Change struct {
 	Config []byte `json:"-"`
 	// Credential is the desired OIDC credential (no secret in it).
 	Credential *CredentialSettings `json:"credential,omitempty"`
-	// Provider and Service carry Cloudsmith payloads.
-	Provider *ProviderSettings `json:"provider,omitempty"`
-	Service  *ServiceSettings  `json:"service,omitempty"`
+	// Provider, Service and Privilege carry Cloudsmith payloads.
+	Provider  *ProviderSettings `json:"provider,omitempty"`
+	Service   *ServiceSettings  `json:"service,omitempty"`
+	Privilege *PrivilegeGrant   `json:"privilege,omitempty"`
 }
 
 // Plan is the ordered list of changes: plugins, folders (parents first),
@@ -219,6 +221,14 @@ func Compute(ctx context.Context, in Input, opt Options) (*Plan, error) {
 
 // compute is Compute for the credential in.Spec names.
 func compute(ctx context.Context, in Input, opt Options) (*Plan, error) {
+	var services []ServiceSettings
+	if in.Cloudsmith != nil && !opt.PruneOnly {
+		// First: the slug Cloudsmith assigned goes into every job.
+		var err error
+		if in, services, err = resolveService(ctx, in); err != nil {
+			return nil, err
+		}
+	}
 	p := &Plan{Jenkins: in.Spec.Jenkins.URL, Issuer: in.Spec.IssuerURL(), CustomIssuer: in.Spec.OIDC.Issuer != "",
 		Spec: in.Spec, Output: in.Output}
 	secrets := secretValues(in.Spec)
@@ -271,7 +281,7 @@ func compute(ctx context.Context, in Input, opt Options) (*Plan, error) {
 	p.UnchangedJobs = unchanged
 
 	if in.Cloudsmith != nil {
-		cs, err := planCloudsmith(ctx, in)
+		cs, err := planCloudsmith(ctx, in, services)
 		if err != nil {
 			return nil, err
 		}

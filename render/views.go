@@ -175,7 +175,7 @@ func (r renderer) baseView(s *spec.Spec, name, desc, label string) (jobView, err
 	}
 	v := jobView{
 		Name: name, Description: d, Label: label, Library: r.lib,
-		Org: s.Cloudsmith.Org, Service: s.Cloudsmith.Service,
+		Org: s.Cloudsmith.Org, Service: s.Cloudsmith.BuildService(),
 		Kind: kindOf(s), Credential: s.OIDC.Credential,
 		Hosts:  hostsOf(s.Cloudsmith),
 		Binary: bin, Lib: r.libOf(s), ByPlatform: map[string]*download{},

@@ -177,6 +177,10 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value, policy strin
 			return
 		}
 		v.SetInt(i)
+	case v.Kind() == reflect.Bool:
+		if b, ok := d.boolean(n, path); ok {
+			v.SetBool(b)
+		}
 	case v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Bool:
 		b, ok := d.boolean(n, path)
 		if ok {

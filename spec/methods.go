@@ -3,6 +3,7 @@ package spec
 import (
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/pkgconfig"
@@ -141,4 +142,50 @@ func StoreName(folder string) string {
 		return "the system store"
 	}
 	return "folder " + folder
+}
+
+// RepoUse is a Cloudsmith repository the spec's jobs use and the privilege
+// the service account needs on it.
+type RepoUse struct {
+	Repo string
+	// Write is set when a job publishes to the repository; Read is
+	// enough otherwise.
+	Write bool
+	// Jobs are the full names of the jobs using it, in spec order.
+	Jobs []string
+}
+
+// Privilege is the repository privilege the use needs, as Cloudsmith names
+// it ("Read" or "Write").
+func (u RepoUse) Privilege() string {
+	if u.Write {
+		return "Write"
+	}
+	return "Read"
+}
+
+// Repositories lists the repositories the jobs use (job.repo, after
+// defaults), sorted by name.
+func (s *Spec) Repositories() []RepoUse {
+	byRepo := map[string]*RepoUse{}
+	var names []string
+	for _, j := range s.Jobs {
+		if j.Repo == "" {
+			continue
+		}
+		u, ok := byRepo[j.Repo]
+		if !ok {
+			u = &RepoUse{Repo: j.Repo}
+			byRepo[j.Repo] = u
+			names = append(names, j.Repo)
+		}
+		u.Write = u.Write || j.Publish
+		u.Jobs = append(u.Jobs, j.Name)
+	}
+	sort.Strings(names)
+	out := make([]RepoUse, len(names))
+	for i, n := range names {
+		out[i] = *byRepo[n]
+	}
+	return out
 }

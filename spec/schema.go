@@ -189,7 +189,7 @@ func typeSchema(t reflect.Type, defs map[string]any) map[string]any {
 		return map[string]any{"type": "string"}
 	case t.Kind() == reflect.Int:
 		return map[string]any{"type": "integer"}
-	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Bool:
+	case t.Kind() == reflect.Bool, t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Bool:
 		return map[string]any{"type": "boolean"}
 	case t.Kind() == reflect.Pointer:
 		return typeSchema(t.Elem(), defs)
