@@ -174,19 +174,20 @@ func (s *Session) Apply(ctx context.Context, o RunOptions) (res *Result, err err
 		}
 	}
 	opts := Options{Parallel: s.Options.Parallel, Org: s.Spec.Cloudsmith.Org, OnChange: rep.Changed}
+	rep.Executing(s.Plan)
 	var first *Result
 	if svc := s.Plan.Filter(func(c plan.Change) bool { return c.Kind == plan.KindService }); !svc.Empty() {
 		// Cloudsmith assigns the service's slug, and every job, grant and
 		// the provider carry it: create the service first (Execute waits
 		// until reads show it), then plan the rest with its slug.
 		if first, err = Execute(ctx, s.Targets.Jenkins, s.Targets.Cloudsmith, svc, opts); err != nil {
+			rep.Executed(first)
 			return first, err
 		}
 		if err := replan(); err != nil {
 			return first, err
 		}
 	}
-	rep.Executing(s.Plan)
 	res, err = Execute(ctx, s.Targets.Jenkins, s.Targets.Cloudsmith, s.Plan, opts)
 	if first != nil {
 		res.Cloudsmith = append(first.Cloudsmith, res.Cloudsmith...)

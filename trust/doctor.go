@@ -86,9 +86,16 @@ const (
 	LinkIssuer   = "issuer documents"
 	LinkProvider = "provider url"
 	LinkEnabled  = "provider enabled"
+	LinkAccount  = "service account"
 	LinkService  = "service linked"
 	LinkClaims   = "required claims"
-	LinkExchange = "exchange"
+	// LinkTokenShape explains the shape of aud in this plugin's tokens and
+	// whether the provider's claims depend on it.
+	LinkTokenShape = "token shape"
+	// LinkPrivileges checks the service may read (or write) every
+	// repository the jobs use.
+	LinkPrivileges = "repository privileges"
+	LinkExchange   = "exchange"
 )
 
 // DoctorOptions tune Doctor.
@@ -158,6 +165,8 @@ const (
 	needClaims
 	// needTokenFile: --token-file names an ID token to exchange.
 	needTokenFile
+	// needService: the spec's service account was found (d.serviceSlug).
+	needService
 )
 
 // doctorCheck is one row of doctor's table. A check runs when all it
@@ -185,8 +194,11 @@ var doctorChecks = []doctorCheck{
 	{links: []string{LinkIssuer}, needs: []need{needJenkins}, run: doctorIssuer},
 	{links: []string{LinkProvider}, needs: []need{needManagementAPI}, provides: []need{needProvider, needClaims}, run: doctorProvider},
 	{links: []string{LinkEnabled}, needs: []need{needProvider}, run: doctorEnabled},
-	{links: []string{LinkService}, needs: []need{needProvider}, run: doctorService},
+	{links: []string{LinkAccount}, needs: []need{needManagementAPI}, provides: []need{needService}, run: doctorAccount},
+	{links: []string{LinkService}, needs: []need{needProvider, needService}, run: doctorService},
 	{links: []string{LinkClaims}, needs: []need{needClaims}, run: doctorClaims},
+	{links: []string{LinkTokenShape}, needs: []need{needJenkins, needClaims}, run: doctorTokenShape},
+	{links: []string{LinkPrivileges}, needs: []need{needService}, run: doctorPrivileges},
 	{links: []string{LinkExchange}, needs: []need{needTokenFile}, run: doctorExchange},
 }
 
@@ -205,6 +217,18 @@ type doctorRun struct {
 	provider   *cloudsmith.ProviderSettings // needProvider
 	required   map[string]string            // needClaims
 	claimsFrom string                       // where required comes from
+	// serviceSlug is the slug Cloudsmith gave the spec's service account
+	// (needService).
+	serviceSlug string
+}
+
+// buildService is the slug builds exchange into: the one found, else the
+// spec's.
+func (d *doctorRun) buildService() string {
+	if d.serviceSlug != "" {
+		return d.serviceSlug
+	}
+	return d.env.Spec.Cloudsmith.BuildService()
 }
 
 func (d *doctorRun) provide(n need) { d.have[n] = true }
@@ -500,24 +524,126 @@ func doctorEnabled(_ context.Context, d *doctorRun) {
 	}
 }
 
-// doctorService checks the spec's service account exists and is linked to
-// the provider.
-func doctorService(ctx context.Context, d *doctorRun) {
-	env, p, r := d.env, d.provider, d.r
-	org := env.Spec.Cloudsmith.Org
-	svc := env.Spec.Cloudsmith.Service
-	switch _, err := env.Cloudsmith.GetService(ctx, org, svc); {
-	case errors.Is(err, cloudsmith.ErrNotFound):
-		r.add(LinkService, Fail, "create the service account, or set cloudsmith.service to its slug (slugs may carry a random suffix)", "service account %q does not exist in org %q", svc, org)
+// doctorAccount finds the spec's service account by name (or slug), as
+// apply does: Cloudsmith assigns the slug builds must use.
+func doctorAccount(ctx context.Context, d *doctorRun) {
+	env, r := d.env, d.r
+	org, name := env.Spec.Cloudsmith.Org, env.Spec.Cloudsmith.Service
+	list, err := env.Cloudsmith.ListServices(ctx, org)
+	if err != nil {
+		r.add(LinkAccount, Fail, "check cloudsmith.api_key's permissions (an org Manager or Owner)", "cannot list the service accounts of org %q: %v", org, err)
+		d.lack(needService, "not checked: the service accounts could not be read")
+		return
+	}
+	all := make([]plan.ServiceSettings, len(list))
+	for i, s := range list {
+		all[i] = plan.ServiceSettings{Name: s.Name, Slug: s.Slug, Role: s.Role}
+	}
+	found, err := plan.FindService(all, name)
+	switch {
 	case err != nil:
-		r.add(LinkService, Fail, "check cloudsmith.api_key's permissions", "cannot read service account %q: %v", svc, err)
+		r.add(LinkAccount, Fail, "set cloudsmith.service to the slug of the account builds should use", "%v", err)
+	case found == nil:
+		r.add(LinkAccount, Fail, "run `jenkins-cloudsmith apply` (it creates the account and gives the jobs the slug Cloudsmith assigns)",
+			"org %q has no service account named %q (nor one with that slug)", org, name)
+	default:
+		d.serviceSlug = found.Slug
+		note := ""
+		if found.Slug != name {
+			note = fmt.Sprintf(", slug %q assigned by Cloudsmith", found.Slug)
+		}
+		r.add(LinkAccount, OK, "", "service account %q (role %s%s) exists in org %q", found.Name, orUnknown(found.Role), note, org)
+		d.provide(needService)
+		return
+	}
+	d.lack(needService, "not checked: the service account was not found")
+}
+
+// doctorService checks the service account is linked to the provider.
+func doctorService(_ context.Context, d *doctorRun) {
+	p, r, svc := d.provider, d.r, d.serviceSlug
+	switch {
 	case p.MappingClaim != "":
-		r.add(LinkService, Warn, "check the dynamic mappings in Cloudsmith by hand", "provider %q maps claim %q to services dynamically; doctor cannot read the mappings", p.Name, p.MappingClaim)
+		r.add(LinkService, Warn, "check the dynamic mappings in Cloudsmith by hand, or let `jenkins-cloudsmith apply` replace them with the service account",
+			"provider %q maps claim %q to services dynamically; doctor cannot read the mappings", p.Name, p.MappingClaim)
 	case !slices.Contains(p.ServiceAccounts, svc):
 		r.add(LinkService, Fail, fmt.Sprintf("add %q to the provider's service accounts (or run `jenkins-cloudsmith apply`)", svc),
 			"service %q is not linked to provider %q (it links %q)", svc, p.Name, p.ServiceAccounts)
 	default:
 		r.add(LinkService, OK, "", "service %q is linked to provider %q", svc, p.Name)
+	}
+}
+
+// doctorPrivileges checks the service holds Read (Write where a job
+// publishes) on every repository the jobs use: Cloudsmith grants a service
+// account no repository privilege by default, so without one the exchange
+// works and every download is refused with 403.
+func doctorPrivileges(ctx context.Context, d *doctorRun) {
+	env, r, svc := d.env, d.r, d.serviceSlug
+	org := env.Spec.Cloudsmith.Org
+	uses := env.Spec.Repositories()
+	if len(uses) == 0 {
+		r.add(LinkPrivileges, OK, "", "no job uses a Cloudsmith repository")
+		return
+	}
+	var bad, good []string
+	fix := "run `jenkins-cloudsmith apply` (it grants them with PATCH, leaving other privileges alone), or grant them in the repository's Settings » Access Control"
+	for _, u := range uses {
+		list, err := env.Cloudsmith.RepositoryPrivileges(ctx, org, u.Repo)
+		if errors.Is(err, cloudsmith.ErrNotFound) {
+			bad = append(bad, fmt.Sprintf("repository %s/%s (used by %s) does not exist, or cloudsmith.api_key cannot see it", org, u.Repo, strings.Join(u.Jobs, ", ")))
+			continue
+		}
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("cannot read the privileges of %s/%s: %v", org, u.Repo, err))
+			continue
+		}
+		have := cloudsmith.ServicePrivilege(list, svc)
+		if cloudsmith.PrivilegeRank(have) < cloudsmith.PrivilegeRank(u.Privilege()) {
+			held := "no privilege"
+			if have != "" {
+				held = have
+			}
+			bad = append(bad, fmt.Sprintf("service %q holds %s on %s/%s; jobs %s need %s", svc, held, org, u.Repo, strings.Join(u.Jobs, ", "), u.Privilege()))
+			continue
+		}
+		good = append(good, fmt.Sprintf("%s on %s", have, u.Repo))
+	}
+	if len(bad) > 0 {
+		r.add(LinkPrivileges, Fail, fix, "%s", strings.Join(bad, "\n"))
+		return
+	}
+	r.add(LinkPrivileges, OK, "", "service %q holds %s", svc, strings.Join(good, ", "))
+}
+
+// doctorTokenShape says what the installed oidc-provider puts in aud (a
+// string before 212.v7657c4d…, a JSON array since) and whether the
+// provider's required claims depend on it: how Cloudsmith compares a
+// required string with an array is undocumented, and compared exactly
+// (the strictest reading) an aud requirement never matches the array.
+func doctorTokenShape(_ context.Context, d *doctorRun) {
+	version := d.info.Plugins["oidc-provider"].Version
+	array, known := AudIsArray(version)
+	shape := `a JSON array (["` + d.env.Spec.OIDC.Audience + `"])`
+	if known && !array {
+		shape = `a string ("` + d.env.Spec.OIDC.Audience + `")`
+	}
+	plugin := "oidc-provider " + version
+	if version == "" {
+		plugin = "oidc-provider (version hidden; assuming a current one)"
+	}
+	want, requiresAud := d.required["aud"]
+	switch {
+	case !requiresAud:
+		d.add(LinkTokenShape, OK, "", "%s writes aud as %s; %s does not require aud, so its shape does not matter", plugin, shape, d.claimsFrom)
+	case known && !array:
+		d.add(LinkTokenShape, Warn, "replace aud in the required claims with a sub prefix (apply's default: sub="+d.env.Spec.Jenkins.RootURL()+"job/.*) before upgrading the plugin",
+			"%s writes aud as %s, which %s's aud=%q matches; from 212.v7657c4d… on the plugin writes an array, which Cloudsmith may not match against a string",
+			plugin, shape, d.claimsFrom, want)
+	default:
+		d.add(LinkTokenShape, Warn, "remove aud from the required claims (cloudsmith.provider.claims) and require a sub prefix instead (apply's default: sub="+d.env.Spec.Jenkins.RootURL()+"job/.*)",
+			"%s writes aud as %s; %s requires aud=%q, and Cloudsmith does not document how it compares a string with an array: if exactly, no build can exchange its token",
+			plugin, shape, d.claimsFrom, want)
 	}
 }
 
@@ -576,13 +702,13 @@ func doctorExchange(ctx context.Context, d *doctorRun) {
 		r.add(LinkExchange, Fail, "mint a fresh token (a build binds a new one each time) and run doctor again", "the token expired at %s", c.Expiry.UTC().Format(time.RFC3339))
 		return
 	}
-	tok, err := env.Exchange.Exchange(ctx, s.Cloudsmith.Org, s.Cloudsmith.Service, token)
+	tok, err := env.Exchange.Exchange(ctx, s.Cloudsmith.Org, d.buildService(), token)
 	if err != nil {
 		r.add(LinkExchange, Fail, "see the causes listed; the links above narrow them down", "%v", err)
 		return
 	}
 	r.add(LinkExchange, OK, "", "Cloudsmith exchanged the token for service %q of org %q (its token expires %s)",
-		s.Cloudsmith.Service, s.Cloudsmith.Org, tok.Expiry.UTC().Format(time.RFC3339))
+		d.buildService(), s.Cloudsmith.Org, tok.Expiry.UTC().Format(time.RFC3339))
 }
 
 // maxTokenFile bounds what doctor reads from --token-file: an ID token is a

@@ -87,9 +87,14 @@ func TestDoctorProviderURLAndClaims(t *testing.T) {
 		t.Fatalf("doctor fails after the fixes:\n%s", reportText(r))
 	}
 	for _, l := range r.Links {
-		if l.Status != trust.OK && !(l.Name == trust.LinkIssuer && l.Status == trust.Warn) {
+		// The provider still requires aud, which this plugin writes as an
+		// array: doctor warns about the shape.
+		if l.Status != trust.OK && !(l.Name == trust.LinkIssuer && l.Status == trust.Warn) && !(l.Name == trust.LinkTokenShape && l.Status == trust.Warn) {
 			t.Errorf("link %s is %s, want ok:\n%s", l.Name, l.Status, reportText(r))
 		}
+	}
+	if d := r.Link(trust.LinkTokenShape).Detail; !strings.Contains(d, "oidc-provider 212.") || !strings.Contains(d, `a JSON array (["jenkins"])`) || !strings.Contains(d, `requires aud="jenkins"`) {
+		t.Errorf("token shape link must name the plugin version, the shape and the claim:\n%s", reportText(r))
 	}
 	text := reportText(r)
 	t.Logf("doctor after the fixes:\n%s", text)
@@ -218,5 +223,33 @@ func TestDoctorKeyCacheAfterReplace(t *testing.T) {
 	later := func() time.Time { return time.Now().Add(plan.VerifierCache + time.Minute) }
 	if l := trust.Doctor(ctx, w.Env, trust.DoctorOptions{Now: later}).Link(trust.LinkKeyCache); l == nil || l.Status != trust.OK {
 		t.Errorf("doctor after the cache time: %+v", l)
+	}
+}
+
+// doctor checks the service may read every repository the jobs use
+// (Cloudsmith grants none by default) and says the token shape does not
+// matter for a provider that requires a sub prefix.
+func TestDoctorPrivilegesAndTokenShape(t *testing.T) {
+	w := trusttest.Start(t, trusttest.Options{})
+	w.Apply()
+	w.Export()
+	w.AddProvider(w.S.IssuerURL(), map[string]any{"sub": w.S.Jenkins.RootURL() + "job/.*"})
+	r := trust.Doctor(w.Ctx(), w.Env, trust.DoctorOptions{})
+	for name, want := range map[string]string{
+		trust.LinkPrivileges: `service "` + w.Service + `" holds Read on ` + w.CS.Repo,
+		trust.LinkTokenShape: "does not require aud, so its shape does not matter",
+		trust.LinkAccount:    "exists in org",
+	} {
+		if l := r.Link(name); l.Status != trust.OK || !strings.Contains(l.Detail, want) {
+			t.Errorf("%s: %s %q, want ok with %q:\n%s", name, l.Status, l.Detail, want, reportText(r))
+		}
+	}
+
+	// A publishing job on a repository the service may only read.
+	w.S.Jobs[0].Publish = true
+	r = trust.Doctor(w.Ctx(), w.Env, trust.DoctorOptions{})
+	l := r.Link(trust.LinkPrivileges)
+	if l.Status != trust.Fail || !strings.Contains(l.Detail, "holds Read on acme/"+w.CS.Repo) || !strings.Contains(l.Detail, "need Write") || !strings.Contains(l.Fix, "PATCH") {
+		t.Errorf("privileges link: %s %q (fix %q):\n%s", l.Status, l.Detail, l.Fix, reportText(r))
 	}
 }

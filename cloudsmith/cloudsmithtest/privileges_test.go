@@ -50,6 +50,28 @@ func TestServiceHasNoPrivilegeUntilGranted(t *testing.T) {
 			t.Errorf("%s with Read: %d %s", u, resp.StatusCode, body)
 		}
 	}
+	// An upload needs Write.
+	upload := s.URLs[HostMaven] + "/acme/private/com/example/up/1.0/up-1.0.jar"
+	put := func() *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPut, upload, strings.NewReader("jar"))
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := put(); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("upload with Read: %d, want 403", resp.StatusCode)
+	}
+	if err := c.GrantPrivilege("acme", "private", "jenkins", PrivilegeWrite); err != nil {
+		t.Fatal(err)
+	}
+	if resp := put(); resp.StatusCode >= 300 {
+		t.Errorf("upload with Write: %d", resp.StatusCode)
+	}
 }
 
 func lastFailure(c *Cloudsmith) string {

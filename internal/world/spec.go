@@ -18,7 +18,9 @@ const (
 	PipelineJob  = Folder + "/hello-pipeline"
 	CredentialID = "cloudsmith-oidc-demo"
 	Audience     = "cloudsmith-demo"
-	ServiceSlug  = "jenkins-demo"
+	// ServiceName is the service account's name; Cloudsmith (and the
+	// emulator) append random characters to its slug, which apply reads.
+	ServiceName  = "jenkins-demo"
 	ProviderName = "jenkins-demo"
 	JenkinsUser  = "admin"
 	// JenkinsEnv and CloudsmithEnv are the variables the spec's secrets
@@ -48,7 +50,7 @@ jenkins:
   token: ${` + JenkinsEnv + `}
 cloudsmith:
   org: {{ q .Org }}
-  service: ` + ServiceSlug + `
+  service: ` + ServiceName + `
   api_url: {{ q .APIURL }}
   download_url: {{ q .DownloadURL }}
   npm_url: {{ q .NPMURL }}
@@ -57,12 +59,14 @@ cloudsmith:
   # The emulator's https hosts are signed by this throwaway CA.
   ca_bundle: {{ q .CABundle }}
 {{- end }}
-  # With an API key, apply also creates the service account and the OIDC
-  # provider that trusts the issuer below.
+  # With an API key, apply also creates the service account (builds use the
+  # slug Cloudsmith assigns it), grants it Read on the jobs' repository and
+  # creates the OIDC provider that trusts the issuer below. Its default claim
+  # is a sub prefix of this controller's jobs, which holds whether the
+  # plugin writes aud as a string or (since 212.v7657c4d…) as an array.
   api_key: ${` + CloudsmithEnv + `}
   provider:
     name: ` + ProviderName + `
-    claims: {aud: ` + Audience + `}
 oidc:
   credential: ` + CredentialID + `
   audience: ` + Audience + `

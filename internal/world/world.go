@@ -41,6 +41,9 @@ type Options struct {
 	TLS []cloudsmithtest.Host
 	// BuildEnv is added to every build's environment (KEY=value).
 	BuildEnv []string
+	// Cloudsmith are further Cloudsmith emulator options (visibility
+	// delay, plain slugs, claim matching).
+	Cloudsmith []cloudsmithtest.Option
 }
 
 // World is both emulators running.
@@ -94,6 +97,7 @@ func Start(ctx context.Context, o Options) (w *World, err error) {
 		}
 		jopts = append(jopts, w.Library.Option())
 	}
+	copts = append(copts, o.Cloudsmith...)
 	if w.Cloudsmith, err = cloudsmithtest.Start(copts...); err != nil {
 		return nil, fmt.Errorf("starting the Cloudsmith emulator: %w", err)
 	}

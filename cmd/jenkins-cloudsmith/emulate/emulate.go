@@ -74,6 +74,15 @@ type Options struct {
 	// Binary is the cloudsmith-oidc program the written spec's builds run
 	// (default: this program, linked as cloudsmith-oidc).
 	Binary string
+	// VisibilityDelay hides what Cloudsmith's management API creates from
+	// reads for that long (eventual consistency).
+	VisibilityDelay time.Duration
+	// PlainServiceSlugs turns off the random characters Cloudsmith's
+	// emulator appends to every service slug.
+	PlainServiceSlugs bool
+	// ClaimArrayElementMatch lets a provider's string claim match any
+	// element of a token's array claim (aud); by default it never does.
+	ClaimArrayElementMatch bool
 }
 
 // NewCmd returns the emulate command.
@@ -137,6 +146,9 @@ https Go host: point SSL_CERT_FILE at it for the go command.`,
 	fl.StringVar(&opts.WriteSpec, "write-spec", "", "write a ready spec for these emulators into this directory: "+world.SpecFile+", "+envFile+" (0600, the secrets to export), ca.pem and bin/cloudsmith-oidc")
 	fl.StringVar(&opts.Binary, "binary", "", "cloudsmith-oidc program the written spec's builds run (default: this program, linked as cloudsmith-oidc)")
 	_ = cmd.MarkFlagDirname("write-spec")
+	fl.DurationVar(&opts.VisibilityDelay, "visibility-delay", 0, "how long Cloudsmith's reads miss a service, provider or privilege just created, e.g. 2s")
+	fl.BoolVar(&opts.PlainServiceSlugs, "plain-service-slugs", false, "derive service slugs from names alone (by default random characters are appended, as Cloudsmith may)")
+	fl.BoolVar(&opts.ClaimArrayElementMatch, "claim-array-element-match", false, "let a provider's string claim match any element of an array claim such as aud (default: exact JSON equality, the strictest reading)")
 	return cmd
 }
 
@@ -162,8 +174,9 @@ func Run(ctx context.Context, f *cmdutil.Factory, opts Options) error {
 	w, err := world.Start(ctx, world.Options{
 		JenkinsAddr: opts.JenkinsAddr, Latency: opts.Latency, FaultRate: opts.FaultRate, FaultSeed: opts.FaultSeed,
 		WithoutPlugins: opts.WithoutPlugins, Bare: opts.Bare, AllowLocalCheckout: opts.AllowLocalCheckout,
-		TLS:      []cloudsmithtest.Host{cloudsmithtest.HostGo},
-		BuildEnv: world.PipEnv(f.IO.Getenv),
+		TLS:        []cloudsmithtest.Host{cloudsmithtest.HostGo},
+		BuildEnv:   world.PipEnv(f.IO.Getenv),
+		Cloudsmith: cloudsmithOptions(opts),
 	})
 	if err != nil {
 		return err
@@ -208,4 +221,19 @@ func Run(ctx context.Context, f *cmdutil.Factory, opts Options) error {
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// cloudsmithOptions are the emulator behaviours the flags ask for.
+func cloudsmithOptions(opts Options) []cloudsmithtest.Option {
+	var copts []cloudsmithtest.Option
+	if opts.VisibilityDelay > 0 {
+		copts = append(copts, cloudsmithtest.WithVisibilityDelay(opts.VisibilityDelay))
+	}
+	if opts.PlainServiceSlugs {
+		copts = append(copts, cloudsmithtest.WithPlainServiceSlugs())
+	}
+	if opts.ClaimArrayElementMatch {
+		copts = append(copts, cloudsmithtest.WithClaimArrayElementMatch())
+	}
+	return copts
 }
