@@ -114,14 +114,15 @@ func mint(t testing.TB, key *rsa.PrivateKey, kid string, claims map[string]any) 
 }
 
 // trust creates service "jenkins" and an enabled provider for issuer iss
-// requiring claims and linked to that service, and grants the service Read
-// on the seeded repository.
+// requiring claims and linked to that service, and grants the service
+// Write on the seeded repository (the format round trips publish there;
+// TestServiceHasNoPrivilegeUntilGranted covers what less is refused).
 func trust(tb testing.TB, c *Cloudsmith, iss string, claims map[string]any) {
 	tb.Helper()
 	if _, err := c.AddService(Service{Name: "jenkins", Slug: "jenkins"}); err != nil {
 		tb.Fatal(err)
 	}
-	if err := c.GrantPrivilege(c.Org(), c.Repo(), "jenkins", PrivilegeRead); err != nil {
+	if err := c.GrantPrivilege(c.Org(), c.Repo(), "jenkins", PrivilegeWrite); err != nil {
 		tb.Fatal(err)
 	}
 	if _, err := c.AddProvider(ProviderSettings{Name: "Jenkins", ProviderURL: iss, Enabled: true,

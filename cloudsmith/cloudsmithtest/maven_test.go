@@ -76,10 +76,6 @@ func TestMavenDeployRoundTrip(t *testing.T) {
 	t.Parallel()
 	mvn := needMaven(t)
 	s := startWithToken(t)
-	// Deploying needs Write; startWithToken's service only reads.
-	if err := s.Cloudsmith.GrantPrivilege("acme", "demo", "jenkins", PrivilegeWrite); err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	jar := filepath.Join(dir, "published.jar")
 	if err := os.WriteFile(jar, []byte("PK\x05\x06"+strings.Repeat("\x00", 18)), 0o644); err != nil {
