@@ -1,6 +1,7 @@
 package cloudsmithtest
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,7 +23,8 @@ func TestServiceHasNoPrivilegeUntilGranted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bearer := http.Header{"Authorization": {"Bearer " + s.token}}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("token:"+s.token))
+	auth := http.Header{"Authorization": {basic}}
 	urls := []string{
 		s.DownloadURL + "/basic/acme/private/python/simple/",
 		s.DownloadURL + "/basic/acme/private/raw/files/" + DemoRawFile,
@@ -30,7 +32,7 @@ func TestServiceHasNoPrivilegeUntilGranted(t *testing.T) {
 		s.URLs[HostGo] + "/acme/private/" + DemoGoModule + "/@v/list",
 	}
 	for _, u := range urls {
-		resp, body := get(t, u, bearer)
+		resp, body := get(t, u, auth)
 		if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), msgForbidden) ||
 			resp.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("%s without a grant: %d %s %q; want 403 with DRF's detail", u, resp.StatusCode, resp.Header.Get("Content-Type"), body)
@@ -46,7 +48,7 @@ func TestServiceHasNoPrivilegeUntilGranted(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, u := range urls {
-		if resp, body := get(t, u, bearer); resp.StatusCode != 200 {
+		if resp, body := get(t, u, auth); resp.StatusCode != 200 {
 			t.Errorf("%s with Read: %d %s", u, resp.StatusCode, body)
 		}
 	}
@@ -55,7 +57,7 @@ func TestServiceHasNoPrivilegeUntilGranted(t *testing.T) {
 	put := func() *http.Response {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodPut, upload, strings.NewReader("jar"))
-		req.Header.Set("Authorization", "Bearer "+s.token)
+		req.Header.Set("Authorization", basic)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

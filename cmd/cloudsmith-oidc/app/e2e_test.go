@@ -42,7 +42,8 @@ func newWorld(t *testing.T, opts ...cloudsmithtest.Option) *world {
 	if _, err := cs.Cloudsmith.AddService(cloudsmithtest.Service{Name: "jenkins", Slug: "jenkins"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := cs.Cloudsmith.GrantPrivilege(cs.Cloudsmith.Org(), cs.Cloudsmith.Repo(), "jenkins", cloudsmithtest.PrivilegeRead); err != nil {
+	// Write: the round trips publish before they install.
+	if err := cs.Cloudsmith.GrantPrivilege(cs.Cloudsmith.Org(), cs.Cloudsmith.Repo(), "jenkins", cloudsmithtest.PrivilegeWrite); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cs.Cloudsmith.AddProvider(cloudsmithtest.ProviderSettings{Name: "Jenkins", ProviderURL: iss.URL, Enabled: true,
