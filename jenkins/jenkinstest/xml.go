@@ -157,6 +157,7 @@ var pluginPrefixes = []struct{ prefix, plugin string }{
 	{"flow-definition", "workflow-job"},
 	{"org.jenkinsci.plugins.workflow.job.", "workflow-job"},
 	{"org.jenkinsci.plugins.workflow.cps.", "workflow-cps"},
+	{"org.jenkinsci.plugins.workflow.libs.", "pipeline-groovy-lib"},
 	{"com.cloudbees.hudson.plugins.folder.", "cloudbees-folder"},
 	{"org.jenkinsci.plugins.credentialsbinding.", "credentials-binding"},
 	{"io.jenkins.plugins.oidc__provider.", "oidc-provider"},
