@@ -328,7 +328,7 @@ func planPlugins(ctx context.Context, in Input, opt Options, p *Plan) ([]Change,
 		return nil, &jenkins.PluginsError{URL: in.Spec.Jenkins.URL, Disabled: disabled, Missing: missing, Uses: uses}
 	}
 	if len(missing) > 0 && !opt.InstallPlugins {
-		return nil, fmt.Errorf("%w; --install-plugins installs them through the update center and waits for the restart",
+		return nil, fmt.Errorf("%w; --install-plugins installs them through the update center (and safely restarts Jenkins if it cannot load them without)",
 			&jenkins.PluginsError{URL: in.Spec.Jenkins.URL, Missing: missing, Uses: uses})
 	}
 	var out []Change

@@ -82,7 +82,7 @@ func (o *Session) AddFlags(cmd *cobra.Command, reconcile bool) {
 		fl.BoolVar(&o.Adopt, "adopt", false, "take over existing jobs (and the OIDC credential) the spec names that were made by hand, never another spec's")
 		fl.StringSliceVar(&o.AdoptFrom, "adopt-from", nil, "take over the jobs the spec names that the spec with this `id` owns (moving jobs between specs)")
 		fl.BoolVar(&o.ReplaceKey, "replace-key-with-downtime", false, "re-save a changed OIDC credential in place: Jenkins generates a new key under the same kid and builds fail until verifiers drop the cached one (use rotate for no downtime)")
-		fl.BoolVar(&o.InstallPlugins, "install-plugins", false, "install missing required plugins through the update center and wait for Jenkins' safe restart")
+		fl.BoolVar(&o.InstallPlugins, "install-plugins", false, "install the missing plugins the rendered jobs need through the update center, waiting for the downloads and, when Jenkins needs one, a safe restart")
 	}
 	_ = cmd.MarkFlagDirname("templates")
 }

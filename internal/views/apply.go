@@ -27,7 +27,7 @@ func NewApply(ios *iostreams.IOStreams) *Apply { return &Apply{ios: ios} }
 
 // InstallingPlugins implements apply.Reporter.
 func (v *Apply) InstallingPlugins(names []string) {
-	fmt.Fprintf(v.ios.ErrOut, "Installing plugins %s and waiting for Jenkins to restart...\n", strings.Join(names, ", "))
+	fmt.Fprintf(v.ios.ErrOut, "Installing plugins %s through the update center and waiting for the downloads (and a safe restart if Jenkins needs one)...\n", strings.Join(names, ", "))
 }
 
 // Executing implements apply.Reporter: the plan's warnings and the changes
