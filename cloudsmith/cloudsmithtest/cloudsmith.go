@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/emumw"
 )
 
 // Host names one of the emulator's hosts. Cloudsmith serves the API,
@@ -148,11 +150,10 @@ type Cloudsmith struct {
 	// documents that point at another host (Cargo's config.json).
 	hostURLs map[Host]string
 
-	// logMu guards the request log apart from mu: handlers write their
-	// responses (and so update the log) while holding mu.
-	logMu  sync.Mutex
-	reqs   []*Request // entries are updated under logMu while served
-	faults *faultInjector
+	// log locks itself, apart from mu: handlers write their responses
+	// (and so update the log) while holding mu.
+	log    emumw.Log[Request]
+	faults *emumw.Faults
 }
 
 // New returns an emulator with one org (WithOrg, default "acme") holding one
@@ -180,7 +181,7 @@ func New(opts ...Option) *Cloudsmith {
 		art:     art,
 		issuers: newIssuerCache(cfg),
 		orgs:    map[string]*org{},
-		faults:  newFaultInjector(cfg),
+		faults:  emumw.NewFaults(cfg.faultRate, cfg.faultSeed),
 	}
 	if c.apiKey == "" {
 		c.apiKey = randomHex(20)
@@ -356,22 +357,10 @@ func (c *Cloudsmith) Providers(orgSlug string) []ProviderSettings {
 }
 
 // Requests returns a copy of the request log, oldest first.
-func (c *Cloudsmith) Requests() []Request {
-	c.logMu.Lock()
-	defer c.logMu.Unlock()
-	out := make([]Request, len(c.reqs))
-	for i, r := range c.reqs {
-		out[i] = *r
-	}
-	return out
-}
+func (c *Cloudsmith) Requests() []Request { return c.log.All() }
 
 // ResetRequests empties the request log.
-func (c *Cloudsmith) ResetRequests() {
-	c.logMu.Lock()
-	defer c.logMu.Unlock()
-	c.reqs = nil
-}
+func (c *Cloudsmith) ResetRequests() { c.log.Reset() }
 
 // LastExchangeFailure returns the real reason the most recent failed
 // exchange was refused (the client only ever sees GenericExchangeError),
@@ -386,18 +375,10 @@ func (c *Cloudsmith) now() time.Time { return c.cfg.clock() }
 
 // logRequest appends an entry as a request arrives, so the log is complete
 // by the time a client has its response; update fills it in.
-func (c *Cloudsmith) logRequest(r *Request) {
-	c.logMu.Lock()
-	defer c.logMu.Unlock()
-	c.reqs = append(c.reqs, r)
-}
+func (c *Cloudsmith) logRequest(r *Request) { c.log.Add(r) }
 
 // update changes a logged entry under the lock Requests reads it with.
-func (c *Cloudsmith) update(r *Request, fn func(*Request)) {
-	c.logMu.Lock()
-	defer c.logMu.Unlock()
-	fn(r)
-}
+func (c *Cloudsmith) update(r *Request, fn func(*Request)) { c.log.Update(r, fn) }
 
 func (o *org) service(slug string) *Service {
 	return first(o.services, func(s *Service) bool { return s.Slug == slug })

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/emumw"
 )
 
 func TestFaultInjection(t *testing.T) {
@@ -56,9 +58,9 @@ func TestFaultInjection(t *testing.T) {
 	}
 
 	// The same seed replays the same faults.
-	a, b := newFaultInjector(config{faultRate: 0.5, faultSeed: 7}), newFaultInjector(config{faultRate: 0.5, faultSeed: 7})
+	a, b := emumw.NewFaults(0.5, 7), emumw.NewFaults(0.5, 7)
 	for range 50 {
-		if a.next() != b.next() {
+		if a.Draw(faultKinds) != b.Draw(faultKinds) {
 			t.Fatal("same seed, different faults")
 		}
 	}

@@ -2,13 +2,11 @@ package cloudsmithtest
 
 import (
 	"context"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/emumw"
 )
 
 type recordKey struct{}
@@ -61,18 +59,12 @@ func (c *Cloudsmith) wrap(h Host, next http.Handler) http.Handler {
 		rec := &Request{Host: h, Method: r.Method, Path: logPath(h, r.URL.Path), Time: c.now()}
 		c.logRequest(rec)
 		l := logged{c: c, rec: rec}
-		if c.cfg.latency > 0 {
-			t := time.NewTimer(c.cfg.latency)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				c.update(rec, func(rec *Request) { rec.Failure = "client went away during injected latency" })
-				return
-			}
+		if !emumw.Delay(r.Context(), c.cfg.latency) {
+			c.update(rec, func(rec *Request) { rec.Failure = "client went away during injected latency" })
+			return
 		}
 		if c.cfg.faultHosts[h] {
-			if fault := c.faults.next(); fault != "" {
+			if fault := c.faults.Draw(faultKinds); fault != "" {
 				c.update(rec, func(rec *Request) { rec.Fault = fault })
 				sw := &statusWriter{ResponseWriter: w, log: l}
 				switch fault {
@@ -82,7 +74,7 @@ func (c *Cloudsmith) wrap(h Host, next http.Handler) http.Handler {
 					w.Header().Set("Retry-After", strconv.Itoa(c.cfg.retryAfter))
 					writeJSON(sw, http.StatusTooManyRequests, errorBody{Detail: throttledDetail(c.cfg.retryAfter)})
 				case "reset":
-					resetConnection(w)
+					emumw.ResetConnection(w)
 				}
 				return
 			}
@@ -109,49 +101,9 @@ func logPath(h Host, path string) string {
 	return "/****/" + rest
 }
 
-// resetConnection drops the connection with a TCP RST where possible, the
-// harshest network error a client must survive.
-func resetConnection(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		// HTTP/2 or a test recorder: abort the handler instead.
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0)
-	}
-	_ = conn.Close()
-}
-
-// faultInjector draws faults from a seeded generator so a failing test can
-// be replayed.
-type faultInjector struct {
-	mu   sync.Mutex
-	rate float64
-	rng  *rand.Rand
-}
-
-func newFaultInjector(cfg config) *faultInjector {
-	seed := uint64(cfg.faultSeed)
-	return &faultInjector{rate: cfg.faultRate, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
-}
-
-// next returns "", "503", "429" or "reset".
-func (f *faultInjector) next() string {
-	if f.rate <= 0 {
-		return ""
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.rng.Float64() >= f.rate {
-		return ""
-	}
-	return [...]string{"503", "429", "reset"}[f.rng.IntN(3)]
-}
+// faultKinds are the faults Cloudsmith's edge produces: a 503 from the
+// load balancer, a 429 from DRF's throttling, a dropped connection.
+var faultKinds = []string{"503", "429", "reset"}
 
 // throttledDetail is DRF's exceptions.Throttled message, whose unit is
 // ngettext'd: "Expected available in 1 second." / "in 3 seconds."

@@ -13,7 +13,7 @@ type config struct {
 	apiKey             string
 	latency            time.Duration
 	faultRate          float64
-	faultSeed          int64
+	faultSeed          uint64
 	faultHosts         map[Host]bool
 	retryAfter         int
 	tokenLifetime      time.Duration
@@ -65,7 +65,7 @@ func WithLatency(d time.Duration) Option { return func(c *config) { c.latency = 
 // (with Retry-After) and connection resets. Faults hit the API host only,
 // where the exchange and management calls live, unless WithFaultHosts says
 // otherwise: package managers' own retry rules are not under test here.
-func WithFaultRate(rate float64, seed int64) Option {
+func WithFaultRate(rate float64, seed uint64) Option {
 	return func(c *config) { c.faultRate, c.faultSeed = rate, seed }
 }
 

@@ -82,7 +82,7 @@ func Start(ctx context.Context, o Options) (w *World, err error) {
 		jopts = append(jopts, jenkinstest.WithLatency(o.Latency))
 	}
 	if o.FaultRate > 0 {
-		copts = append(copts, cloudsmithtest.WithFaultRate(o.FaultRate, int64(o.FaultSeed)))
+		copts = append(copts, cloudsmithtest.WithFaultRate(o.FaultRate, o.FaultSeed))
 		jopts = append(jopts, jenkinstest.WithFaultRate(o.FaultRate, o.FaultSeed))
 	}
 	if len(o.WithoutPlugins) > 0 {

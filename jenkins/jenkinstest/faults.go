@@ -3,10 +3,10 @@ package jenkinstest
 import (
 	"bytes"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"net/http"
-	"sync"
+	"strconv"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/emumw"
 )
 
 // Request is one logged request.
@@ -26,24 +26,14 @@ type Request struct {
 }
 
 // Requests returns a copy of the request log.
-func (j *Jenkins) Requests() []Request {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return append([]Request(nil), j.requests...)
-}
+func (j *Jenkins) Requests() []Request { return j.log.All() }
 
 // ResetRequests empties the request log.
-func (j *Jenkins) ResetRequests() {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.requests = nil
-}
+func (j *Jenkins) ResetRequests() { j.log.Reset() }
 
 func (j *Jenkins) logRequest(r *http.Request, rec *recorder) {
 	user, _, _ := r.BasicAuth()
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.requests = append(j.requests, Request{
+	j.log.Add(&Request{
 		Method: r.Method, Path: r.URL.Path, RawPath: r.URL.EscapedPath(), Query: r.URL.RawQuery,
 		User: user, Status: rec.status, Fault: rec.fault,
 	})
@@ -95,72 +85,37 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 	return b.body.Write(p)
 }
 
-type faultKind int
+// faultKinds are the faults a reverse proxy in front of Jenkins produces:
+// gateway-style 5xx answers and a dropped connection.
+var faultKinds = []string{"502", "503", "504", "reset"}
 
-const (
-	faultNone faultKind = iota
-	fault502
-	fault503
-	fault504
-	faultReset
-)
-
+// fault is one injected fault; after means the request took effect and
+// only its answer is lost.
 type fault struct {
-	kind  faultKind
+	kind  string
 	after bool
 }
 
 func (f fault) String() string {
-	s := map[faultKind]string{fault502: "502", fault503: "503", fault504: "504", faultReset: "reset"}[f.kind]
 	if f.after {
-		s += " after mutation"
+		return f.kind + " after mutation"
 	}
-	return s
+	return f.kind
 }
 
 // inject sends the fault: a gateway-style 5xx or a TCP reset.
 func (f fault) inject(w *recorder, _ *http.Request) {
-	switch f.kind {
-	case faultReset:
+	if f.kind == "reset" {
 		w.status = 0
-		conn, _, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			panic(http.ErrAbortHandler)
-		}
-		if tc, ok := conn.(*net.TCPConn); ok {
-			_ = tc.SetLinger(0) // close with RST, not FIN
-		}
-		_ = conn.Close()
-	default:
-		code := map[faultKind]int{fault502: http.StatusBadGateway, fault503: http.StatusServiceUnavailable, fault504: http.StatusGatewayTimeout}[f.kind]
-		w.status = 0
-		if f.kind == fault503 {
-			w.Header().Set("Retry-After", "1")
-		}
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(code)
-		fmt.Fprintf(w, "<html><body><h1>%d %s</h1><p>jenkinstest injected fault</p></body></html>\n", code, http.StatusText(code))
+		emumw.ResetConnection(w)
+		return
 	}
-}
-
-// faults draws faults from a seeded generator so runs are reproducible.
-type faults struct {
-	mu    sync.Mutex
-	rng   *rand.Rand
-	rate  float64
-	after float64
-}
-
-func newFaults(rate float64, seed uint64, after float64) *faults {
-	return &faults{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), rate: rate, after: after}
-}
-
-func (f *faults) next() fault {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.rng.Float64() >= f.rate {
-		return fault{}
+	code, _ := strconv.Atoi(f.kind)
+	w.status = 0
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
 	}
-	kinds := []faultKind{fault502, fault503, fault504, faultReset}
-	return fault{kind: kinds[f.rng.IntN(len(kinds))], after: f.rng.Float64() < f.after}
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(code)
+	fmt.Fprintf(w, "<html><body><h1>%d %s</h1><p>jenkinstest injected fault</p></body></html>\n", code, http.StatusText(code))
 }

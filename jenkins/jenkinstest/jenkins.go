@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/emumw"
 )
 
 // Item kinds and their Java classes.
@@ -43,8 +45,8 @@ type Jenkins struct {
 	restartTill time.Time
 	queue       *buildQueue
 	runners     map[itemKind]runner
-	requests    []Request
-	faults      *faults
+	log         emumw.Log[Request] // locks itself
+	faults      *emumw.Faults
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -85,7 +87,7 @@ func New(opts ...Option) *Jenkins {
 	}
 	j.plugins = defaultPlugins(o.without, o.pluginVersions)
 	if o.faultRate > 0 {
-		j.faults = newFaults(o.faultRate, o.faultSeed, o.faultAfter)
+		j.faults = emumw.NewFaults(o.faultRate, o.faultSeed)
 	}
 	return j
 }
@@ -176,34 +178,25 @@ func (j *Jenkins) configuredRoot() string {
 func (j *Jenkins) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
 	defer func() { j.logRequest(r, rec) }()
-	if d := j.o.latency; d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if !emumw.Delay(r.Context(), j.o.latency) {
+		return
 	}
 	if j.restarting() {
 		rec.fault = "restarting"
 		serviceUnavailable(rec)
 		return
 	}
-	if j.faults != nil {
-		if f := j.faults.next(); f.kind != faultNone {
-			rec.fault = f.String()
-			if !f.after {
-				f.inject(rec, r)
-				return
-			}
+	if kind, late := j.faults.DrawLate(faultKinds, j.o.faultAfter); kind != "" {
+		f := fault{kind: kind, after: late}
+		rec.fault = f.String()
+		if f.after {
 			// Apply the request, then lose the answer.
 			buf := newBufferedWriter()
 			j.serve(buf, r)
 			rec.status = buf.status
-			f.inject(rec, r)
-			return
 		}
+		f.inject(rec, r)
+		return
 	}
 	j.serve(rec, r)
 }
