@@ -27,7 +27,7 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/gitserve"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
-	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/sharedlib"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/world"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/render"
@@ -114,20 +114,21 @@ type Options struct {
 func Start(t testing.TB, o Options) *World {
 	t.Helper()
 	w := &World{T: t, Dir: t.TempDir(), folder: o.Folder}
-	var jopts []jenkinstest.Option
+	// Both emulators as emulate and the demo start them (vars/ as the
+	// global trusted library included). The world's provider requires aud
+	// (the seed guide's setup), which a current plugin's array aud
+	// satisfies only where Cloudsmith matches any element; apply's own
+	// provider does not depend on it.
+	wo := world.Options{Cloudsmith: []cloudsmithtest.Option{cloudsmithtest.WithClaimArrayElementMatch()}}
 	if bin, err := StepBinary(); err == nil {
-		jopts = append(jopts, jenkinstest.WithBuildEnv("PATH="+filepath.Dir(bin)+":"+os.Getenv("PATH")))
+		wo.BuildEnv = []string{"PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH")}
 	}
-	// vars/ as the global trusted library, as emulate registers it.
-	if lib, err := sharedlib.Start(context.Background()); err == nil {
-		t.Cleanup(func() { _ = lib.Close() })
-		jopts = append(jopts, lib.Option())
-	}
-	js, err := jenkinstest.Start(jopts...)
+	ew, err := world.Start(context.Background(), wo)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = js.Close() })
+	t.Cleanup(func() { _ = ew.Close() })
+	js, cs := ew.Jenkins, ew.Cloudsmith
 	w.J = js
 	pipelineStep := o.PipelineStep
 	if pipelineStep == "" {
@@ -143,14 +144,6 @@ func Start(t testing.TB, o Options) *World {
 		w.git = gs
 		scmJob = fmt.Sprintf("  - {name: %q, type: pipeline, scm: {url: %q, branch: main, script_path: ci/Jenkinsfile}}\n", w.JobName("from-git"), gs.URL+"app.git")
 	}
-	// The world's provider requires aud (the seed guide's setup), which a
-	// current plugin's array aud satisfies only where Cloudsmith matches any
-	// element; apply's own provider does not depend on it.
-	cs, err := cloudsmithtest.Start(cloudsmithtest.WithClaimArrayElementMatch())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.Close() })
 	w.CS = cs
 	svc, err := cs.Cloudsmith.AddService(cloudsmithtest.Service{Name: "jenkins-ci"})
 	if err != nil {
