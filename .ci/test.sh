@@ -26,6 +26,16 @@ command -v twine >/dev/null 2>&1 || need+=(twine)
 command -v yarnpkg >/dev/null 2>&1 || need+=(yarnpkg)
 # Debian's Go 1.19 lives beside the toolchain on PATH (no /usr/bin/go).
 [ -x /usr/lib/go-1.19/bin/go ] || need+=(golang-1.19-go)
+# Maven 3.8 with Debian's dependency and deploy plugins (Maven Central is
+# not reachable: the tests mirror central to /usr/share/maven-repo), cargo
+# 0.66 (the git index; its rustc comes along), skopeo 1.9 for the Docker
+# registry, git for Cargo's git index.
+command -v mvn >/dev/null 2>&1 || need+=(maven)
+[ -d /usr/share/maven-repo/org/apache/maven/plugins/maven-dependency-plugin ] || need+=(libmaven-dependency-plugin-java)
+[ -d /usr/share/maven-repo/org/apache/maven/plugins/maven-deploy-plugin ] || need+=(libmaven-deploy-plugin-java)
+[ -x /usr/bin/cargo ] || need+=(cargo)
+command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+command -v git >/dev/null 2>&1 || need+=(git)
 if ((${#need[@]})); then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
     log "missing ${need[*]} and not root: install them, then re-run"; exit 1

@@ -1,8 +1,6 @@
 package pkgconfig
 
 import (
-	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -122,122 +120,6 @@ func (p *plan) golang() error {
 		}
 		p.set("GONOSUMDB", p.s.GoNoSumDB)
 	}
-	return nil
-}
-
-// maven writes a settings.xml with the server credentials and an active
-// profile adding the repository (for dependencies and plugins).
-func (p *plan) maven() error {
-	dl, err := p.endpoint(DownloadURL)
-	if err != nil {
-		return err
-	}
-	repoURL := dl.join("basic", p.s.Org, p.s.Repo, "maven")
-	type policy struct {
-		Enabled bool `xml:"enabled"`
-	}
-	type repository struct {
-		ID        string `xml:"id"`
-		URL       string `xml:"url"`
-		Releases  policy `xml:"releases"`
-		Snapshots policy `xml:"snapshots"`
-	}
-	type server struct {
-		ID       string `xml:"id"`
-		Username string `xml:"username"`
-		Password string `xml:"password"`
-	}
-	type profile struct {
-		ID                 string       `xml:"id"`
-		Repositories       []repository `xml:"repositories>repository"`
-		PluginRepositories []repository `xml:"pluginRepositories>pluginRepository"`
-	}
-	type settings struct {
-		XMLName        xml.Name  `xml:"settings"`
-		Xmlns          string    `xml:"xmlns,attr"`
-		Servers        []server  `xml:"servers>server"`
-		Profiles       []profile `xml:"profiles>profile"`
-		ActiveProfiles []string  `xml:"activeProfiles>activeProfile"`
-	}
-	r := repository{ID: RegistryName, URL: repoURL, Releases: policy{true}, Snapshots: policy{true}}
-	doc := settings{
-		Xmlns:          "http://maven.apache.org/SETTINGS/1.0.0",
-		Servers:        []server{{ID: RegistryName, Username: Username, Password: p.tok}},
-		Profiles:       []profile{{ID: RegistryName, Repositories: []repository{r}, PluginRepositories: []repository{r}}},
-		ActiveProfiles: []string{RegistryName},
-	}
-	out, err := xml.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return err
-	}
-	data := append([]byte(xml.Header+"<!-- Written by cloudsmith-oidc: holds a short-lived Cloudsmith token. -->\n"), out...)
-	path := p.file("maven/settings.xml", append(data, '\n'))
-	p.set("CLOUDSMITH_MAVEN_SETTINGS", path)
-	if !strings.ContainsAny(path, " \t'\"") {
-		// Maven 3.9+ appends MAVEN_ARGS to every command line.
-		p.set("MAVEN_ARGS", "--settings "+path)
-	}
-	return nil
-}
-
-// docker writes a config.json with auths for the registry; DOCKER_CONFIG
-// names its directory.
-func (p *plan) docker() error {
-	reg, _ := EndpointOf(DockerRegistry)
-	host := p.hostValue(reg)
-	if strings.ContainsAny(host, "/@ \t\r\n") {
-		return fmt.Errorf("docker registry %q must be a host name with an optional port", host)
-	}
-	doc := map[string]any{"auths": map[string]any{
-		host: map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(Username + ":" + p.tok))},
-	}}
-	data, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return err
-	}
-	p.file("docker/config.json", append(data, '\n'))
-	p.set("DOCKER_CONFIG", p.dir+sep+"docker")
-	return nil
-}
-
-// cargo writes a Cargo home with a sparse registry named "cloudsmith" and
-// its token in credentials.toml. Cargo reads credentials only from
-// CARGO_HOME (or CARGO_REGISTRIES_<NAME>_TOKEN, which would put the token
-// in the environment), so CARGO_HOME points here; the registry cache then
-// lives under the private directory too.
-func (p *plan) cargo() error {
-	e, err := p.endpoint(CargoURL)
-	if err != nil {
-		return err
-	}
-	index := "sparse+" + e.join(p.s.Org, p.s.Repo)
-	cfg := fmt.Sprintf("# Written by cloudsmith-oidc.\n[registries.%s]\nindex = %s\ncredential-provider = \"cargo:token\"\n", RegistryName, tomlString(index))
-	creds := fmt.Sprintf("# Written by cloudsmith-oidc: holds a short-lived Cloudsmith token.\n[registries.%s]\ntoken = %s\n", RegistryName, tomlString("Token "+p.tok))
-	p.file("cargo/config.toml", []byte(cfg))
-	p.file("cargo/credentials.toml", []byte(creds))
-	p.set("CARGO_HOME", p.dir+sep+"cargo")
-	return nil
-}
-
-// nuget writes a NuGet.Config with the source and its credentials. NuGet
-// has no environment variable for a config file: pass
-// --configfile "$CLOUDSMITH_NUGET_CONFIG".
-func (p *plan) nuget() error {
-	e, err := p.endpoint(NuGetURL)
-	if err != nil {
-		return err
-	}
-	src := strings.TrimSuffix(e.join(p.s.Org, p.s.Repo, "v3"), "/") + "/index.json"
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	b.WriteString("<!-- Written by cloudsmith-oidc: holds a short-lived Cloudsmith token. -->\n<configuration>\n  <packageSources>\n")
-	fmt.Fprintf(&b, "    <add key=\"%s\" value=\"%s\" protocolVersion=\"3\" />\n", xmlAttr(RegistryName), xmlAttr(src))
-	b.WriteString("  </packageSources>\n  <packageSourceCredentials>\n")
-	fmt.Fprintf(&b, "    <%s>\n", RegistryName)
-	fmt.Fprintf(&b, "      <add key=\"Username\" value=\"%s\" />\n", xmlAttr(Username))
-	fmt.Fprintf(&b, "      <add key=\"ClearTextPassword\" value=\"%s\" />\n", xmlAttr(p.tok))
-	fmt.Fprintf(&b, "    </%s>\n  </packageSourceCredentials>\n</configuration>\n", RegistryName)
-	p.set("CLOUDSMITH_NUGET_CONFIG", p.file("NuGet.Config", b.Bytes()))
 	return nil
 }
 

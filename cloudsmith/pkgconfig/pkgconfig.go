@@ -18,7 +18,9 @@ package pkgconfig
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -88,6 +90,16 @@ type Settings struct {
 	// Docker registry is a host[:port]); a missing or empty one is
 	// Cloudsmith's public host.
 	URLs map[string]string
+
+	// Getenv reads the environment the tools will run in, for the user's
+	// own configuration that is merged rather than hidden (HOME's
+	// ~/.m2/settings.xml, DOCKER_CONFIG, PATH, GIT_CONFIG_COUNT); nil is
+	// os.Getenv.
+	Getenv func(string) string
+
+	// CargoIndex is "sparse" (Cargo 1.74+), "git" (older Cargo, e.g.
+	// Debian bookworm's 0.66) or "" to choose from `cargo -V`.
+	CargoIndex string
 
 	// GoNoSumDB lists module path patterns (GONOSUMDB syntax) that the
 	// public checksum database can't know, i.e. private modules. It is
@@ -243,6 +255,8 @@ type plan struct {
 	dir   string
 	files map[string][]byte // relative path → content
 	order []string
+	execs map[string]bool   // files written executable (0700)
+	links map[string]string // relative path → symlink target
 	env   []Env
 	exec  []Env    // Result.ExecEnv
 	netrc []string // hosts ("host" and "host:port") to list in netrc
@@ -254,6 +268,30 @@ func (p *plan) file(rel string, data []byte) string {
 	}
 	p.files[rel] = data
 	return filepath.Join(p.dir, filepath.FromSlash(rel))
+}
+
+// executable is file for a script the tools run.
+func (p *plan) executable(rel string, data []byte) string {
+	if p.execs == nil {
+		p.execs = map[string]bool{}
+	}
+	p.execs[rel] = true
+	return p.file(rel, data)
+}
+
+// link makes rel a symbolic link to target (the user's own directory).
+func (p *plan) link(rel, target string) {
+	if p.links == nil {
+		p.links = map[string]string{}
+	}
+	p.links[rel] = target
+}
+
+func (p *plan) getenv(name string) string {
+	if p.s.Getenv != nil {
+		return p.s.Getenv(name)
+	}
+	return os.Getenv(name)
 }
 
 func (p *plan) set(name, value string) {
@@ -349,10 +387,26 @@ func Write(dir, tok string, s Settings, formats []Format) (*Result, error) {
 		if err := securefile.WriteFile(path, p.files[rel]); err != nil {
 			return nil, err
 		}
+		if p.execs[rel] {
+			// A script the tools run: still private to the user.
+			if err := os.Chmod(path, 0o700); err != nil {
+				return nil, err
+			}
+		}
 		res.Files = append(res.Files, path)
+	}
+	for _, rel := range slices.Sorted(maps.Keys(p.links)) {
+		path := filepath.Join(abs, filepath.FromSlash(rel))
+		if err := securefile.MkdirPrivate(filepath.Dir(path)); err != nil {
+			return nil, err
+		}
+		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink == 0 {
+			return nil, fmt.Errorf("%s exists and is not a link", path)
+		}
+		_ = os.Remove(path)
+		if err := os.Symlink(p.links[rel], path); err != nil {
+			return nil, fmt.Errorf("linking %s to your %s: %w", path, p.links[rel], err)
+		}
 	}
 	return res, nil
 }
-
-// sep joins directory names in returned paths.
-const sep = string(filepath.Separator)

@@ -22,7 +22,7 @@ func TestMavenReadsSettings(t *testing.T) {
 		t.Skip("mvn not installed")
 	}
 	dir := t.TempDir()
-	res, err := Write(filepath.Join(dir, "cfg"), tok, Settings{Org: "acme", Repo: "demo"}, []Format{Maven})
+	res, err := Write(filepath.Join(dir, "cfg"), tok, Settings{Org: "acme", Repo: "demo", Getenv: func(string) string { return "" }}, []Format{Maven})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,10 +49,10 @@ func TestMavenReadsSettings(t *testing.T) {
 	}
 }
 
-// TestCargoSendsToken lets a real Cargo resolve a dependency from the
-// generated sparse registry and checks it sent the token from
-// credentials.toml. Cargo is not one of the tools CI installs, so it is
-// skipped when missing.
+// TestCargoSendsToken lets a real Cargo (1.74+) resolve a dependency from
+// the generated sparse registry and checks it sent the token from its
+// credential provider (cargo:token-from-stdout reading the token file).
+// It is skipped when cargo is missing.
 func TestCargoSendsToken(t *testing.T) {
 	cargo, err := exec.LookPath("cargo")
 	if err != nil {
@@ -79,7 +79,7 @@ func TestCargoSendsToken(t *testing.T) {
 	}))
 	defer srv.Close()
 	dir := t.TempDir()
-	res, err := Write(filepath.Join(dir, "cfg"), tok, Settings{Org: "acme", Repo: "demo", URLs: map[string]string{CargoURL: srv.URL}}, []Format{Cargo})
+	res, err := Write(filepath.Join(dir, "cfg"), tok, Settings{Org: "acme", Repo: "demo", URLs: map[string]string{CargoURL: srv.URL}, CargoIndex: CargoSparse}, []Format{Cargo})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,7 @@ const (
 	NPMURL          = "npm_url"
 	GoURL           = "go_url"
 	PythonUploadURL = "python_upload_url"
+	MavenUploadURL  = "maven_upload_url"
 	CargoURL        = "cargo_url"
 	NuGetURL        = "nuget_url"
 	DockerRegistry  = "docker_registry"
@@ -65,6 +66,7 @@ var endpoints = []Endpoint{
 	{Key: NPMURL, Default: "https://npm.cloudsmith.io", Serves: "npm registry"},
 	{Key: GoURL, Default: "https://golang.cloudsmith.io", Serves: "Go module proxy"},
 	{Key: PythonUploadURL, Default: "https://python.cloudsmith.io", Serves: "Python upload endpoint (twine)"},
+	{Key: MavenUploadURL, Default: "https://maven.cloudsmith.io", Serves: "Maven upload endpoint (mvn deploy)"},
 	{Key: CargoURL, Default: "https://cargo.cloudsmith.io", Serves: "Cargo sparse registry"},
 	{Key: NuGetURL, Default: "https://nuget.cloudsmith.io", Serves: "NuGet feed"},
 	{Key: DockerRegistry, Default: "docker.cloudsmith.io", Serves: "Docker registry, a host[:port]", Bare: true},
@@ -103,7 +105,7 @@ var descriptors = []Descriptor{
 	// npm publish uses the same registry and _authToken as installs.
 	{Format: NPM, Hosts: []string{NPMURL}, configure: (*plan).npm},
 	{Format: Go, Hosts: []string{GoURL}, configure: (*plan).golang},
-	{Format: Maven, Hosts: []string{DownloadURL}, configure: (*plan).maven},
+	{Format: Maven, Hosts: []string{DownloadURL, MavenUploadURL}, configure: (*plan).maven},
 	{Format: Docker, Hosts: []string{DockerRegistry}, configure: (*plan).docker},
 	{Format: Cargo, Hosts: []string{CargoURL}, configure: (*plan).cargo},
 	{Format: NuGet, Hosts: []string{NuGetURL}, configure: (*plan).nuget},

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -152,6 +153,30 @@ func unsetEnv(env []string, name string) []string {
 	return out
 }
 
+// lookPathIn resolves a bare command name on the PATH of env, as a shell
+// started with env would; names with a separator and names not found are
+// left to exec.
+func lookPathIn(name string, env []string) string {
+	if strings.ContainsRune(name, os.PathSeparator) {
+		return name
+	}
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], "PATH="); ok {
+			for _, dir := range filepath.SplitList(v) {
+				if dir == "" {
+					dir = "."
+				}
+				p := filepath.Join(dir, name)
+				if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+					return p
+				}
+			}
+			break
+		}
+	}
+	return name
+}
+
 // signalNumber is sig's number, for the 128+N exit status.
 func signalNumber(sig os.Signal) int {
 	if s, ok := sig.(syscall.Signal); ok {
@@ -165,7 +190,9 @@ func signalNumber(sig os.Signal) int {
 // can't be found and 126 when it can't be run, as shells do. Signals
 // arriving on sigs are passed on to it.
 func run(ctx context.Context, argv, env []string, stdin io.Reader, stdout, stderr io.Writer, sigs <-chan os.Signal) (int, error) {
-	cmd := exec.Command(argv[0], argv[1:]...)
+	// The command is found on the child's PATH, which configuration may
+	// have changed (Maven's wrapper comes first), not on ours.
+	cmd := exec.Command(lookPathIn(argv[0], env), argv[1:]...)
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 	cmd.WaitDelay = ioDrainDelay

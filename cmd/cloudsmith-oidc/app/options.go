@@ -22,6 +22,11 @@ type options struct {
 	// hosts are the package hosts by pkgconfig.Endpoint key.
 	hosts     map[string]*string
 	goNoSumDB string
+	// cargoIndex is pkgconfig.Settings.CargoIndex.
+	cargoIndex string
+	// getenv is the app's environment, where the user's own package
+	// manager configuration is found (to merge, not hide).
+	getenv    func(string) string
 	tokenFile string
 	cacheDir  string
 	noCache   bool
@@ -49,7 +54,7 @@ func (a *app) register(fs *flag.FlagSet, withHosts bool) *options {
 		}
 		return fallback
 	}
-	o := &options{hosts: map[string]*string{}}
+	o := &options{hosts: map[string]*string{}, getenv: env}
 	fs.StringVar(&o.org, "org", env("CLOUDSMITH_ORG"), "Cloudsmith organization slug [CLOUDSMITH_ORG]")
 	fs.StringVar(&o.service, "service", env("CLOUDSMITH_SERVICE_SLUG"), "service account slug to exchange into [CLOUDSMITH_SERVICE_SLUG]")
 	// The hosts come from pkgconfig's table: flag --<key>, variable
@@ -74,6 +79,7 @@ func (a *app) register(fs *flag.FlagSet, withHosts bool) *options {
 	fs.BoolVar(&o.verbose, "verbose", false, "log each HTTP attempt to stderr (never headers, bodies or tokens)")
 	if withHosts {
 		fs.StringVar(&o.repo, "repo", env("CLOUDSMITH_REPO"), "Cloudsmith repository slug [CLOUDSMITH_REPO]")
+		fs.StringVar(&o.cargoIndex, "cargo-index", env("CLOUDSMITH_CARGO_INDEX"), "Cargo index: sparse (Cargo 1.74+) or git (older Cargo, e.g. Debian bookworm's); default from `cargo -V` [CLOUDSMITH_CARGO_INDEX]")
 		fs.StringVar(&o.goNoSumDB, "go-nosumdb", env("CLOUDSMITH_GO_NOSUMDB"), "GONOSUMDB patterns of private modules the public checksum database can't know (not GOPRIVATE: that would bypass the proxy) [CLOUDSMITH_GO_NOSUMDB]")
 	}
 	return o
@@ -86,7 +92,7 @@ func envBool(v string) bool {
 
 // settings returns the package-manager settings.
 func (o *options) settings() pkgconfig.Settings {
-	s := pkgconfig.Settings{Org: o.org, Repo: o.repo, URLs: map[string]string{}, GoNoSumDB: o.goNoSumDB}
+	s := pkgconfig.Settings{Org: o.org, Repo: o.repo, URLs: map[string]string{}, GoNoSumDB: o.goNoSumDB, CargoIndex: o.cargoIndex, Getenv: o.getenv}
 	for k, v := range o.hosts {
 		s.URLs[k] = *v
 	}

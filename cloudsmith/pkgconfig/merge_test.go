@@ -1,0 +1,117 @@
+package pkgconfig
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMavenSettingsMerge(t *testing.T) {
+	cases := []struct {
+		name, user string
+		want, not  []string
+		err        bool
+	}{
+		{name: "none", want: []string{"<id>cloudsmith</id>", "<usePreemptive>true</usePreemptive>", "<activeProfile>cloudsmith</activeProfile>"}},
+		{name: "mirror of everything excludes cloudsmith",
+			user: `<settings xmlns="http://maven.apache.org/SETTINGS/1.0.0"><mirrors><mirror><id>corp</id><mirrorOf>*</mirrorOf><url>https://nexus/</url></mirror>` +
+				`<mirror><id>c</id><mirrorOf>central</mirrorOf><url>https://c/</url></mirror></mirrors><proxies><proxy><id>p</id><host>proxy</host></proxy></proxies></settings>`,
+			want: []string{"<mirrorOf>*,!cloudsmith</mirrorOf>", "<mirrorOf>central</mirrorOf>", "<host>proxy</host>"}},
+		{name: "user's own cloudsmith server replaced",
+			user: `<settings><servers><server><id>cloudsmith</id><password>old</password></server><server><id>other</id><password>keep</password></server></servers>` +
+				`<activeProfiles><activeProfile>mine</activeProfile></activeProfiles></settings>`,
+			want: []string{"<password>keep</password>", "<activeProfile>mine</activeProfile>", "<password>" + tok + "</password>"},
+			not:  []string{"<password>old</password>"}},
+		{name: "excluded already", user: `<settings><mirrors><mirror><id>m</id><mirrorOf>external:*,!cloudsmith</mirrorOf></mirror></mirrors></settings>`,
+			want: []string{"<mirrorOf>external:*,!cloudsmith</mirrorOf>"}},
+		{name: "not XML", user: `<settings><servers>`, err: true},
+		{name: "not settings", user: `<project/>`, err: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var user []byte
+			if c.user != "" {
+				user = []byte(c.user)
+			}
+			out, err := mavenSettings(user, "https://dl/basic/acme/demo/maven/", tok)
+			if c.err {
+				if err == nil {
+					t.Fatalf("no error; got\n%s", out)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("lacks %s:\n%s", w, out)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(string(out), n) {
+					t.Errorf("still has %s", n)
+				}
+			}
+		})
+	}
+}
+
+func TestDockerConfigMerge(t *testing.T) {
+	cases := []struct {
+		name, user string
+		check      func(t *testing.T, doc map[string]json.RawMessage)
+	}{
+		{"other logins and settings kept", `{"auths":{"ghcr.io":{"auth":"eA=="}},"proxies":{"default":{"httpProxy":"http://p"}},"currentContext":"ci"}`,
+			func(t *testing.T, doc map[string]json.RawMessage) {
+				if !strings.Contains(string(doc["auths"]), `"ghcr.io"`) || !strings.Contains(string(doc["auths"]), `"docker.cloudsmith.io"`) ||
+					doc["proxies"] == nil || string(doc["currentContext"]) != `"ci"` {
+					t.Errorf("merged: %s", doc)
+				}
+			}},
+		{"a store is bypassed for the registry only", `{"credsStore":"pass","credHelpers":{"docker.cloudsmith.io":"cloudsmith","gcr.io":"gcloud"}}`,
+			func(t *testing.T, doc map[string]json.RawMessage) {
+				var h map[string]string
+				_ = json.Unmarshal(doc["credHelpers"], &h)
+				if h["docker.cloudsmith.io"] != "" || h["gcr.io"] != "gcloud" || len(h) != 2 {
+					t.Errorf("credHelpers: %v", h)
+				}
+			}},
+		{"a helper for the registry is dropped", `{"credHelpers":{"docker.cloudsmith.io":"cloudsmith"}}`,
+			func(t *testing.T, doc map[string]json.RawMessage) {
+				if _, ok := doc["credHelpers"]; ok {
+					t.Errorf("credHelpers kept: %s", doc["credHelpers"])
+				}
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			home := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(home, ".docker", "cli-plugins"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(home, ".docker", "config.json"), []byte(c.user), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			env := map[string]string{"HOME": home}
+			res, err := Write(filepath.Join(t.TempDir(), "cfg"), tok, Settings{Org: "acme", Repo: "demo", Getenv: func(k string) string { return env[k] }}, []Format{Docker})
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(filepath.Join(res.Dir, "docker", "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc map[string]json.RawMessage
+			if err := json.Unmarshal(data, &doc); err != nil {
+				t.Fatal(err)
+			}
+			c.check(t, doc)
+			if target, err := os.Readlink(filepath.Join(res.Dir, "docker", "cli-plugins")); err != nil || target != filepath.Join(home, ".docker", "cli-plugins") {
+				t.Errorf("cli-plugins link: %q %v", target, err)
+			}
+		})
+	}
+}
