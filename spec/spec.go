@@ -96,6 +96,7 @@ type Cloudsmith struct {
 	NPMURL          string `yaml:"npm_url,omitempty" json:"npm_url,omitempty"`
 	GoURL           string `yaml:"go_url,omitempty" json:"go_url,omitempty"`
 	PythonUploadURL string `yaml:"python_upload_url,omitempty" json:"python_upload_url,omitempty"`
+	MavenUploadURL  string `yaml:"maven_upload_url,omitempty" json:"maven_upload_url,omitempty"`
 	CargoURL        string `yaml:"cargo_url,omitempty" json:"cargo_url,omitempty"`
 	NuGetURL        string `yaml:"nuget_url,omitempty" json:"nuget_url,omitempty"`
 	DockerRegistry  string `yaml:"docker_registry,omitempty" json:"docker_registry,omitempty"`

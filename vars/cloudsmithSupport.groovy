@@ -32,7 +32,7 @@ Map settings(String step, Map args, List<String> extra, boolean unix) {
         args = [:]
     }
     List<String> known = ['org', 'service', 'credentialsId', 'kind', 'repo', 'formats',
-                          'apiUrl', 'downloadUrl', 'npmUrl', 'goUrl', 'pythonUploadUrl', 'cargoUrl', 'nugetUrl', 'dockerRegistry',
+                          'apiUrl', 'downloadUrl', 'npmUrl', 'goUrl', 'pythonUploadUrl', 'mavenUploadUrl', 'cargoUrl', 'nugetUrl', 'dockerRegistry',
                           'binary', 'binaryUrl', 'binarySha256', 'binaries'] + extra
     for (Object k : args.keySet()) {
         if (!known.contains(String.valueOf(k))) {
@@ -53,6 +53,7 @@ Map settings(String step, Map args, List<String> extra, boolean unix) {
     cfg.npmUrl = argument(step, args, 'npmUrl', 'CLOUDSMITH_NPM_URL', false, unix)
     cfg.goUrl = argument(step, args, 'goUrl', 'CLOUDSMITH_GO_URL', false, unix)
     cfg.pythonUploadUrl = argument(step, args, 'pythonUploadUrl', 'CLOUDSMITH_PYTHON_UPLOAD_URL', false, unix)
+    cfg.mavenUploadUrl = argument(step, args, 'mavenUploadUrl', 'CLOUDSMITH_MAVEN_UPLOAD_URL', false, unix)
     cfg.cargoUrl = argument(step, args, 'cargoUrl', 'CLOUDSMITH_CARGO_URL', false, unix)
     cfg.nugetUrl = argument(step, args, 'nugetUrl', 'CLOUDSMITH_NUGET_URL', false, unix)
     cfg.dockerRegistry = argument(step, args, 'dockerRegistry', 'CLOUDSMITH_DOCKER_REGISTRY', false, unix)
@@ -169,6 +170,7 @@ List<String> environment(Map cfg, String dir) {
         'CLOUDSMITH_NPM_URL=' + cfg.npmUrl,
         'CLOUDSMITH_GO_URL=' + cfg.goUrl,
         'CLOUDSMITH_PYTHON_UPLOAD_URL=' + cfg.pythonUploadUrl,
+        'CLOUDSMITH_MAVEN_UPLOAD_URL=' + cfg.mavenUploadUrl,
         'CLOUDSMITH_CARGO_URL=' + cfg.cargoUrl,
         'CLOUDSMITH_NUGET_URL=' + cfg.nugetUrl,
         'CLOUDSMITH_DOCKER_REGISTRY=' + cfg.dockerRegistry,
