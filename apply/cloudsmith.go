@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -234,6 +235,9 @@ func (c CloudsmithClient) UpdateProvider(ctx context.Context, org string, p plan
 // RepositoryPrivilege implements plan.Cloudsmith.
 func (c CloudsmithClient) RepositoryPrivilege(ctx context.Context, org, repo, service string) (string, error) {
 	list, err := c.C.RepositoryPrivileges(ctx, org, repo)
+	if errors.Is(err, cloudsmith.ErrNotFound) {
+		return "", fmt.Errorf("repository %s/%s does not exist, or cloudsmith.api_key cannot see it (create it in Cloudsmith, or fix jobs[].repo / defaults.repo): %w", org, repo, err)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -319,6 +319,11 @@ func planPlugins(ctx context.Context, in Input, opt Options, p *Plan) ([]Change,
 		p.Warnings = append(p.Warnings, problem)
 	}
 	p.Warnings = append(p.Warnings, info.VersionWarnings()...)
+	if want, ok := in.Spec.Cloudsmith.Provider.Claims["aud"]; ok {
+		if array, _ := jenkins.AudIsArray(info.Plugins["oidc-provider"].Version); array {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("cloudsmith.provider.claims requires aud %q, but the controller's oidc-provider writes aud as a JSON array (since 212.v7657c4d…); Cloudsmith does not document how it compares a string with an array, and compared exactly no build could exchange its token: leave claims out (apply then requires a sub prefix of this controller's jobs) or require sub instead", want))
+		}
+	}
 	if info.PluginsHidden {
 		p.Warnings = append(p.Warnings, jenkins.PluginsHiddenHint)
 		return nil, nil

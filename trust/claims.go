@@ -37,19 +37,6 @@ func BuildClaims(s *spec.Spec, job string, number int, now time.Time) map[string
 	return c
 }
 
-// AudIsArray reports whether oidc-provider at version writes aud as a JSON
-// array: from 212.v7657c4d… (commit a069ffe, April 2026, JJWT 0.12's
-// audience().add) on, a string before. known is false for a version it
-// cannot read (hidden plugins, a snapshot build).
-func AudIsArray(version string) (array, known bool) {
-	head, _, _ := strings.Cut(version, ".")
-	n, err := strconv.Atoi(head)
-	if err != nil {
-		return true, false
-	}
-	return n >= 212, true
-}
-
 // MatchClaim reports whether a token claim satisfies one required claim
 // the way Cloudsmith documents it: exact equality, or, for a required
 // value ending in ".*" (the only wildcard, only at the end), a prefix

@@ -623,7 +623,7 @@ func doctorPrivileges(ctx context.Context, d *doctorRun) {
 // (the strictest reading) an aud requirement never matches the array.
 func doctorTokenShape(_ context.Context, d *doctorRun) {
 	version := d.info.Plugins["oidc-provider"].Version
-	array, known := AudIsArray(version)
+	array, known := jenkins.AudIsArray(version)
 	shape := `a JSON array (["` + d.env.Spec.OIDC.Audience + `"])`
 	if known && !array {
 		shape = `a string ("` + d.env.Spec.OIDC.Audience + `")`
