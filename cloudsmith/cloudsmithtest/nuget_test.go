@@ -109,3 +109,60 @@ func TestNuGetProtocolRoundTrip(t *testing.T) {
 		t.Error("the pushed .nupkg came back different")
 	}
 }
+
+// TestUploadsNeedWrite: a service with Read on the repository reads every
+// format but uploads none (403; the registry leaves push out of its token).
+func TestUploadsNeedWrite(t *testing.T) {
+	s := startWithToken(t)
+	reader, err := s.Cloudsmith.AddService(Service{Name: "reader"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Cloudsmith.GrantPrivilege("acme", "demo", reader.Slug, PrivilegeRead); err != nil {
+		t.Fatal(err)
+	}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("token:"+reader.Key))
+	do := func(method, url string, h http.Header, body []byte) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, url, bytes.NewReader(body))
+		req.Header = h
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	reads := map[string]string{
+		"maven":  s.MavenURL() + "com/example/hello-cloudsmith/maven-metadata.xml",
+		"cargo":  s.URLs[HostCargo] + "/acme/demo/he/ll/hello-cloudsmith",
+		"nuget":  s.NuGetSourceURL(),
+		"docker": s.URLs[HostDocker] + "/v2/token?service=x&scope=repository:acme/demo/hello-cloudsmith:pull",
+	}
+	for name, u := range reads {
+		if code := do(http.MethodGet, u, http.Header{"Authorization": {basic}}, nil); code != 200 {
+			t.Errorf("%s read with Read: %d", name, code)
+		}
+	}
+	uploads := []struct {
+		name, url string
+		h         http.Header
+	}{
+		{"maven", s.MavenUploadURL() + "com/example/x/1.0/x-1.0.jar", http.Header{"Authorization": {basic}}},
+		{"cargo", s.URLs[HostCargo] + "/acme/demo/api/v1/crates/new", http.Header{"Authorization": {"Token " + reader.Key}}},
+		{"nuget", s.URLs[HostNuGet] + "/acme/demo/api/v2/package", http.Header{"X-Nuget-Apikey": {reader.Key}, "Content-Type": {"multipart/form-data; boundary=x"}}},
+	}
+	for _, u := range uploads {
+		if code := do(http.MethodPut, u.url, u.h, []byte("x")); code != 403 {
+			t.Errorf("%s upload with Read: %d, want 403", u.name, code)
+		}
+	}
+	resp, body := get(t, s.URLs[HostDocker]+"/v2/token?service=x&scope=repository:acme/demo/hello-cloudsmith:pull,push", http.Header{"Authorization": {basic}})
+	var tok struct{ Token string }
+	if resp.StatusCode != 200 || json.Unmarshal(body, &tok) != nil {
+		t.Fatalf("token: %d %s", resp.StatusCode, body)
+	}
+	if code := do(http.MethodPost, s.URLs[HostDocker]+"/v2/acme/demo/hello-cloudsmith/blobs/uploads/", http.Header{"Authorization": {"Bearer " + tok.Token}}, nil); code != 401 {
+		t.Errorf("docker push with Read: %d, want 401 (push not in the token)", code)
+	}
+}
