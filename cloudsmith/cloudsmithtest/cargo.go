@@ -93,26 +93,11 @@ func buildCrate(name, version string, files map[string]string) ([]byte, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	gz.ModTime = buildTime
-	tw := tar.NewWriter(gz)
-	for _, n := range names {
-		hdr := &tar.Header{Name: name + "-" + version + "/" + n, Mode: 0o644, Size: int64(len(files[n])), ModTime: buildTime, Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return nil, err
-		}
-		if _, err := io.WriteString(tw, files[n]); err != nil {
-			return nil, err
-		}
+	entries := make([]struct{ name, body string }, len(names))
+	for i, n := range names {
+		entries[i].name, entries[i].body = name+"-"+version+"/"+n, files[n]
 	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	if err := gz.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return tarGz(buildTime, entries)
 }
 
 // cargoIndexPath is where a crate's index file lives (Cargo's layout:

@@ -34,12 +34,29 @@ var mavenChecksums = map[string]func() hash.Hash{".sha1": sha1.New, ".md5": md5.
 // demoMaven builds com.example:hello-cloudsmith:1.0.0: a jar with a
 // manifest and a resource, and its pom.
 func demoMaven() ([]Package, error) {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, f := range []struct{ name, body string }{
+	jar, err := zipFiles([]struct{ name, body string }{
 		{"META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nCreated-By: cloudsmithtest\r\n\r\n"},
 		{"com/example/hello/hello.txt", "Hello from Cloudsmith!\n"},
-	} {
+	})
+	if err != nil {
+		return nil, err
+	}
+	base := DemoMavenArtifact + "-" + DemoMavenVersion
+	return []Package{{
+		Format: "maven", Name: DemoMavenGroup + ":" + DemoMavenArtifact, Version: DemoMavenVersion,
+		Files: []File{
+			{Name: base + ".pom", ContentType: "text/xml", Data: []byte(mavenPOM(DemoMavenGroup, DemoMavenArtifact, DemoMavenVersion, "jar"))},
+			{Name: base + ".jar", ContentType: "application/java-archive", Data: jar},
+		},
+	}}, nil
+}
+
+// zipFiles builds a zip of files (a jar, a .nupkg), every entry stamped
+// with buildTime so the bytes are the same on every run.
+func zipFiles(files []struct{ name, body string }) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range files {
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Deflate, Modified: buildTime})
 		if err != nil {
 			return nil, err
@@ -51,14 +68,7 @@ func demoMaven() ([]Package, error) {
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
-	base := DemoMavenArtifact + "-" + DemoMavenVersion
-	return []Package{{
-		Format: "maven", Name: DemoMavenGroup + ":" + DemoMavenArtifact, Version: DemoMavenVersion,
-		Files: []File{
-			{Name: base + ".pom", ContentType: "text/xml", Data: []byte(mavenPOM(DemoMavenGroup, DemoMavenArtifact, DemoMavenVersion, "jar"))},
-			{Name: base + ".jar", ContentType: "application/java-archive", Data: buf.Bytes()},
-		},
-	}}, nil
+	return buf.Bytes(), nil
 }
 
 func mavenPOM(group, artifact, version, packaging string) string {

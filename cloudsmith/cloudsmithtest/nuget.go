@@ -46,25 +46,11 @@ func nuspec(id, version string) string {
 }
 
 func buildNupkg(id, version string) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, f := range []struct{ name, body string }{
+	return zipFiles([]struct{ name, body string }{
 		{id + ".nuspec", nuspec(id, version)},
 		{"content/hello.txt", "Hello from Cloudsmith!\n"},
 		{"[Content_Types].xml", xml.Header + `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="nuspec" ContentType="application/octet" /><Default Extension="txt" ContentType="application/octet" /></Types>`},
-	} {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Deflate, Modified: buildTime})
-		if err != nil {
-			return nil, err
-		}
-		if _, err := io.WriteString(w, f.body); err != nil {
-			return nil, err
-		}
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	})
 }
 
 // nugetPackage stores a .nupkg under its id and normalised version, with
