@@ -133,7 +133,7 @@ func Doctor(ctx context.Context, env *Env, o DoctorOptions) *Report {
 	if o.TokenFile != "" {
 		d.have[needTokenFile] = true
 	} else {
-		d.missing[needTokenFile] = "not tried: pass --token-file with an ID token a build minted to try a real exchange"
+		d.missing[needTokenFile] = "not tried: pass --token-file with an ID token (`jenkins-cloudsmith token --out FILE` mints one) to try a real exchange"
 	}
 	for _, c := range doctorChecks {
 		if why, ok := d.lacks(c.needs); !ok {

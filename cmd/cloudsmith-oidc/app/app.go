@@ -46,6 +46,7 @@ var commands = []command{
 	{"configure", "write package-manager configuration and print the environment that uses it", runConfigure},
 	{"exec", "run a command with package managers configured, masking the token in its output", runExec},
 	{"inspect", "print the OIDC token's header and claims (never its signature)", runInspect},
+	{"seal", "print the OIDC token sealed to a one-time public key (for jenkins-cloudsmith token)", runSeal},
 	{"version", "print the version", runVersion},
 }
 

@@ -42,8 +42,9 @@ skipped and the spec's own cloudsmith.provider.claims are evaluated. Exit status
 only when no link FAILs.`,
 		Example: `  jenkins-cloudsmith doctor -f spec.yaml
 
-  # Also exchange a token a build saved (e.g. cat "$OIDC_TOKEN_FILE" > token)
-  jenkins-cloudsmith doctor -f spec.yaml --token-file token
+  # Also exchange a real token, minted as a build gets it
+  jenkins-cloudsmith token -f spec.yaml --out id_token
+  jenkins-cloudsmith doctor -f spec.yaml --token-file id_token
 
   # For scripts
   jenkins-cloudsmith doctor -f spec.yaml --output json | jq '.links[] | select(.status=="FAIL")'`,
@@ -68,7 +69,7 @@ only when no link FAILs.`,
 	}
 	o.AddFlags(cmd)
 	o.AddOutputFlag(cmd)
-	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding an ID token minted by Jenkins, to try a real exchange")
+	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding an ID token minted by Jenkins (jenkins-cloudsmith token --out FILE mints one), to try a real exchange")
 	_ = cmd.MarkFlagFilename("token-file")
 	return cmd
 }

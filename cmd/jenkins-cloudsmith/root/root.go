@@ -16,6 +16,7 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/rotate"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/schema"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/smoke"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/token"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cmd/jenkins-cloudsmith/validate"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 )
@@ -48,6 +49,7 @@ and the discovery documents a custom issuer must host.`,
 		rotate.NewCmd(f),
 		schema.NewCmd(f),
 		smoke.NewCmd(f),
+		token.NewCmd(f),
 		validate.NewCmd(f),
 	)
 	return cmd
