@@ -206,6 +206,10 @@ func (p *pipelineRun) checkout(args map[string]any, c stepCtx) (any, *stepError)
 		if str(v, "scm") == "job" && p.scm != nil {
 			s = p.scm
 		} else {
+			if !p.x.j.pluginActive("git") {
+				// DescribableModel: no SCM implementation has that symbol or class.
+				return nil, &stepError{Class: excIllegal, Message: fmt.Sprintf("No known implementation of interface hudson.scm.SCM is named %s", str(v, "$class"))}
+			}
 			var err error
 			if s, err = gitSCMFromMap(v); err != nil {
 				return nil, &stepError{Class: excIllegal, Message: err.Error()}
