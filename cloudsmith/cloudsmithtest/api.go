@@ -287,6 +287,12 @@ func (c *Cloudsmith) serveAPI(w http.ResponseWriter, r *http.Request) {
 		c.manage(w, r, seg[1], func(p *principal) { c.serveServices(w, r, seg[1], seg[3:]) })
 	case len(seg) >= 3 && seg[0] == "orgs" && seg[2] == "openid-connect":
 		c.manage(w, r, seg[1], func(p *principal) { c.serveProviders(w, r, seg[1], seg[3:]) })
+	case len(seg) == 3 && seg[0] == "files":
+		c.serveFilesCreate(w, r, seg[1], seg[2])
+	case len(seg) == 5 && seg[0] == "packages" && seg[3] == "upload":
+		c.servePackageUpload(w, r, seg[1], seg[2], seg[4])
+	case !v1 && len(seg) == 2 && seg[0] == "_upload":
+		c.serveUploadTarget(w, r, seg[1])
 	default:
 		writeDetail(w, http.StatusNotFound, msgNotFound)
 	}

@@ -144,6 +144,7 @@ type Cloudsmith struct {
 	mu          sync.Mutex
 	orgs        map[string]*org
 	lastFailure string
+	uploads     map[string]*pendingUpload // API file uploads by identifier (apiupload.go)
 	reg         *registryState // Docker registry tokens and uploads (docker.go)
 	cargo       *cargoState    // Cargo git indexes and download keys (cargo.go)
 	// hostURLs are the hosts' base URLs once Start has opened them, for

@@ -93,7 +93,7 @@ func uploadNPM(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgRequ
 	}
 	file := File{Name: path.Base(attName), ContentType: "application/octet-stream", Data: tgz}
 	p := Package{Format: "npm", Name: name, Version: version, Files: []File{file}, Metadata: meta}
-	if herr := c.storeUpload(q.org, q.repo, p, false); herr != nil {
+	if herr := c.storeUpload(q.org, q.repo, p, uploadNew); herr != nil {
 		return herr
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"ok": "created new package", "success": true})

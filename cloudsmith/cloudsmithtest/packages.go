@@ -98,25 +98,32 @@ func serveFile(w http.ResponseWriter, packages []*Package, name string) *httpErr
 	return errNotFound
 }
 
-// serveRaw serves raw/files/{file} and raw/names/{name}/versions/{version}/{file}.
+// serveRaw serves Cloudsmith's four raw URL shapes (raw-repository.mdx):
+// files/{file}, versions/{version}/{file}, names/{name}/files/{file} and
+// names/{name}/versions/{version}/{file}; "latest" as a version is the
+// newest upload. Where several packages match, the newest upload wins.
 func serveRaw(_ *Cloudsmith, w http.ResponseWriter, _ *http.Request, q *pkgRequest) *httpError {
-	if file, ok := strings.CutPrefix(q.rest, "files/"); ok && !strings.Contains(file, "/") {
-		// The latest upload of a file name wins.
-		for i := len(q.packages) - 1; i >= 0; i-- {
-			if f := q.packages[i].file(file); f != nil {
-				writeBlob(w, f.ContentType, f.Data)
-				return nil
-			}
-		}
-		return errNotFound
-	}
 	parts := strings.Split(q.rest, "/")
-	if len(parts) != 5 || parts[0] != "names" || parts[2] != "versions" {
+	name, version := "", ""
+	if len(parts) >= 3 && parts[0] == "names" {
+		name, parts = parts[1], parts[2:]
+	}
+	switch {
+	case len(parts) == 2 && parts[0] == "files":
+	case len(parts) == 3 && parts[0] == "versions":
+		version = parts[1]
+	default:
 		return errNotFound
 	}
-	for _, p := range q.packages {
-		if p.Name == parts[1] && p.Version == parts[3] {
-			return serveFile(w, []*Package{p}, parts[4])
+	file := parts[len(parts)-1]
+	for i := len(q.packages) - 1; i >= 0; i-- {
+		p := q.packages[i]
+		if name != "" && p.Name != name || version != "" && version != "latest" && p.Version != version {
+			continue
+		}
+		if f := p.file(file); f != nil {
+			writeBlob(w, f.ContentType, f.Data)
+			return nil
 		}
 	}
 	return errNotFound

@@ -78,7 +78,7 @@ func uploadPython(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgR
 	if rp := form("requires_python"); rp != "" {
 		p.Metadata = map[string]any{"requires_python": rp}
 	}
-	if herr := c.storeUpload(q.org, q.repo, p, true); herr != nil {
+	if herr := c.storeUpload(q.org, q.repo, p, uploadAddFiles); herr != nil {
 		return herr
 	}
 	writeHTML(w, "OK\n")

@@ -2,12 +2,22 @@ package cloudsmithtest
 
 import "net/http"
 
-// storeUpload stores what a native upload sent. A version that exists
-// already is a 409, except that with addFiles a new file joins it (a
-// Python version's wheel and sdist arrive one upload each); a file it
-// holds already is never overwritten. Metadata of a new file's version
-// is merged (new keys only).
-func (c *Cloudsmith) storeUpload(org, repo string, p Package, addFiles bool) *httpError {
+// uploadMode says what an upload may do to a version that exists.
+type uploadMode int
+
+const (
+	// uploadNew refuses it (409).
+	uploadNew uploadMode = iota
+	// uploadAddFiles adds new files to it (a Python version's wheel and
+	// sdist arrive one upload each); a file it holds is never overwritten.
+	uploadAddFiles
+	// uploadReplace replaces it (the API's republish).
+	uploadReplace
+)
+
+// storeUpload stores what an upload sent, as mode allows. Metadata of a
+// version that gains files is merged (new keys only).
+func (c *Cloudsmith) storeUpload(org, repo string, p Package, mode uploadMode) *httpError {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r, err := c.lookupRepo(org, repo)
@@ -24,22 +34,27 @@ func (c *Cloudsmith) storeUpload(org, repo string, p Package, addFiles bool) *ht
 		}
 		return nil
 	}
-	if !addFiles {
+	var cp Package
+	switch mode {
+	case uploadNew:
 		return &httpError{Status: http.StatusConflict, Detail: p.Format + " package " + p.Name + " " + p.Version + " exists already and is not overwritten"}
-	}
-	cp := clonePackage(*old)
-	for _, f := range p.Files {
-		if cp.file(f.Name) != nil {
-			return &httpError{Status: http.StatusConflict, Detail: "the file " + f.Name + " of " + p.Name + " " + p.Version + " exists already and is not overwritten"}
+	case uploadReplace:
+		cp = clonePackage(p)
+	case uploadAddFiles:
+		cp = clonePackage(*old)
+		for _, f := range p.Files {
+			if cp.file(f.Name) != nil {
+				return &httpError{Status: http.StatusConflict, Detail: "the file " + f.Name + " of " + p.Name + " " + p.Version + " exists already and is not overwritten"}
+			}
+			cp.Files = append(cp.Files, f)
 		}
-		cp.Files = append(cp.Files, f)
-	}
-	if cp.Metadata == nil {
-		cp.Metadata = map[string]any{}
-	}
-	for k, v := range p.Metadata {
-		if _, ok := cp.Metadata[k]; !ok {
-			cp.Metadata[k] = v
+		if cp.Metadata == nil {
+			cp.Metadata = map[string]any{}
+		}
+		for k, v := range p.Metadata {
+			if _, ok := cp.Metadata[k]; !ok {
+				cp.Metadata[k] = v
+			}
 		}
 	}
 	// Stored packages are never changed (handlers read them without the
