@@ -225,7 +225,7 @@ func (c *Cloudsmith) writeAccess(w http.ResponseWriter, r *http.Request, org, re
 		writeDetail(w, http.StatusNotFound, msgNotFound)
 		return false
 	}
-	if _, herr := c.repoRequest(p, org, repo, PrivilegeWrite, nil); herr != nil {
+	if _, herr := c.repoRequest(r, p, org, repo, PrivilegeWrite, nil); herr != nil {
 		writeError(w, apiErrors, herr)
 		return false
 	}

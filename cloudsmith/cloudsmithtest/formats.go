@@ -274,13 +274,13 @@ func (c *Cloudsmith) authorize(r *http.Request, orgSlug, repoSlug string, need P
 		return nil, e
 	}
 	noteAuth(r, p.kind)
-	return c.repoRequest(p, orgSlug, repoSlug, need, f)
+	return c.repoRequest(r, p, orgSlug, repoSlug, need, f)
 }
 
 // repoRequest finds the repository for an authenticated caller (404 when
 // there is none) and checks the caller holds the privilege need on it:
 // the half of the gate package hosts and the API's uploads share.
-func (c *Cloudsmith) repoRequest(p *principal, orgSlug, repoSlug string, need Privilege, f *format) (*pkgRequest, *httpError) {
+func (c *Cloudsmith) repoRequest(r *http.Request, p *principal, orgSlug, repoSlug string, need Privilege, f *format) (*pkgRequest, *httpError) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	o, ok := c.orgs[orgSlug]

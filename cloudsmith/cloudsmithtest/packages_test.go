@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // started is a running emulator with an exchanged token for service
@@ -252,5 +255,52 @@ func TestMintToken(t *testing.T) {
 	}
 	if resp, _ := get(t, s.RawURL(), basicToken(tok)); resp.StatusCode != 200 {
 		t.Errorf("minted token refused: %d", resp.StatusCode)
+	}
+}
+
+// TestHelmRepositoryAsHelmReadsIt does what Helm's repo client does with
+// a repository added with --username token --password TOKEN (helm
+// pkg/repo ChartRepository.DownloadIndexFile, pkg/downloader): fetch
+// index.yaml with Basic credentials, find the version, download its first
+// URL (credentials go only to the repository's own host unless
+// pass_credentials_all) and check the digest and the archive's Chart.yaml.
+func TestHelmRepositoryAsHelmReadsIt(t *testing.T) {
+	s := startWithToken(t)
+	if resp, _ := get(t, s.HelmRepoURL()+"index.yaml", nil); resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != realm {
+		t.Fatalf("anonymous index.yaml: %d", resp.StatusCode)
+	}
+	resp, body := get(t, s.HelmRepoURL()+"index.yaml", basicToken(s.token))
+	if resp.StatusCode != 200 {
+		t.Fatalf("index.yaml: %d %s", resp.StatusCode, body)
+	}
+	var index struct {
+		APIVersion string `yaml:"apiVersion"`
+		Entries    map[string][]struct {
+			APIVersion string   `yaml:"apiVersion"`
+			Name       string   `yaml:"name"`
+			Version    string   `yaml:"version"`
+			Digest     string   `yaml:"digest"`
+			URLs       []string `yaml:"urls"`
+		} `yaml:"entries"`
+	}
+	if err := yaml.Unmarshal(body, &index); err != nil || index.APIVersion != "v1" {
+		t.Fatalf("index.yaml: %v\n%s", err, body)
+	}
+	versions := index.Entries[DemoHelmChart]
+	if len(versions) != 1 || versions[0].Version != DemoHelmVersion || versions[0].APIVersion != "v2" || len(versions[0].URLs) != 1 {
+		t.Fatalf("entries: %+v", index.Entries)
+	}
+	u := versions[0].URLs[0]
+	if !strings.HasPrefix(u, s.DownloadURL+"/") {
+		t.Errorf("chart URL %s is not on the repository's host: Helm would not send the credentials", u)
+	}
+	cresp, tgz := get(t, u, basicToken(s.token))
+	sum := sha256.Sum256(tgz)
+	if cresp.StatusCode != 200 || hex.EncodeToString(sum[:]) != versions[0].Digest {
+		t.Fatalf("chart %d, digest %x vs index %s", cresp.StatusCode, sum, versions[0].Digest)
+	}
+	meta, err := helmChartOf(tgz)
+	if err != nil || meta.Name != DemoHelmChart || meta.Version != DemoHelmVersion {
+		t.Errorf("Chart.yaml %+v: %v", meta, err)
 	}
 }

@@ -91,7 +91,7 @@ func Start(opts ...Option) (*Server, error) {
 }
 
 // hostKeys name the hosts whose key is not "<host>_url".
-var hostKeys = map[Host]string{HostPython: "python_upload_url"}
+var hostKeys = map[Host]string{HostPython: "python_upload_url", HostMaven: "maven_upload_url", HostDocker: "docker_registry"}
 
 // Key names the host as cloudsmith-oidc and the spec do: upper-cased
 // behind CLOUDSMITH_ it is the binary's variable for it (api_url is

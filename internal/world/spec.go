@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"text/template"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/pkgconfig"
 )
 
 // SpecFile is the example spec's file name, as the README's commands
@@ -51,10 +53,9 @@ jenkins:
 cloudsmith:
   org: {{ q .Org }}
   service: ` + ServiceName + `
-  api_url: {{ q .APIURL }}
-  download_url: {{ q .DownloadURL }}
-  npm_url: {{ q .NPMURL }}
-  go_url: {{ q .GoURL }}
+{{- range .HostList }}
+  {{ .Key }}: {{ q .URL }}
+{{- end }}
 {{- if .CABundle }}
   # The emulator's https hosts are signed by this throwaway CA.
   ca_bundle: {{ q .CABundle }}
@@ -103,8 +104,9 @@ type SpecValues struct {
 	// By names the command that writes it ("demo", "emulate"), and
 	// SecretsFrom says where its ${VAR}s come from, for the file's header.
 	By, SecretsFrom                    string
-	JenkinsURL, Org, Repo              string
-	APIURL, DownloadURL, NPMURL, GoURL string
+	JenkinsURL, Org, Repo string
+	// Hosts are the Cloudsmith hosts by key (cloudsmith.api_url, ...).
+	Hosts map[string]string
 	// CABundle is the PEM file of the emulator's https hosts, if any.
 	CABundle string
 	// Issuer is a custom issuer; "" uses Jenkins' own (<jenkins>/oidc).
@@ -118,6 +120,20 @@ type SpecValues struct {
 func quote(s string) (string, error) {
 	b, err := json.Marshal(s)
 	return string(b), err
+}
+
+// hostLine is one cloudsmith host key of the spec.
+type hostLine struct{ Key, URL string }
+
+// HostList is Hosts in the order of cloudsmith-oidc's host table.
+func (v SpecValues) HostList() []hostLine {
+	var out []hostLine
+	for _, e := range pkgconfig.Endpoints() {
+		if u := v.Hosts[e.Key]; u != "" {
+			out = append(out, hostLine{e.Key, u})
+		}
+	}
+	return out
 }
 
 // ExampleSpec renders the example spec.

@@ -149,7 +149,7 @@ func (w *World) Spec(v SpecValues) ([]byte, error) {
 	cs := w.Cloudsmith
 	v.JenkinsURL = trimSlash(w.Jenkins.URL)
 	v.Org, v.Repo = cs.Org, cs.Repo
-	v.APIURL, v.DownloadURL, v.NPMURL, v.GoURL = cs.APIURL, cs.DownloadURL, cs.NPMURL, cs.GoURL
+	v.Hosts = cs.Endpoints()
 	return ExampleSpec(v)
 }
 

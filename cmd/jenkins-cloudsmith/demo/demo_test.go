@@ -207,7 +207,8 @@ func TestExampleSpec(t *testing.T) {
 	for _, bin := range []string{"/tmp/x/bin/cloudsmith-oidc", `/tmp/a b/"q" 'x' #c/cloudsmith-oidc`} {
 		b, err := world.ExampleSpec(world.SpecValues{
 			JenkinsURL: "http://127.0.0.1:1", Org: "acme", Repo: "demo",
-			APIURL: "http://127.0.0.1:2", DownloadURL: "http://127.0.0.1:3", NPMURL: "http://127.0.0.1:4", GoURL: "http://127.0.0.1:5",
+			Hosts: map[string]string{"api_url": "http://127.0.0.1:2", "download_url": "http://127.0.0.1:3", "npm_url": "http://127.0.0.1:4", "go_url": "http://127.0.0.1:5",
+				"docker_registry": "127.0.0.1:7"},
 			Issuer: "http://127.0.0.1:6/issuer", Binary: bin,
 		})
 		if err != nil {
@@ -219,7 +220,7 @@ func TestExampleSpec(t *testing.T) {
 			t.Fatalf("example spec does not load: %v\n%s", err, b)
 		}
 		if s.Binary.Path != bin || s.OIDC.Issuer != "http://127.0.0.1:6/issuer" || len(s.Jobs) != 2 ||
-			s.Jenkins.Token.Value() != "jt" || s.Cloudsmith.APIKey.Value() != "ck" {
+			s.Jenkins.Token.Value() != "jt" || s.Cloudsmith.APIKey.Value() != "ck" || s.Cloudsmith.DockerRegistry != "127.0.0.1:7" {
 			t.Errorf("spec = %+v", s)
 		}
 	}

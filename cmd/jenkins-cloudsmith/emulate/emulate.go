@@ -28,22 +28,68 @@ type Endpoints struct {
 }
 
 // CloudsmithEndpoint says how to reach the emulated Cloudsmith: one
-// loopback host each for the API, downloads (Python, raw), npm and Go, with
-// org Org holding repository Repo and its demo packages.
+// loopback host each for the API, downloads and every format's own host,
+// with org Org holding repository Repo and its demo packages. In JSON the
+// hosts sit beside the other keys (api_url, download_url, npm_url,
+// go_url, python_upload_url, ..., docker_registry as host:port): each key,
+// upper-cased behind CLOUDSMITH_, is cloudsmith-oidc's variable for that
+// host, so a script can export them all.
 type CloudsmithEndpoint struct {
-	APIURL      string `json:"api_url"`
-	DownloadURL string `json:"download_url"`
-	NPMURL      string `json:"npm_url"`
-	GoURL       string `json:"go_url"`
+	// Hosts are the hosts' base URLs by key (cloudsmithtest Host.Key).
+	Hosts map[string]string
 	// APIKey is the emulator's throwaway owner key (management API and
 	// package hosts); printing it is as intentional as the Jenkins token.
+	APIKey string
+	Org    string
+	Repo   string
+	// CAFile is the PEM certificate of the https hosts (the Go proxy: the
+	// go command never sends credentials over plain http); point
+	// SSL_CERT_FILE at it. The file is removed when emulate exits.
+	CAFile string
+}
+
+// cloudsmithFields are CloudsmithEndpoint's keys besides the hosts.
+type cloudsmithFields struct {
 	APIKey string `json:"api_key"`
 	Org    string `json:"org"`
 	Repo   string `json:"repo"`
-	// CAFile is the PEM certificate of GoURL, which is https because the go
-	// command never sends credentials over plain http; point SSL_CERT_FILE
-	// at it. The file is removed when emulate exits.
 	CAFile string `json:"ca_file,omitempty"`
+}
+
+// MarshalJSON writes the hosts and the other fields as one flat object.
+func (e CloudsmithEndpoint) MarshalJSON() ([]byte, error) {
+	out := map[string]any{}
+	for k, v := range e.Hosts {
+		out[k] = v
+	}
+	b, err := json.Marshal(cloudsmithFields{e.APIKey, e.Org, e.Repo, e.CAFile})
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: every string key but the
+// other fields' is a host.
+func (e *CloudsmithEndpoint) UnmarshalJSON(b []byte) error {
+	var f cloudsmithFields
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	var all map[string]any
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	*e = CloudsmithEndpoint{Hosts: map[string]string{}, APIKey: f.APIKey, Org: f.Org, Repo: f.Repo, CAFile: f.CAFile}
+	for k, v := range all {
+		if s, ok := v.(string); ok && k != "api_key" && k != "org" && k != "repo" && k != "ca_file" {
+			e.Hosts[k] = s
+		}
+	}
+	return nil
 }
 
 // JenkinsEndpoint says how to reach the emulated controller.
@@ -98,7 +144,11 @@ JSON line on stdout:
 
   {"jenkins":{"url":"http://127.0.0.1:PORT/","user":"admin","token":"..."},
    "cloudsmith":{"api_url":"http://127.0.0.1:PORT","download_url":"...","npm_url":"...",
-     "go_url":"https://127.0.0.1:PORT","api_key":"...","org":"acme","repo":"demo","ca_file":"..."}}
+     "go_url":"https://127.0.0.1:PORT","python_upload_url":"...", ..., "docker_registry":"127.0.0.1:PORT",
+     "api_key":"...","org":"acme","repo":"demo","ca_file":"..."}}
+
+Each host key upper-cased behind CLOUDSMITH_ is cloudsmith-oidc's variable for
+that host (api_url is CLOUDSMITH_API_URL), so a script can export them all.
 
 and serves until interrupted. Its builds run shell steps on this machine, so
 it listens on loopback unless --jenkins-addr says otherwise.
@@ -206,7 +256,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, opts Options) error {
 	line, err := json.Marshal(Endpoints{
 		Jenkins: &JenkinsEndpoint{URL: js.URL, User: world.JenkinsUser, Token: js.Jenkins.AdminToken()},
 		Cloudsmith: &CloudsmithEndpoint{
-			APIURL: cs.APIURL, DownloadURL: cs.DownloadURL, NPMURL: cs.NPMURL, GoURL: cs.GoURL,
+			Hosts:  cs.Endpoints(),
 			APIKey: cs.APIKey, Org: cs.Org, Repo: cs.Repo, CAFile: caFile,
 		},
 	})

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/pkgconfig"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
 )
@@ -81,5 +84,44 @@ func TestEmulatePrintsOneLineAndServes(t *testing.T) {
 				t.Errorf("%d %s", res.StatusCode, body)
 			}
 		})
+	}
+}
+
+// TestHostKeysAreTheBinarysVariables: the line names every emulated host
+// by a key of cloudsmith-oidc's host table, and every host of that table
+// is emulated, so `export CLOUDSMITH_<KEY>=...` for each key points the
+// binary at the emulator.
+func TestHostKeysAreTheBinarysVariables(t *testing.T) {
+	cs, err := cloudsmithtest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	line, err := json.Marshal(CloudsmithEndpoint{Hosts: cs.Endpoints(), APIKey: "k", Org: "o", Repo: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back CloudsmithEndpoint
+	if err := json.Unmarshal(line, &back); err != nil || back.APIKey != "k" || len(back.Hosts) != len(cs.Endpoints()) {
+		t.Fatalf("round trip of %s: %+v %v", line, back, err)
+	}
+	var got, want []string
+	for k, v := range back.Hosts {
+		got = append(got, k)
+		e, ok := pkgconfig.EndpointOf(k)
+		switch {
+		case !ok:
+			t.Errorf("%s is no host of cloudsmith-oidc's table", k)
+		case e.Bare == strings.Contains(v, "://"):
+			t.Errorf("%s = %q: a bare host is host:port, the others URLs", k, v)
+		}
+	}
+	for _, e := range pkgconfig.Endpoints() {
+		want = append(want, e.Key)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("emulated hosts %q, cloudsmith-oidc's hosts %q", got, want)
 	}
 }
