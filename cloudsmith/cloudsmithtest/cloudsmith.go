@@ -145,8 +145,8 @@ type Cloudsmith struct {
 	orgs        map[string]*org
 	lastFailure string
 	uploads     map[string]*pendingUpload // API file uploads by identifier (apiupload.go)
-	reg         *registryState // Docker registry tokens and uploads (docker.go)
-	cargo       *cargoState    // Cargo git indexes and download keys (cargo.go)
+	reg         *registryState            // Docker registry tokens and uploads (docker.go)
+	cargo       *cargoState               // Cargo git indexes and download keys (cargo.go)
 	// hostURLs are the hosts' base URLs once Start has opened them, for
 	// documents that point at another host (Cargo's config.json).
 	hostURLs map[Host]string

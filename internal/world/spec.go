@@ -103,7 +103,7 @@ jobs:
 type SpecValues struct {
 	// By names the command that writes it ("demo", "emulate"), and
 	// SecretsFrom says where its ${VAR}s come from, for the file's header.
-	By, SecretsFrom                    string
+	By, SecretsFrom       string
 	JenkinsURL, Org, Repo string
 	// Hosts are the Cloudsmith hosts by key (cloudsmith.api_url, ...).
 	Hosts map[string]string
