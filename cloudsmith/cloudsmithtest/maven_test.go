@@ -27,6 +27,10 @@ func mavenSettings(s started) string {
 `
 }
 
+// mavenQuickJVM makes the JVM start faster (no optimising compiler):
+// every mvn run of a test is short.
+const mavenQuickJVM = "-XX:TieredStopAtLevel=1 -Xshare:auto"
+
 func needMaven(t *testing.T) string {
 	t.Helper()
 	mvn := needTool(t, "mvn", "--version")
@@ -45,38 +49,29 @@ func mvnRun(t *testing.T, s started, dir, mvn string, args ...string) string {
 		t.Fatal(err)
 	}
 	base := []string{"-B", "--no-transfer-progress", "-s", settings, "-Dmaven.repo.local=" + filepath.Join(dir, "m2")}
-	out := run(t, dir, []string{"MAVEN_OPTS=", "JAVA_HOME=" + os.Getenv("JAVA_HOME")}, mvn, append(base, args...)...)
+	out := run(t, dir, []string{"MAVEN_OPTS=" + mavenQuickJVM, "JAVA_HOME=" + os.Getenv("JAVA_HOME")}, mvn, append(base, args...)...)
 	if strings.Contains(out, s.token) {
 		t.Error("maven printed the token")
 	}
 	return out
 }
 
-// TestMavenDependencyGet resolves the demo artifact with Debian's Maven
-// 3.8 and maven-dependency-plugin from the download host, checksums
-// verified (checksumPolicy fail).
-func TestMavenDependencyGet(t *testing.T) {
-	t.Parallel()
-	mvn := needMaven(t)
-	s := startWithToken(t)
-	dir := t.TempDir()
-	mvnRun(t, s, dir, mvn, "org.apache.maven.plugins:maven-dependency-plugin:3.5.0:get",
-		"-Dtransitive=false", "-Dartifact="+DemoMavenGroup+":"+DemoMavenArtifact+":"+DemoMavenVersion)
-	jar := filepath.Join(dir, "m2", "com/example/hello-cloudsmith/1.0.0/hello-cloudsmith-1.0.0.jar")
-	if _, err := os.Stat(jar); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// TestMavenDeployRoundTrip deploys a jar with Debian's
-// maven-deploy-plugin to the Maven upload host, then resolves it from the
-// download host: the emulator serves what was uploaded. The upload is
+// TestMavenDeployRoundTrip resolves the demo artifact with Debian's Maven
+// 3.8 and maven-dependency-plugin from the download host (checksums
+// verified: checksumPolicy fail), deploys a jar with Debian's
+// maven-deploy-plugin to the Maven upload host, then resolves that from
+// the download host: the emulator serves what was uploaded. The upload is
 // sent once, with credentials (preemptive Basic).
 func TestMavenDeployRoundTrip(t *testing.T) {
 	t.Parallel()
 	mvn := needMaven(t)
 	s := startWithToken(t)
 	dir := t.TempDir()
+	mvnRun(t, s, dir, mvn, "org.apache.maven.plugins:maven-dependency-plugin:3.5.0:get",
+		"-Dtransitive=false", "-Dartifact="+DemoMavenGroup+":"+DemoMavenArtifact+":"+DemoMavenVersion)
+	if _, err := os.Stat(filepath.Join(dir, "m2", "com/example/hello-cloudsmith/1.0.0/hello-cloudsmith-1.0.0.jar")); err != nil {
+		t.Fatal(err)
+	}
 	jar := filepath.Join(dir, "published.jar")
 	if err := os.WriteFile(jar, []byte("PK\x05\x06"+strings.Repeat("\x00", 18)), 0o644); err != nil {
 		t.Fatal(err)

@@ -51,7 +51,7 @@ func TestEndToEndMaven(t *testing.T) {
 `})
 	// Java takes user.home from the password database, not HOME: point it
 	// at the test's home, as the agent user's own would be.
-	env := append(w.hostsEnv(), "MAVEN_OPTS=-Duser.home="+w.dir, "JAVA_HOME="+os.Getenv("JAVA_HOME"))
+	env := append(w.hostsEnv(), "MAVEN_OPTS=-XX:TieredStopAtLevel=1 -Xshare:auto -Duser.home="+w.dir, "JAVA_HOME="+os.Getenv("JAVA_HOME"))
 	get := func(artifact string) {
 		t.Helper()
 		w.execOK(t, w.dir, oidc, tok, env, "exec", "--format", "maven", "--",
