@@ -131,7 +131,8 @@
 //	POST /job/…/build (201 + Location)           core jenkins/model/ParameterizedJobMixIn.java (doBuild)  TestBuildTrigger, jenkins.TestEmulatorBuild
 //	GET  /job/…/api/json?tree=nextBuildNumber,   core hudson/model/Job.java, hudson/model/Queue.java (Item export), Run.java
 //	     inQueue; /queue/item/<n>/api/json;      TestJobQueueItem, TestBlockedQueueItem, TestFreestyleBuild,
-//	     /job/…/<n>/api/json; …/<n>/consoleText  jenkins.TestEmulatorBuild, jenkins.TestEmulatorTriggerUnderFaults
+//	     /job/…/{<n>,lastBuild}/api/json (gojenkins jenkins.TestEmulatorBuild, jenkins.TestEmulatorTriggerUnderFaults
+//	     Build.Poll, depth=1); …/<n>/consoleText  (core jenkins/model/PeepholePermalink.java for lastBuild, Run.doConsoleText)
 //	GET  …/credentials/store/{system,folder}/    credentials-plugin CredentialsStoreAction.java (DomainWrapper, CredentialsWrapper;
 //	     domain/_/api/json?tree=credentials[…],  getCredentials exported, doConfigDotXml redacts secrets; DELETE)
 //	     …/credential/<id>/config.xml (GET,      TestCredentialsREST, jenkins.TestEmulatorCredentials
