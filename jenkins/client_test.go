@@ -583,6 +583,8 @@ func TestInstallPluginsBodyAndWaitReady(t *testing.T) {
 			body = string(b)
 			w.Header().Set("Location", "/pluginManager/updates/")
 			w.WriteHeader(302)
+		case "/pluginManager/api/json":
+			io.WriteString(w, `{"plugins":[{"shortName":"workflow-cps","version":"4.1","active":true,"enabled":true}]}`)
 		case "/updateCenter/api/json":
 			// Downloads finish on the third poll (UpdateCenter.InstallationJob).
 			st := `{"type":"Pending","success":false}`
@@ -606,8 +608,11 @@ func TestInstallPluginsBodyAndWaitReady(t *testing.T) {
 		}
 	})
 	ctx := context.Background()
-	if err := c.InstallPlugins(ctx, "oidc-provider@latest", `evil"<x>`, "workflow-cps@4.0"); err != nil {
-		t.Fatal(err)
+	// No job for evil"<x> (prevalidateConfig only logs "No such plugin")
+	// and it is not installed; workflow-cps is, so it got none either.
+	err := c.InstallPlugins(ctx, "oidc-provider@latest", `evil"<x>`, "workflow-cps@4.0")
+	if err == nil || !strings.Contains(err.Error(), `offers no plugin named evil"<x>`) || strings.Contains(err.Error(), "workflow-cps") {
+		t.Fatalf("InstallPlugins = %v", err)
 	}
 	want := `<jenkins><install plugin="oidc-provider@latest"/><install plugin="evil&#34;&lt;x&gt;@latest"/><install plugin="workflow-cps@4.0"/></jenkins>`
 	if body != want {

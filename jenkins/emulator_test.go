@@ -380,6 +380,10 @@ func TestEmulatorPlugins(t *testing.T) {
 		t.Errorf("info: %+v %v", info, err)
 	}
 
+	if err := c.InstallPlugins(ctx, "no-such-plugin"); err == nil || !strings.Contains(err.Error(), "offers no plugin named no-such-plugin") {
+		t.Errorf("unknown plugin: %v", err)
+	}
+
 	// An upgrade needs the restart, queued behind the downloads.
 	srv = start(t, jenkinstest.WithPluginVersion("git", "4.0"), jenkinstest.WithPluginDownloadTime(100*time.Millisecond))
 	c = adminClient(t, srv)

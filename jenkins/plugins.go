@@ -53,7 +53,36 @@ func (c *Client) InstallPlugins(ctx context.Context, specs ...string) error {
 	if err != nil {
 		return fmt.Errorf("install plugins %s: %w", strings.Join(specs, ", "), err)
 	}
-	return c.waitInstallations(ctx)
+	seen, err := c.waitInstallations(ctx)
+	if err != nil {
+		return err
+	}
+	// prevalidateConfig only logs "No such plugin" for a name the update
+	// center does not offer: no job, nothing installed.
+	var unseen []string
+	for _, s := range specs {
+		if name, _, _ := strings.Cut(strings.TrimSpace(s), "@"); !seen[name] {
+			unseen = append(unseen, name)
+		}
+	}
+	if len(unseen) == 0 {
+		return nil
+	}
+	have, err := c.Plugins(ctx)
+	if err != nil {
+		return err
+	}
+	var unknown []string
+	for _, n := range unseen {
+		if _, ok := have[n]; !ok {
+			unknown = append(unknown, n)
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("the update center of %s offers no plugin named %s (Jenkins only logs \"No such plugin\"): check the name, and the update site in Manage Jenkins » Plugins » Advanced settings",
+			c.base, strings.Join(unknown, ", "))
+	}
+	return nil
 }
 
 // updateCenterJobs is the part of /updateCenter/api/json the client reads.
@@ -71,25 +100,28 @@ type updateCenterJobs struct {
 
 // waitInstallations polls the update center
 // (GET /updateCenter/api/json?tree=jobs[...], Overall/Manage) until no
-// InstallationJob is Pending or Installing, bounded by ctx. A job that
-// ends in Failure is an error naming the plugin and Jenkins' message.
-func (c *Client) waitInstallations(ctx context.Context) error {
+// InstallationJob is Pending or Installing, bounded by ctx, and returns
+// the plugins it has jobs for. A job that ends in Failure is an error
+// naming the plugin and Jenkins' message.
+func (c *Client) waitInstallations(ctx context.Context) (map[string]bool, error) {
 	q := url.Values{"tree": {"jobs[type,name,errorMessage,status[type,success]]"}}
 	for attempt := 1; ; attempt++ {
 		r, err := c.do(ctx, request{method: http.MethodGet, path: "updateCenter/api/json", query: q, accept: "application/json"})
 		if err != nil {
-			return fmt.Errorf("read the update center's installation jobs: %w", err)
+			return nil, fmt.Errorf("read the update center's installation jobs: %w", err)
 		}
 		var uc updateCenterJobs
 		if err := json.Unmarshal(r.body, &uc); err != nil {
-			return fmt.Errorf("read the update center's installation jobs: the answer is not JSON: %w", err)
+			return nil, fmt.Errorf("read the update center's installation jobs: the answer is not JSON: %w", err)
 		}
 		running := 0
 		var failed []string
+		seen := map[string]bool{}
 		for _, j := range uc.Jobs {
 			if j.Type != "InstallationJob" {
 				continue
 			}
+			seen[j.Name] = true
 			switch {
 			case j.Status.Type == "Pending" || j.Status.Type == "Installing":
 				running++
@@ -102,13 +134,13 @@ func (c *Client) waitInstallations(ctx context.Context) error {
 			}
 		}
 		if len(failed) > 0 {
-			return fmt.Errorf("the update center could not install %s: see Manage Jenkins » Plugins » Download progress", strings.Join(failed, ", "))
+			return nil, fmt.Errorf("the update center could not install %s: see Manage Jenkins » Plugins » Download progress", strings.Join(failed, ", "))
 		}
 		if running == 0 {
-			return nil
+			return seen, nil
 		}
 		if err := httpx.Sleep(ctx, pollDelay(attempt)); err != nil {
-			return fmt.Errorf("waiting for %d plugin download(s) in the update center: %w", running, err)
+			return nil, fmt.Errorf("waiting for %d plugin download(s) in the update center: %w", running, err)
 		}
 	}
 }
