@@ -77,13 +77,7 @@ func (e *executor) cloudsmith(ctx context.Context, c plan.Change) error {
 	switch {
 	case c.Kind == plan.KindService && c.Service != nil:
 		name := c.Service.Name
-		find := func(ctx context.Context) (*plan.ServiceSettings, error) {
-			list, err := e.cs.Services(ctx, org)
-			if err != nil {
-				return nil, err
-			}
-			return plan.FindService(list, name)
-		}
+		find := func(ctx context.Context) (*plan.ServiceSettings, error) { return e.cs.FindService(ctx, org, name) }
 		create := func(ctx context.Context) error {
 			_, err := e.cs.CreateService(ctx, org, *c.Service)
 			return err
@@ -178,17 +172,17 @@ func (e *executor) cloudsmith(ctx context.Context, c plan.Change) error {
 // CloudsmithClient adapts *cloudsmith.Client to Cloudsmith.
 type CloudsmithClient struct{ C *cloudsmith.Client }
 
-// Services implements plan.Cloudsmith.
-func (c CloudsmithClient) Services(ctx context.Context, org string) ([]plan.ServiceSettings, error) {
+// FindService implements plan.Cloudsmith.
+func (c CloudsmithClient) FindService(ctx context.Context, org, name string) (*plan.ServiceSettings, error) {
 	list, err := c.C.ListServices(ctx, org)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]plan.ServiceSettings, len(list))
-	for i, s := range list {
-		out[i] = plan.ServiceSettings{Name: s.Name, Slug: s.Slug, Role: s.Role}
+	s, err := cloudsmith.FindService(list, name)
+	if s == nil || err != nil {
+		return nil, err
 	}
-	return out, nil
+	return &plan.ServiceSettings{Name: s.Name, Slug: s.Slug, Role: s.Role}, nil
 }
 
 // Providers implements plan.Cloudsmith.

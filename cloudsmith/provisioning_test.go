@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
@@ -105,5 +106,30 @@ func TestGrantPrivilegesPatchesOnly(t *testing.T) {
 	}
 	if _, err := c.RepositoryPrivileges(ctx, srv.Org, "nope"); err == nil {
 		t.Error("privileges of a missing repository: no error")
+	}
+}
+
+// TestFindService: a service is found by name (Cloudsmith chose its
+// slug), else by slug; two of one name is an error naming both slugs.
+func TestFindService(t *testing.T) {
+	all := []Service{{Name: "jenkins-ci", Slug: "jenkins-ci-dvha"}, {Name: "other", Slug: "jenkins"}, {Name: "twin", Slug: "twin-a"}, {Name: "twin", Slug: "twin-b"}}
+	for _, tc := range []struct{ name, slug, err string }{
+		{"jenkins-ci", "jenkins-ci-dvha", ""},
+		{"jenkins-ci-dvha", "jenkins-ci-dvha", ""},
+		{"jenkins", "jenkins", ""},
+		{"ghost", "", ""},
+		{"twin", "", "slugs twin-a, twin-b"},
+	} {
+		got, err := FindService(all, tc.name)
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: err %v, want %q", tc.name, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.slug == "" && got != nil, tc.slug != "" && (got == nil || got.Slug != tc.slug):
+			t.Errorf("%s: found %+v, want slug %q", tc.name, got, tc.slug)
+		}
 	}
 }

@@ -107,16 +107,12 @@ func (c *Client) DeleteService(ctx context.Context, org, slug string) error {
 	return err
 }
 
-// EnsureService returns the service account called name (or whose slug is
-// name), creating it when there is none. It writes nothing when one exists.
-func (c *Client) EnsureService(ctx context.Context, org, name string) (*Service, bool, error) {
-	if strings.TrimSpace(name) == "" {
-		return nil, false, fmt.Errorf("cloudsmith: %w: a service account needs a name", ErrInvalidInput)
-	}
-	all, err := c.ListServices(ctx, org)
-	if err != nil {
-		return nil, false, err
-	}
+// FindService returns the service account called name, else the one
+// whose slug is name, or nil when there is none. Cloudsmith assigns slugs
+// (possibly with random characters appended), so matching by name is what
+// keeps a second apply from creating a second account; several accounts
+// of that name are an error naming their slugs.
+func FindService(all []Service, name string) (*Service, error) {
 	var byName []Service
 	for _, s := range all {
 		if s.Name == name {
@@ -125,19 +121,39 @@ func (c *Client) EnsureService(ctx context.Context, org, name string) (*Service,
 	}
 	switch len(byName) {
 	case 1:
-		return &byName[0], false, nil
+		return &byName[0], nil
 	case 0:
 		for _, s := range all {
 			if s.Slug == name {
-				return &s, false, nil
+				return &s, nil
 			}
 		}
-	default:
-		slugs := make([]string, len(byName))
-		for i, s := range byName {
-			slugs[i] = s.Slug
-		}
-		return nil, false, fmt.Errorf("cloudsmith: %d service accounts in org %q are named %q (slugs %s): give the slug instead", len(byName), org, name, strings.Join(slugs, ", "))
+		return nil, nil
+	}
+	slugs := make([]string, len(byName))
+	for i, s := range byName {
+		slugs[i] = s.Slug
+	}
+	return nil, fmt.Errorf("%d service accounts are named %q (slugs %s): give the slug of the one to use", len(byName), name, strings.Join(slugs, ", "))
+}
+
+// EnsureService returns the service account called name (or whose slug is
+// name, see FindService), creating it when there is none. It writes
+// nothing when one exists.
+func (c *Client) EnsureService(ctx context.Context, org, name string) (*Service, bool, error) {
+	if strings.TrimSpace(name) == "" {
+		return nil, false, fmt.Errorf("cloudsmith: %w: a service account needs a name", ErrInvalidInput)
+	}
+	all, err := c.ListServices(ctx, org)
+	if err != nil {
+		return nil, false, err
+	}
+	found, err := FindService(all, name)
+	if err != nil {
+		return nil, false, fmt.Errorf("cloudsmith: org %q: %w", org, err)
+	}
+	if found != nil {
+		return found, false, nil
 	}
 	s, err := c.CreateService(ctx, org, Service{Name: name})
 	if err != nil {

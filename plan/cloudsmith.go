@@ -48,8 +48,11 @@ type PrivilegeGrant struct {
 
 // Cloudsmith is what planning reads from Cloudsmith's management API.
 type Cloudsmith interface {
-	// Services lists the org's service accounts.
-	Services(ctx context.Context, org string) ([]ServiceSettings, error)
+	// FindService is the service account called name, else the one whose
+	// slug is name; nil when there is none. Cloudsmith assigns slugs, so
+	// matching by name is what keeps a re-apply from creating a second
+	// account.
+	FindService(ctx context.Context, org, name string) (*ServiceSettings, error)
 	// Providers lists the org's OIDC providers.
 	Providers(ctx context.Context, org string) ([]ProviderSettings, error)
 	// RepositoryPrivilege is the privilege service holds on repo by a
@@ -85,52 +88,19 @@ func DesiredProvider(in Input) ProviderSettings {
 		Enabled: true, ServiceAccounts: []string{cs.BuildService()}}
 }
 
-// FindService is the service account spec's cloudsmith.service names:
-// the one with that name, else the one with that slug. Cloudsmith assigns
-// slugs (possibly with random characters appended), so matching by name is
-// what keeps a re-apply from creating a second account.
-func FindService(services []ServiceSettings, name string) (*ServiceSettings, error) {
-	var byName []ServiceSettings
-	for _, s := range services {
-		if s.Name == name {
-			byName = append(byName, s)
-		}
-	}
-	switch len(byName) {
-	case 1:
-		return &byName[0], nil
-	case 0:
-		for _, s := range services {
-			if s.Slug == name {
-				return &s, nil
-			}
-		}
-		return nil, nil
-	}
-	slugs := make([]string, len(byName))
-	for i, s := range byName {
-		slugs[i] = s.Slug
-	}
-	return nil, fmt.Errorf("%d Cloudsmith service accounts are named %q (slugs %s): set cloudsmith.service to the slug of the one builds should use",
-		len(byName), name, strings.Join(slugs, ", "))
-}
-
 // resolveService finds the spec's service account and, when Cloudsmith
 // gave it a slug other than the one the spec was rendered with, re-renders
 // a copy of the spec with that slug, so the jobs carry what the exchange
-// needs. It returns the org's services for planCloudsmith.
-func resolveService(ctx context.Context, in Input) (Input, []ServiceSettings, error) {
+// needs. It returns the account (nil when it is still to be created) for
+// planCloudsmith.
+func resolveService(ctx context.Context, in Input) (Input, *ServiceSettings, error) {
 	cs := in.Spec.Cloudsmith
-	services, err := in.Cloudsmith.Services(ctx, cs.Org)
+	found, err := in.Cloudsmith.FindService(ctx, cs.Org, cs.Service)
 	if err != nil {
-		return in, nil, fmt.Errorf("list Cloudsmith service accounts of org %q on %s: %w", cs.Org, cs.API(), err)
-	}
-	found, err := FindService(services, cs.Service)
-	if err != nil {
-		return in, nil, fmt.Errorf("%s: cloudsmith.service: %w", in.Spec.File, err)
+		return in, nil, fmt.Errorf("find the Cloudsmith service account %q (cloudsmith.service) of org %q on %s: %w", cs.Service, cs.Org, cs.API(), err)
 	}
 	if found == nil || found.Slug == cs.BuildService() || in.Render == nil {
-		return in, services, nil
+		return in, found, nil
 	}
 	next := *in.Spec
 	next.Cloudsmith.ServiceSlug = found.Slug
@@ -139,18 +109,14 @@ func resolveService(ctx context.Context, in Input) (Input, []ServiceSettings, er
 		return in, nil, err
 	}
 	in.Spec, in.Output = &next, out
-	return in, services, nil
+	return in, found, nil
 }
 
-func planCloudsmith(ctx context.Context, in Input, services []ServiceSettings) ([]Change, error) {
+func planCloudsmith(ctx context.Context, in Input, found *ServiceSettings) ([]Change, error) {
 	org := in.Spec.Cloudsmith.Org
 	api := in.Spec.Cloudsmith.API()
 	var out []Change
-
-	found, err := FindService(services, in.Spec.Cloudsmith.Service)
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	slug := in.Spec.Cloudsmith.BuildService()
 	if found == nil {
 		out = append(out, Change{Action: Create, Kind: KindService, Name: in.Spec.Cloudsmith.Service,

@@ -221,11 +221,11 @@ func Compute(ctx context.Context, in Input, opt Options) (*Plan, error) {
 
 // compute is Compute for the credential in.Spec names.
 func compute(ctx context.Context, in Input, opt Options) (*Plan, error) {
-	var services []ServiceSettings
+	var service *ServiceSettings
 	if in.Cloudsmith != nil && !opt.PruneOnly {
 		// First: the slug Cloudsmith assigned goes into every job.
 		var err error
-		if in, services, err = resolveService(ctx, in); err != nil {
+		if in, service, err = resolveService(ctx, in); err != nil {
 			return nil, err
 		}
 	}
@@ -281,7 +281,7 @@ func compute(ctx context.Context, in Input, opt Options) (*Plan, error) {
 	p.UnchangedJobs = unchanged
 
 	if in.Cloudsmith != nil {
-		cs, err := planCloudsmith(ctx, in, services)
+		cs, err := planCloudsmith(ctx, in, service)
 		if err != nil {
 			return nil, err
 		}

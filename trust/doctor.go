@@ -535,11 +535,7 @@ func doctorAccount(ctx context.Context, d *doctorRun) {
 		d.lack(needService, "not checked: the service accounts could not be read")
 		return
 	}
-	all := make([]plan.ServiceSettings, len(list))
-	for i, s := range list {
-		all[i] = plan.ServiceSettings{Name: s.Name, Slug: s.Slug, Role: s.Role}
-	}
-	found, err := plan.FindService(all, name)
+	found, err := cloudsmith.FindService(list, name)
 	switch {
 	case err != nil:
 		r.add(LinkAccount, Fail, "set cloudsmith.service to the slug of the account builds should use", "%v", err)
