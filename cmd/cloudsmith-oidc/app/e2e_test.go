@@ -267,3 +267,25 @@ func TestEndToEndTLSAlwaysVerified(t *testing.T) {
 	}
 	assertNoSecrets(t, []string{oidc}, errOut)
 }
+
+// TestEndToEndGoTrustsCABundle: --ca-bundle (CLOUDSMITH_CA_BUNDLE, which a
+// job with cloudsmith.ca_bundle sets) reaches the package manager too: the
+// go command trusts the https emulator without SSL_CERT_FILE being set.
+func TestEndToEndGoTrustsCABundle(t *testing.T) {
+	needTool(t, "go", "version")
+	w, oidc, tok := start(t, cloudsmithtest.WithTLS(cloudsmithtest.HostGo))
+	proj := filepath.Join(w.dir, "proj")
+	ca := filepath.Join(w.dir, "ca.pem")
+	writeFiles(t, map[string]string{
+		filepath.Join(proj, "go.mod"): "module consumer\n\ngo 1.21\n\nrequire " + cloudsmithtest.DemoGoModule + " " + cloudsmithtest.DemoGoVersion + "\n",
+		filepath.Join(proj, "go.sum"): w.cs.Cloudsmith.GoSum(),
+		ca:                            string(w.cs.CACertPEM),
+	})
+	env := []string{"CLOUDSMITH_CA_BUNDLE=" + ca, "GOFLAGS=-modcacherw", "GOTOOLCHAIN=local", "GOENV=off",
+		"GOPATH=" + filepath.Join(w.dir, "gopath"), "GOMODCACHE=" + filepath.Join(w.dir, "modcache"), "GOCACHE=" + filepath.Join(w.dir, "gocache")}
+	out := w.execOK(t, proj, oidc, tok, env, "exec", "--format", "go", "--go-nosumdb", "example.com", "--",
+		"go", "mod", "download", "-json", cloudsmithtest.DemoGoModule+"@"+cloudsmithtest.DemoGoVersion)
+	if !strings.Contains(out, `"Version": "v1.0.0"`) || strings.Contains(out, `"Error"`) {
+		t.Fatalf("go mod download:\n%s", out)
+	}
+}

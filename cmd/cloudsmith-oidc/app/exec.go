@@ -80,8 +80,12 @@ func runExec(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return fmt.Errorf("configuring %s: %s", strings.Join(formatNames(formats), ","), redact.String(err.Error(), secrets...))
 		}
+		caEnv, err := caBundleEnv(tmp, o.caBundle)
+		if err != nil {
+			return err
+		}
 		// ExecEnv may hold the token: the child gets it, nothing prints it.
-		for _, e := range append(res.Env, res.ExecEnv...) {
+		for _, e := range append(append(res.Env, res.ExecEnv...), caEnv...) {
 			if e.Unset {
 				env = unsetEnv(env, e.Name)
 			} else {
@@ -240,4 +244,47 @@ func run(ctx context.Context, argv, env []string, stdin io.Reader, stdout, stder
 		return 0, nil
 	}
 	return 1, fmt.Errorf("waiting for %s: %w", argv[0], err)
+}
+
+// systemRoots are where Linux distributions and macOS keep the system's
+// trusted roots as one PEM file (the paths Go's crypto/x509 reads).
+var systemRoots = []string{
+	"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem",
+	"/etc/pki/tls/cacert.pem", "/etc/ssl/cert.pem",
+}
+
+// caBundleEnv makes the package managers trust --ca-bundle (a private CA
+// in front of Cloudsmith, or an emulator) as cloudsmith-oidc itself does:
+// SSL_CERT_FILE (go, curl, git) and PIP_CERT point at the system roots
+// plus the bundle, written into dir, since both replace the roots rather
+// than add to them; NODE_EXTRA_CA_CERTS (npm) adds the bundle itself.
+func caBundleEnv(dir, bundle string) ([]pkgconfig.Env, error) {
+	if bundle == "" {
+		return nil, nil
+	}
+	extra, err := os.ReadFile(bundle)
+	if err != nil {
+		return nil, fmt.Errorf("reading --ca-bundle: %w", err)
+	}
+	var all []byte
+	for _, p := range systemRoots {
+		if b, err := os.ReadFile(p); err == nil {
+			all = append(b, '\n')
+			break
+		}
+	}
+	all = append(all, extra...)
+	combined := filepath.Join(dir, "ca-bundle.pem")
+	if err := os.WriteFile(combined, all, 0o600); err != nil {
+		return nil, fmt.Errorf("writing the combined CA bundle: %w", err)
+	}
+	abs, err := filepath.Abs(bundle)
+	if err != nil {
+		return nil, err
+	}
+	return []pkgconfig.Env{
+		{Name: "SSL_CERT_FILE", Value: combined},
+		{Name: "PIP_CERT", Value: combined},
+		{Name: "NODE_EXTRA_CA_CERTS", Value: abs},
+	}, nil
 }
