@@ -1,7 +1,9 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -87,7 +89,12 @@ type jobView struct {
 	Kind               string
 	Credential         string
 	Hosts              []hostView
-	Binary             spec.Binary
+	// CAPEM is cloudsmith.ca_bundle's content (public certificates): the
+	// freestyle step writes it beside the build and points
+	// CLOUDSMITH_CA_BUNDLE at it, so cloudsmith-oidc and the package
+	// managers it runs trust a private CA (or an emulator).
+	CAPEM  string
+	Binary spec.Binary
 	// Downloads are binary.platforms in platform order, SHA-256 in lower
 	// case; ByPlatform indexes them ("linux/amd64") for the shell script,
 	// PlatformList names them.
@@ -173,8 +180,13 @@ func (r renderer) baseView(s *spec.Spec, name, desc, label string) (jobView, err
 	if err != nil {
 		return jobView{}, err
 	}
+	ca, err := caPEMOf(s)
+	if err != nil {
+		return jobView{}, err
+	}
 	v := jobView{
-		Name: name, Description: d, Label: label, Library: r.lib,
+		CAPEM: ca,
+		Name:  name, Description: d, Label: label, Library: r.lib,
 		Org: s.Cloudsmith.Org, Service: s.Cloudsmith.BuildService(),
 		Kind: kindOf(s), Credential: s.OIDC.Credential,
 		Hosts:  hostsOf(s.Cloudsmith),
@@ -333,4 +345,23 @@ func (r renderer) vars() (map[string][]byte, error) {
 		out[strings.TrimSuffix(strings.TrimPrefix(n, varsDir), tmplExt)] = b
 	}
 	return out, nil
+}
+
+// caPEMOf reads cloudsmith.ca_bundle (relative to the spec file), which
+// must hold PEM certificates only: it is rendered into job configs.
+func caPEMOf(s *spec.Spec) (string, error) {
+	if s.Cloudsmith.CABundle == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(s.Resolve(s.Cloudsmith.CABundle))
+	if err != nil {
+		return "", fmt.Errorf("cloudsmith.ca_bundle: %w", err)
+	}
+	if bytes.Contains(b, []byte("PRIVATE KEY")) {
+		return "", fmt.Errorf("cloudsmith.ca_bundle %s holds a private key: it goes into every job config, so give it the CA certificates only", s.Cloudsmith.CABundle)
+	}
+	if !bytes.Contains(b, []byte("-----BEGIN CERTIFICATE-----")) {
+		return "", fmt.Errorf("cloudsmith.ca_bundle %s holds no PEM certificate", s.Cloudsmith.CABundle)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
