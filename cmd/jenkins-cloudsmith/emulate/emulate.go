@@ -43,7 +43,8 @@ type CloudsmithEndpoint struct {
 	Org    string
 	Repo   string
 	// CAFile is the PEM certificate of the https hosts (the Go proxy: the
-	// go command never sends credentials over plain http); point
+	// go command never sends credentials over plain http; the Docker
+	// registry: docker, skopeo and podman want TLS for a registry); point
 	// SSL_CERT_FILE at it. The file is removed when emulate exits.
 	CAFile string
 }
@@ -164,7 +165,8 @@ DIR/jenkins-cloudsmith.yaml (the example jobs; the Go host's certificate as
 cloudsmith.ca_bundle), DIR/emulator.env (mode 0600: the two throwaway
 secrets the spec's ${VAR}s name, to source) and the step binary, and says
 on stderr what to run next. ca_file (DIR/ca.pem) is the certificate of the
-https Go host: point SSL_CERT_FILE at it for the go command.`,
+https hosts, the Go proxy and the Docker registry: point SSL_CERT_FILE at it
+for the go command and skopeo.`,
 		Example: `  # Start both emulators and capture their endpoints in a script
   coproc EMU { jenkins-cloudsmith emulate; }
   read -r line <&"${EMU[0]}"
@@ -224,7 +226,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, opts Options) error {
 	w, err := world.Start(ctx, world.Options{
 		JenkinsAddr: opts.JenkinsAddr, Latency: opts.Latency, FaultRate: opts.FaultRate, FaultSeed: opts.FaultSeed,
 		WithoutPlugins: opts.WithoutPlugins, Bare: opts.Bare, AllowLocalCheckout: opts.AllowLocalCheckout,
-		TLS:        []cloudsmithtest.Host{cloudsmithtest.HostGo},
+		TLS:        []cloudsmithtest.Host{cloudsmithtest.HostGo, cloudsmithtest.HostDocker},
 		BuildEnv:   world.PipEnv(f.IO.Getenv),
 		Cloudsmith: cloudsmithOptions(opts),
 	})
