@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
@@ -502,6 +503,31 @@ func TestIntegrationCloudsmithProvisioning(t *testing.T) {
 			if !strings.Contains(string(cfg), slug) {
 				t.Errorf("job config does not carry the assigned slug %q", slug)
 			}
+			// A build's token (a current plugin: aud is an array) exchanges on
+			// the strict emulator, and its Cloudsmith token reads the index.
+			idToken, err := j.IDToken("hello", "oidc-token-cred")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cc, err := cloudsmith.NewClient(cloudsmith.Options{APIURL: ts.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := cc.Exchange(ctx, "acme", slug, idToken)
+			if err != nil {
+				t.Fatalf("exchange for %s: %v (%s)", slug, err, cs.LastExchangeFailure())
+			}
+			ireq, _ := http.NewRequest(http.MethodGet, ts.URL+"/basic/acme/demo/python/simple/", nil)
+			ireq.SetBasicAuth("token", tok.Value)
+			iresp, err := http.DefaultClient.Do(ireq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			iresp.Body.Close()
+			if iresp.StatusCode != http.StatusOK {
+				t.Errorf("python index with the exchanged token: %d", iresp.StatusCode)
+			}
+
 			cs.ResetRequests()
 			sess, _, err := run()
 			if err != nil || !sess.Plan.Empty() {

@@ -118,7 +118,11 @@ func (c *Cloudsmith) serveServices(w http.ResponseWriter, r *http.Request, orgSl
 		case http.MethodDelete:
 			c.withService(w, orgSlug, rest[0], func(o *org, s *Service) {
 				o.services = slices.DeleteFunc(o.services, func(x *Service) bool { return x == s })
-				// A deleted service can no longer be a provider's target.
+				// A deleted service can no longer be a provider's target, nor
+				// hold a repository privilege.
+				for _, repo := range o.repos {
+					repo.grants = slices.DeleteFunc(repo.grants, func(g Grant) bool { return g.Service == s.Slug })
+				}
 				for _, p := range o.providers {
 					p.ServiceAccounts = slices.DeleteFunc(p.ServiceAccounts, func(x string) bool { return x == s.Slug })
 					p.DynamicMappings = slices.DeleteFunc(p.DynamicMappings, func(m DynamicMapping) bool { return m.ServiceAccount == s.Slug })
