@@ -29,6 +29,18 @@
 //     {npm}/{org}/{repo}/ (packument and tarball with sha512 integrity) and
 //     {go}/{org}/{repo}/ (GOPROXY protocol; the go command sends credentials
 //     only over https, see WithTLS);
+//   - Maven ({dl}/basic/{org}/{repo}/maven/, deploys to {maven}/{org}/{repo}/),
+//     Cargo (sparse index and publish API on {cargo}/{org}/{repo}/, the git
+//     index {dl}/basic/{org}/{repo}/cargo/index.git over git smart HTTP),
+//     NuGet v3 ({nuget}/{org}/{repo}/v3/index.json, push to api/v2/package)
+//     and a Docker registry ({docker}/v2/{org}/{repo}/{image}) that takes
+//     only bearer tokens from its token endpoint, each with a demo
+//     package (com.example:hello-cloudsmith:1.0.0, hello-cloudsmith 1.0.0,
+//     Hello.Cloudsmith 1.0.0, hello-cloudsmith:1.0.0) and uploads stored
+//     and served back;
+//   - a format row may adapt how its clients send the credential (prepare:
+//     Cargo's bare token, NuGet's X-NuGet-ApiKey) or serve its host itself
+//     (handler: the registry's token flow);
 //   - fault injection (latency, 503, 429 with Retry-After, connection resets)
 //     and a request log, so clients' retry logic can be tested.
 //
