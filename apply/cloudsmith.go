@@ -220,9 +220,18 @@ func (c CloudsmithClient) CreateProvider(ctx context.Context, org string, p plan
 	return err
 }
 
-// UpdateProvider implements Cloudsmith.
+// UpdateProvider implements Cloudsmith. It starts from the provider as
+// Cloudsmith holds it, so a claim the spec leaves as it is keeps its JSON
+// type (a number stays a number: the spec's claims are strings).
 func (c CloudsmithClient) UpdateProvider(ctx context.Context, org string, p plan.ProviderSettings) error {
-	_, err := c.C.UpdateProvider(ctx, org, p.Slug, toProvider(p))
+	next, err := c.C.GetProvider(ctx, org, p.Slug)
+	if err != nil {
+		return err
+	}
+	want := toProvider(p)
+	next.Name, next.ProviderURL, next.Claims, next.Enabled = want.Name, want.ProviderURL, want.Claims, want.Enabled
+	next.ServiceAccounts, next.MappingClaim, next.DynamicMappings = want.ServiceAccounts, "", nil
+	_, err = c.C.UpdateProvider(ctx, org, p.Slug, *next)
 	return err
 }
 

@@ -6,6 +6,7 @@ package apply_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -722,4 +723,35 @@ func TestIntegrationDescriptionEditedInUI(t *testing.T) {
 		t.Errorf("apply: %s", res.Summary())
 	}
 	e.check(ctx)
+}
+
+// A provider update keeps the JSON type of a claim the spec writes as the
+// same text: Cloudsmith compares claims as JSON, so turning the number 1
+// into the string "1" would break every exchange.
+func TestUpdateProviderKeepsClaimTypes(t *testing.T) {
+	cs := cloudsmithtest.New()
+	ts := httptest.NewServer(cs)
+	t.Cleanup(ts.Close)
+	svc, err := cs.AddService(cloudsmithtest.Service{Name: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cs.AddProvider(cloudsmithtest.ProviderSettings{Name: "jenkins", ProviderURL: "https://old.example", Enabled: true,
+		Claims: map[string]any{"build_number": json.Number("1"), "sub": "x"}, ServiceAccounts: []string{svc.Slug}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cloudsmith.NewClient(cloudsmith.Options{APIURL: ts.URL, APIKey: cs.APIKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = apply.CloudsmithClient{C: c}.UpdateProvider(context.Background(), "acme", plan.ProviderSettings{Name: "jenkins", Slug: p.SlugPerm,
+		ProviderURL: "https://new.example", Claims: map[string]string{"build_number": "1", "sub": "y"}, Enabled: true, ServiceAccounts: []string{svc.Slug}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cs.Providers("acme")[0]
+	if n, ok := got.Claims["build_number"].(json.Number); !ok || n != "1" || got.Claims["sub"] != "y" || got.ProviderURL != "https://new.example" {
+		t.Errorf("provider after the update: %#v", got)
+	}
 }

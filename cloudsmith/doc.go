@@ -1,6 +1,19 @@
 // Package cloudsmith is a client for Cloudsmith's OIDC token exchange and
 // for the parts of its management API that set up OIDC trust: service
-// accounts and OIDC provider settings.
+// accounts, OIDC provider settings and repository privileges.
+//
+// # Provisioning rules the service imposes
+//
+// Cloudsmith assigns a service account's slug (it "may have random
+// characters appended"), so FindService matches by name first. A service
+// account holds no repository privilege until granted one: GrantPrivileges
+// PATCHes /repos/{org}/{repo}/privileges, which adds or changes only the
+// entries sent; PUT, which replaces every privilege on the repository, is
+// deliberately not offered. A provider names its services either
+// statically (service_accounts) or through mapping_claim and
+// dynamic_mappings, never both: every provider write sends the other form
+// reset (null and [], or []), as Cloudsmith's Terraform provider does, and
+// claims read as numbers or booleans are written back with their type.
 //
 // # The exchange
 //
