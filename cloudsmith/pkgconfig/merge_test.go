@@ -2,7 +2,9 @@ package pkgconfig
 
 import (
 	"encoding/json"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,5 +115,87 @@ func TestDockerConfigMerge(t *testing.T) {
 				t.Errorf("cli-plugins link: %q %v", target, err)
 			}
 		})
+	}
+}
+
+func TestCargoGitIndexEnv(t *testing.T) {
+	env := map[string]string{"GIT_CONFIG_COUNT": "2", "PATH": "/usr/bin"}
+	res, err := Write(filepath.Join(t.TempDir(), "cfg"), tok, Settings{Org: "acme", Repo: "demo", CargoIndex: CargoGit,
+		Getenv: func(k string) string { return env[k] }}, []Format{Cargo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range res.Env {
+		got[e.Name] = e.Value
+		if strings.Contains(e.Value, tok) {
+			t.Errorf("%s holds the token", e.Name)
+		}
+	}
+	want := map[string]string{
+		"CARGO_REGISTRIES_CLOUDSMITH_INDEX": "https://dl.cloudsmith.io/basic/acme/demo/cargo/index.git",
+		"CARGO_NET_GIT_FETCH_WITH_CLI":      "true",
+		"GIT_CONFIG_COUNT":                  "4",
+		"GIT_CONFIG_KEY_2":                  "credential.https://dl.cloudsmith.io.helper",
+		"GIT_CONFIG_VALUE_2":                "",
+		"GIT_CONFIG_KEY_3":                  "credential.https://dl.cloudsmith.io.helper",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	if _, ok := got["CARGO_HOME"]; ok {
+		t.Error("CARGO_HOME replaced")
+	}
+	store := filepath.Join(res.Dir, "cargo", "git-credentials")
+	if got["GIT_CONFIG_VALUE_3"] != "store --file='"+store+"'" {
+		t.Errorf("credential helper %q", got["GIT_CONFIG_VALUE_3"])
+	}
+	if b, err := os.ReadFile(store); err != nil || string(b) != "https://"+url.UserPassword("token", tok).String()+"@dl.cloudsmith.io\n" {
+		t.Errorf("credential store: %v %q", err, b)
+	}
+	if len(res.ExecEnv) != 1 || res.ExecEnv[0].Name != "CARGO_REGISTRIES_CLOUDSMITH_TOKEN" || res.ExecEnv[0].Value != "Token "+tok {
+		t.Errorf("exec-only env: %+v", res.ExecEnv)
+	}
+}
+
+// TestMavenWrapper runs the mvn wrapper with a stand-in mvn behind it: it
+// passes -s and the arguments on and takes itself off PATH.
+func TestMavenWrapper(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "mvn"), []byte("#!/bin/sh\necho \"$PATH\"\necho \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"PATH": other + ":/usr/bin:/bin"}
+	res, err := Write(filepath.Join(t.TempDir(), "cfg dir"), tok, Settings{Org: "acme", Repo: "demo", Getenv: func(k string) string { return env[k] }}, []Format{Maven})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var path, settings string
+	for _, e := range res.Env {
+		switch e.Name {
+		case "PATH":
+			path = e.Value
+		case "CLOUDSMITH_MAVEN_SETTINGS":
+			settings = e.Value
+		}
+	}
+	bin := filepath.Join(res.Dir, "maven", "bin")
+	if path != bin+":"+env["PATH"] {
+		t.Fatalf("PATH = %q", path)
+	}
+	cmd := exec.Command(sh, "-c", `mvn -B "a b"`)
+	cmd.Env = []string{"PATH=" + path}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if want := env["PATH"] + "\n-s " + settings + " -B a b\n"; string(out) != want {
+		t.Errorf("wrapper ran\n%q, want\n%q", out, want)
 	}
 }
