@@ -77,3 +77,29 @@ func TestIntegrationOldReleasesWarned(t *testing.T) {
 		t.Errorf("warnings:\n%s", w)
 	}
 }
+
+// TestIntegrationMissingDependency: without the credentials plugin,
+// credentials-binding and oidc-provider are installed but cannot load;
+// plan names credentials, and --install-plugins installs it and restarts
+// (a plugin that failed to load needs one).
+func TestIntegrationMissingDependency(t *testing.T) {
+	e := newEnv(t, []string{"a:freestyle"}, jenkinstest.WithoutPlugins("credentials"),
+		jenkinstest.WithPluginDownloadTime(5*time.Millisecond), jenkinstest.WithRestartDuration(20*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, _, err := e.converge(ctx, plan.Options{})
+	if err == nil || !strings.Contains(err.Error(), "credentials (used by installed plugins that cannot load without it)") {
+		t.Fatalf("plan without credentials: %v", err)
+	}
+	if _, _, err := e.converge(ctx, plan.Options{InstallPlugins: true}); err != nil {
+		t.Fatal(err)
+	}
+	restarted := false
+	for _, w := range e.writes() {
+		restarted = restarted || strings.Contains(w, "safeRestart")
+	}
+	if !restarted {
+		t.Errorf("no restart for plugins that failed to load: %v", e.writes())
+	}
+	e.check(ctx)
+}

@@ -195,7 +195,7 @@ func TestInfoAndPlugins(t *testing.T) {
 		t.Errorf("info = %+v", info)
 	}
 	got := strings.Join(l.lines(), "\n")
-	want := "GET /whoAmI/api/json\nGET /api/json?tree=url\nGET /pluginManager/api/json?tree=plugins%5BshortName%2Cversion%2Cactive%2Cenabled%5D"
+	want := "GET /whoAmI/api/json\nGET /api/json?tree=url\nGET /pluginManager/api/json?tree=plugins%5BshortName%2Cversion%2Cactive%2Cenabled%2Cdependencies%5BshortName%2Cversion%2Coptional%5D%5D"
 	if got != want {
 		t.Errorf("requests:\n%s\nwant\n%s", got, want)
 	}
@@ -561,7 +561,7 @@ func TestContextPath(t *testing.T) {
 	if err := c.UpdateJob(ctx, "a b", []byte("<project/>")); err != nil {
 		t.Fatal(err)
 	}
-	want := "GET /ci/whoAmI/api/json\nGET /ci/api/json?tree=url\nGET /ci/pluginManager/api/json?tree=plugins%5BshortName%2Cversion%2Cactive%2Cenabled%5D\n" +
+	want := "GET /ci/whoAmI/api/json\nGET /ci/api/json?tree=url\nGET /ci/pluginManager/api/json?tree=plugins%5BshortName%2Cversion%2Cactive%2Cenabled%2Cdependencies%5BshortName%2Cversion%2Coptional%5D%5D\n" +
 		"GET /ci/crumbIssuer/api/json\nPOST /ci/job/a%20b/config.xml"
 	if got := strings.Join(l.lines(), "\n"); got != want {
 		t.Errorf("requests:\n%s\nwant\n%s", got, want)

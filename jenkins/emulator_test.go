@@ -372,8 +372,14 @@ func TestEmulatorPlugins(t *testing.T) {
 	if err := c.InstallPlugins(ctx, "oidc-provider@latest", "workflow-cps"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.CheckPlugins(ctx); err != nil {
+	if err := c.CheckPlugins(ctx, "oidc-provider", "workflow-cps"); err != nil {
 		t.Errorf("after install: %v", err)
+	}
+	// pipeline-groovy-lib could not load without workflow-cps at startup,
+	// and a failed plugin loads only with a restart.
+	var pe2 *jenkins.PluginsError
+	if err := c.CheckPlugins(ctx); !errors.As(err, &pe2) || !slices.Equal(pe2.Inactive, []string{"pipeline-groovy-lib"}) {
+		t.Errorf("dependent of a plugin missing at startup: %v", err)
 	}
 	info, err := c.Info(ctx)
 	if err != nil || info.Plugins["oidc-provider"].Version == "" {

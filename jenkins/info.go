@@ -60,6 +60,50 @@ type Plugin struct {
 	Version   string `json:"version"`
 	Active    bool   `json:"active"`
 	Enabled   bool   `json:"enabled"`
+	// Dependencies are what the plugin's manifest asks for; a mandatory
+	// one that is missing keeps it from loading (PluginManager leaves it
+	// inactive until a restart after the dependency is installed).
+	Dependencies []Dependency `json:"dependencies"`
+}
+
+// Dependency is one plugin dependency.
+type Dependency struct {
+	ShortName string `json:"shortName"`
+	Version   string `json:"version"`
+	Optional  bool   `json:"optional"`
+}
+
+// MissingDependencies returns, sorted, the mandatory dependencies (and
+// theirs) of the named plugins that i lacks entirely: an installed plugin
+// whose dependency is missing never becomes active, and installing it
+// again does nothing, so the dependency is what must be installed.
+func (i *Info) MissingDependencies(names []string) []string {
+	set := map[string]bool{}
+	seen := map[string]bool{}
+	var walk func(n string)
+	walk = func(n string) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		p, ok := i.Plugins[n]
+		if !ok {
+			return
+		}
+		for _, d := range p.Dependencies {
+			if d.Optional {
+				continue
+			}
+			if _, ok := i.Plugins[d.ShortName]; !ok {
+				set[d.ShortName] = true
+			}
+			walk(d.ShortName)
+		}
+	}
+	for _, n := range names {
+		walk(n)
+	}
+	return sortedKeys(set)
 }
 
 // Info reads the version and user (GET /whoAmI/api/json, whose answer
@@ -142,13 +186,13 @@ func (c *Client) configuredRootURL(ctx context.Context) (root string, unset bool
 }
 
 // Plugins lists the installed plugins in one request
-// (/pluginManager/api/json?tree=plugins[shortName,version,active,enabled]).
+// (/pluginManager/api/json?tree=plugins[shortName,version,active,enabled,dependencies[shortName,version,optional]]).
 func (c *Client) Plugins(ctx context.Context) (map[string]Plugin, error) {
 	var pl struct {
 		Plugins []Plugin `json:"plugins"`
 	}
 	err := c.viaGojenkins(ctx, "list plugins", func(ctx context.Context) error {
-		_, err := c.gj.Requester.GetJSON(ctx, "/pluginManager", &pl, map[string]string{"tree": "plugins[shortName,version,active,enabled]"})
+		_, err := c.gj.Requester.GetJSON(ctx, "/pluginManager", &pl, map[string]string{"tree": "plugins[shortName,version,active,enabled,dependencies[shortName,version,optional]]"})
 		return err
 	})
 	if err != nil {

@@ -212,6 +212,11 @@ func Compute(ctx context.Context, in Input, opt Options) (*Plan, error) {
 	if err != nil || opt.PruneOnly {
 		return p, err
 	}
+	if !p.Filter(func(c Change) bool { return c.Kind == KindPlugin }).Empty() {
+		// Plugins are to be installed first (the credential store may not
+		// exist yet); apply plans again on the controller that has them.
+		return p, nil
+	}
 	next, followed, err := followRotation(ctx, in, p)
 	if err != nil || !followed {
 		return p, err
@@ -329,6 +334,18 @@ func planPlugins(ctx context.Context, in Input, opt Options, p *Plan) ([]Change,
 		return nil, nil
 	}
 	missing, disabled := MissingPlugins(info, required)
+	// An installed plugin that cannot load for a missing dependency is
+	// fixed by installing the dependency (and restarting), not itself.
+	for _, dep := range info.MissingDependencies(missing) {
+		if !slices.Contains(missing, dep) {
+			missing = append(missing, dep)
+			if uses == nil {
+				uses = map[string]string{}
+			}
+			uses[dep] = "installed plugins that cannot load without it"
+		}
+	}
+	sort.Strings(missing)
 	if len(disabled) > 0 {
 		return nil, &jenkins.PluginsError{URL: in.Spec.Jenkins.URL, Disabled: disabled, Missing: missing, Uses: uses}
 	}

@@ -334,7 +334,23 @@ func checkPlugins(info *jenkins.Info, url string, required []string, uses map[st
 	if len(missing)+len(disabled) == 0 {
 		return nil
 	}
-	return &jenkins.PluginsError{URL: url, Missing: missing, Disabled: disabled, Uses: uses}
+	e := &jenkins.PluginsError{URL: url, Disabled: disabled, Uses: uses}
+	for _, n := range missing {
+		if _, installed := info.Plugins[n]; installed {
+			e.Inactive = append(e.Inactive, n)
+		} else {
+			e.Missing = append(e.Missing, n)
+		}
+	}
+	// A plugin that cannot load for a missing dependency: name that.
+	for _, dep := range info.MissingDependencies(missing) {
+		e.Missing = append(e.Missing, dep)
+		if e.Uses == nil {
+			e.Uses = map[string]string{}
+		}
+		e.Uses[dep] = "installed plugins that cannot load without it"
+	}
+	return e
 }
 
 func orUnknown(s string) string {

@@ -75,7 +75,42 @@ func defaultPlugins(without []string, versions map[string]string) []*plugin {
 		}
 		out = append(out, &plugin{shortName: c.shortName, longName: c.longName, version: v, active: true, enabled: true, deps: c.deps})
 	}
+	activate(out)
 	return out
+}
+
+// activate decides which plugins load, as PluginManager does at startup:
+// an enabled plugin loads only when every mandatory dependency is
+// installed at the version it needs (or later) and loads itself; the
+// others stay inactive ("Failed to load: … Plugin is missing: …" in
+// Manage Jenkins » Plugins), their classes and steps unknown.
+func activate(plugins []*plugin) {
+	byName := map[string]*plugin{}
+	for _, p := range plugins {
+		byName[p.shortName] = p
+		p.active = p.enabled && p.version != ""
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, p := range plugins {
+			if p.active && !depsLoaded(p, byName) {
+				p.active, changed = false, true
+			}
+		}
+	}
+}
+
+// depsLoaded reports whether p's mandatory dependencies are active at the
+// versions p needs.
+func depsLoaded(p *plugin, byName map[string]*plugin) bool {
+	for _, d := range p.deps {
+		name, min, _ := strings.Cut(d, "@")
+		dep := byName[name]
+		if dep == nil || !dep.active || compareVersions(dep.version, min) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (j *Jenkins) findPlugin(name string) *plugin {
@@ -191,7 +226,11 @@ func (j *Jenkins) advanceJobsLocked(now time.Time) {
 		if p == nil {
 			continue
 		}
-		if p.version == "" && !j.o.noDynamicLoad {
+		byName := map[string]*plugin{}
+		for _, q := range j.plugins {
+			byName[q.shortName] = q
+		}
+		if p.version == "" && !j.o.noDynamicLoad && depsLoaded(p, byName) {
 			p.version, p.pending, p.active, p.enabled = job.version, "", true, true
 			job.status = "Success"
 		} else {
@@ -515,9 +554,10 @@ func (j *Jenkins) restarting() bool {
 	// plugins stay as they were.
 	for _, p := range j.plugins {
 		if p.pending != "" {
-			p.version, p.pending, p.active, p.enabled = p.pending, "", true, true
+			p.version, p.pending, p.enabled = p.pending, "", true
 		}
 	}
+	activate(j.plugins)
 	j.ucJobs = nil
 	j.session = randHex(4)
 	j.sessions = map[string]string{}

@@ -134,3 +134,30 @@ func TestStepsOfMissingPlugins(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingDependencyKeepsDependentsInactive pins PluginManager's
+// startup: a plugin whose mandatory dependency is missing does not load
+// (listed, enabled, inactive), and installing the dependency later loads
+// it only with a restart.
+func TestMissingDependencyKeepsDependentsInactive(t *testing.T) {
+	s := testServer(t, WithoutPlugins("credentials"), WithPluginDownloadTime(time.Millisecond), WithRestartDuration(10*time.Millisecond))
+	c := adminClient(t, s)
+	r := c.mustStatus(200, "GET", "pluginManager/api/json?tree=plugins[shortName,active,enabled]", "")
+	for _, p := range []string{"credentials-binding", "oidc-provider", "cloudbees-folder", "plain-credentials"} {
+		if !strings.Contains(r.body, `{"active":false,"enabled":true,"shortName":"`+p+`"}`) {
+			t.Errorf("%s should be installed but inactive: %s", p, r.body)
+		}
+	}
+	c.mustStatus(404, "GET", "oidc/jwks", "")
+	c.mustStatus(302, "POST", "pluginManager/installNecessaryPlugins", `<jenkins><install plugin="credentials@latest"/></jenkins>`, xmlCT)
+	waitFor(t, "credentials to load", func() bool { return s.Jenkins.PluginActive("credentials") })
+	if s.Jenkins.PluginActive("oidc-provider") {
+		t.Error("a plugin that failed to load came up without a restart")
+	}
+	c.mustStatus(302, "POST", "updateCenter/safeRestart", "")
+	waitFor(t, "the restart", func() bool { return c.do("GET", "api/json", "").status == 503 })
+	waitReady(t, c)
+	if !s.Jenkins.PluginActive("oidc-provider") || !s.Jenkins.PluginActive("credentials-binding") {
+		t.Error("dependents inactive after the restart")
+	}
+}
