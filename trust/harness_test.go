@@ -23,3 +23,15 @@ func needStepBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// trustedWorld is a World whose whole chain holds: the spec applied, the
+// issuer's documents exported, a Cloudsmith provider trusting them.
+func trustedWorld(t *testing.T, o trusttest.Options) *trusttest.World {
+	t.Helper()
+	needStepBinary(t)
+	w := trusttest.Start(t, o)
+	w.Apply()
+	w.Export()
+	w.AddProvider(w.S.IssuerURL(), map[string]any{"aud": "jenkins"})
+	return w
+}

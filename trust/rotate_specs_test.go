@@ -21,11 +21,7 @@ import (
 // A's things: team B's credential, key and jobs stay as they were, and
 // its plan stays empty.
 func TestRotateLeavesAnotherSpecAlone(t *testing.T) {
-	needStepBinary(t)
-	w := trusttest.Start(t, trusttest.Options{})
-	w.Apply()
-	w.Export()
-	w.AddProvider(w.S.IssuerURL(), map[string]any{"aud": "jenkins"})
+	w := trustedWorld(t, trusttest.Options{})
 	ctx := w.Ctx()
 
 	specB := filepath.Join(t.TempDir(), "team-b.yaml")

@@ -86,11 +86,7 @@ func startExchanger(ctx context.Context, w *trusttest.World, job string) (ex *ex
 }
 
 func TestRotateWithoutFailedExchange(t *testing.T) {
-	needStepBinary(t)
-	w := trusttest.Start(t, trusttest.Options{})
-	w.Apply()
-	w.Export()
-	w.AddProvider(w.S.IssuerURL(), map[string]any{"aud": "jenkins"})
+	w := trustedWorld(t, trusttest.Options{})
 	ctx := w.Ctx()
 
 	// Let it exchange with the original credential first.
@@ -232,11 +228,7 @@ func TestSuccessorIDs(t *testing.T) {
 // A build that started with the old credential is waited for before its
 // key is removed.
 func TestRotateWaitsForRunningBuild(t *testing.T) {
-	needStepBinary(t)
-	w := trusttest.Start(t, trusttest.Options{Step: "sleep 1; echo slow build done"})
-	w.Apply()
-	w.Export()
-	w.AddProvider(w.S.IssuerURL(), map[string]any{"aud": "jenkins"})
+	w := trustedWorld(t, trusttest.Options{Step: "sleep 1; echo slow build done"})
 	ctx := w.Ctx()
 	queue, err := w.Env.Jenkins.TriggerBuild(ctx, "app/build")
 	if err != nil {
@@ -321,11 +313,7 @@ func TestRotateFinishesUnpublish(t *testing.T) {
 // it (a new key under the same kid), rotate moves to a successor with the
 // new description while builds keep exchanging, and plan is then empty.
 func TestCredentialChangeThroughRotate(t *testing.T) {
-	needStepBinary(t)
-	w := trusttest.Start(t, trusttest.Options{})
-	w.Apply()
-	w.Export()
-	w.AddProvider(w.S.IssuerURL(), map[string]any{"aud": "jenkins"})
+	w := trustedWorld(t, trusttest.Options{})
 	ctx := w.Ctx()
 
 	w.S.OIDC.Description = "changed by the spec"

@@ -16,11 +16,7 @@ import (
 // job (its console shows it only sealed), writes it 0600, deletes the
 // job, and doctor --token-file exchanges it.
 func TestMintTokenForDoctor(t *testing.T) {
-	needStepBinary(t)
-	w := trusttest.Start(t, trusttest.Options{})
-	w.Apply()
-	w.Export()
-	w.AddProvider(w.S.IssuerURL(), map[string]any{"aud": "jenkins"})
+	w := trustedWorld(t, trusttest.Options{})
 	ctx := w.Ctx()
 
 	out := filepath.Join(t.TempDir(), "id_token")

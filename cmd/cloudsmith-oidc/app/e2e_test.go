@@ -186,8 +186,17 @@ func TestEndToEndNPM(t *testing.T) {
 }
 
 func TestEndToEndGo(t *testing.T) {
+	// The go command authenticates over https only; here it trusts the
+	// emulator through SSL_CERT_FILE, set on the agent.
+	goModDownload(t, func(ca string) []string { return []string{"SSL_CERT_FILE=" + ca} })
+}
+
+// goModDownload runs `go mod download` of the demo module through exec
+// against the emulator's https Go host; trust(ca) is the environment that
+// makes the go command trust the emulator's certificate file ca.
+func goModDownload(t *testing.T, trust func(ca string) []string) {
+	t.Helper()
 	needTool(t, "go", "version")
-	// The go command authenticates over https only.
 	w, oidc, tok := start(t, cloudsmithtest.WithTLS(cloudsmithtest.HostGo))
 	proj := filepath.Join(w.dir, "proj")
 	ca := filepath.Join(w.dir, "ca.pem")
@@ -196,8 +205,8 @@ func TestEndToEndGo(t *testing.T) {
 		filepath.Join(proj, "go.sum"): w.cs.Cloudsmith.GoSum(),
 		ca:                            string(w.cs.CACertPEM),
 	})
-	env := []string{"SSL_CERT_FILE=" + ca, "GOFLAGS=-modcacherw", "GOTOOLCHAIN=local", "GOENV=off",
-		"GOPATH=" + filepath.Join(w.dir, "gopath"), "GOMODCACHE=" + filepath.Join(w.dir, "modcache"), "GOCACHE=" + filepath.Join(w.dir, "gocache")}
+	env := append(trust(ca), "GOFLAGS=-modcacherw", "GOTOOLCHAIN=local", "GOENV=off",
+		"GOPATH="+filepath.Join(w.dir, "gopath"), "GOMODCACHE="+filepath.Join(w.dir, "modcache"), "GOCACHE="+filepath.Join(w.dir, "gocache"))
 	out := w.execOK(t, proj, oidc, tok, env, "exec", "--format", "go", "--go-nosumdb", "example.com", "--",
 		"go", "mod", "download", "-x", "-json", cloudsmithtest.DemoGoModule+"@"+cloudsmithtest.DemoGoVersion)
 	if !strings.Contains(out, `"Version": "v1.0.0"`) || strings.Contains(out, `"Error"`) {
@@ -272,20 +281,5 @@ func TestEndToEndTLSAlwaysVerified(t *testing.T) {
 // job with cloudsmith.ca_bundle sets) reaches the package manager too: the
 // go command trusts the https emulator without SSL_CERT_FILE being set.
 func TestEndToEndGoTrustsCABundle(t *testing.T) {
-	needTool(t, "go", "version")
-	w, oidc, tok := start(t, cloudsmithtest.WithTLS(cloudsmithtest.HostGo))
-	proj := filepath.Join(w.dir, "proj")
-	ca := filepath.Join(w.dir, "ca.pem")
-	writeFiles(t, map[string]string{
-		filepath.Join(proj, "go.mod"): "module consumer\n\ngo 1.21\n\nrequire " + cloudsmithtest.DemoGoModule + " " + cloudsmithtest.DemoGoVersion + "\n",
-		filepath.Join(proj, "go.sum"): w.cs.Cloudsmith.GoSum(),
-		ca:                            string(w.cs.CACertPEM),
-	})
-	env := []string{"CLOUDSMITH_CA_BUNDLE=" + ca, "GOFLAGS=-modcacherw", "GOTOOLCHAIN=local", "GOENV=off",
-		"GOPATH=" + filepath.Join(w.dir, "gopath"), "GOMODCACHE=" + filepath.Join(w.dir, "modcache"), "GOCACHE=" + filepath.Join(w.dir, "gocache")}
-	out := w.execOK(t, proj, oidc, tok, env, "exec", "--format", "go", "--go-nosumdb", "example.com", "--",
-		"go", "mod", "download", "-json", cloudsmithtest.DemoGoModule+"@"+cloudsmithtest.DemoGoVersion)
-	if !strings.Contains(out, `"Version": "v1.0.0"`) || strings.Contains(out, `"Error"`) {
-		t.Fatalf("go mod download:\n%s", out)
-	}
+	goModDownload(t, func(ca string) []string { return []string{"CLOUDSMITH_CA_BUNDLE=" + ca} })
 }
