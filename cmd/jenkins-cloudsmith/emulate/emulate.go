@@ -103,18 +103,10 @@ type JenkinsEndpoint struct {
 	Token string `json:"token"`
 }
 
-// Options are the command's flags.
+// Options are the command's flags: the world's (address, latency,
+// faults, plugins, --bare, local checkouts) and emulate's own.
 type Options struct {
-	JenkinsAddr    string
-	Latency        time.Duration
-	FaultRate      float64
-	FaultSeed      uint64
-	WithoutPlugins []string
-	// Bare starts a controller without the jenkins-cloudsmith global
-	// library (for specs that place the library themselves).
-	Bare bool
-	// AllowLocalCheckout lets Pipelines come from local git repositories.
-	AllowLocalCheckout bool
+	world.Options
 	// WriteSpec is a directory to write a ready spec for these emulators
 	// into (see readySpec); "" writes none.
 	WriteSpec string
@@ -223,13 +215,11 @@ func Run(ctx context.Context, f *cmdutil.Factory, opts Options) error {
 			return err
 		}
 	}
-	w, err := world.Start(ctx, world.Options{
-		JenkinsAddr: opts.JenkinsAddr, Latency: opts.Latency, FaultRate: opts.FaultRate, FaultSeed: opts.FaultSeed,
-		WithoutPlugins: opts.WithoutPlugins, Bare: opts.Bare, AllowLocalCheckout: opts.AllowLocalCheckout,
-		TLS:        []cloudsmithtest.Host{cloudsmithtest.HostGo, cloudsmithtest.HostDocker},
-		BuildEnv:   world.PipEnv(f.IO.Getenv),
-		Cloudsmith: cloudsmithOptions(opts),
-	})
+	wo := opts.Options
+	wo.TLS = []cloudsmithtest.Host{cloudsmithtest.HostGo, cloudsmithtest.HostDocker}
+	wo.BuildEnv = world.PipEnv(f.IO.Getenv)
+	wo.Cloudsmith = cloudsmithOptions(opts)
+	w, err := world.Start(ctx, wo)
 	if err != nil {
 		return err
 	}
