@@ -100,8 +100,8 @@
 //	200, element dropped (null SCM without git); the      hudson/diagnosis/OldDataMonitor.java; workflow-cps CpsScmFlowDefinition (null scm)
 //	posted text stays config.xml until the next save
 //	unknown root class (job type's plugin missing): 500  core hudson/model/Items.java (load), ItemGroupMixIn.createProjectFromXML
-//	a plugin whose mandatory dependency is missing or     core hudson/PluginManager.java (loadDetachedPlugins/ start: "Failed to load",
-//	too old is listed inactive; it loads only after a     PluginWrapper.resolvePluginDependencies "Plugin is missing"); dynamicLoad
+//	a plugin whose mandatory dependency is missing or     core hudson/PluginManager.java (start; "Failed to load: …"),
+//	too old is listed inactive; it loads only after a     hudson/PluginWrapper.java (resolvePluginDependencies: "Plugin is missing"); dynamicLoad
 //	restart, also once the dependency is installed        refuses a plugin whose dependencies are not loaded
 //
 // Every request the product's client (package jenkins) makes, the upstream
