@@ -171,8 +171,8 @@
 //	durable-task-step, withEnv/isUnix/error/pwd/dir/...   workflow-basic-steps; pipeline-stage-step StageStep; workflow-scm-step
 //	basic-steps, stage, checkout, library, withCredentials GenericSCMStep; pipeline-groovy-lib LibraryStep; credentials-binding BindingStep
 //	@Library without pipeline-groovy-lib: compile error   pipeline-groovy-lib LibraryDecorator (absent: the annotation class is unresolvable)
-//	checkout([$class: 'GitSCM', …]) without git: "No     structs DescribableModel / workflow-cps DSL (resolving $class among the
-//	known implementation of interface hudson.scm.SCM…"  installed SCM descriptors)
+//	checkout([$class: 'GitSCM', …]) without git:          structs DescribableModel.resolveClass (UnsupportedOperationException
+//	"no known implementation of class hudson.scm.SCM…"  "no known implementation of " + base + " is named " + name)
 //	no flow definition (workflow-cps missing): fails      workflow-job WorkflowRun.run ("No flow definition, cannot run")
 //	secret in a step's arguments: interpolation warning   workflow-cps DSL.java (reportInsecureInterpolation)
 //	node(label): built-in node (WithAgentLabels), ws and  workflow-durable-task-step ExecutorStepExecution, core WorkspaceList.tempDir;

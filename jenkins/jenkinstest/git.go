@@ -207,8 +207,8 @@ func (p *pipelineRun) checkout(args map[string]any, c stepCtx) (any, *stepError)
 			s = p.scm
 		} else {
 			if !p.x.j.pluginActive("git") {
-				// DescribableModel: no SCM implementation has that symbol or class.
-				return nil, &stepError{Class: excIllegal, Message: fmt.Sprintf("No known implementation of interface hudson.scm.SCM is named %s", str(v, "$class"))}
+				// structs DescribableModel.resolveClass: no SCM descriptor has that class.
+				return nil, &stepError{Class: "java.lang.UnsupportedOperationException", Message: fmt.Sprintf("no known implementation of class hudson.scm.SCM is named %s", str(v, "$class"))}
 			}
 			var err error
 			if s, err = gitSCMFromMap(v); err != nil {

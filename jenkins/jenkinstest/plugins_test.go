@@ -124,7 +124,7 @@ func TestStepsOfMissingPlugins(t *testing.T) {
 		{"pipeline-stage-step", "stage('s') { }", "No such DSL method 'stage'"},
 		{"credentials-binding", "withCredentials([]) { }", "No such DSL method 'withCredentials'"},
 		{"pipeline-groovy-lib", "@Library('x') _\necho 'y'", "unable to resolve class Library"},
-		{"git", "node { checkout([$class: 'GitSCM', userRemoteConfigs: [[url: 'https://example.com/r.git']]]) }", "No known implementation of interface hudson.scm.SCM is named GitSCM"},
+		{"git", "node { checkout([$class: 'GitSCM', userRemoteConfigs: [[url: 'https://example.com/r.git']]]) }", "java.lang.UnsupportedOperationException: no known implementation of class hudson.scm.SCM is named GitSCM"},
 	} {
 		s := testServer(t, WithoutPlugins(tc.without))
 		c := adminClient(t, s)
