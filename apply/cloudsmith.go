@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 )
 
@@ -50,7 +51,9 @@ func (e *executor) awaitVisible(ctx context.Context, what string, seen func(cont
 			}
 			return fmt.Errorf("%s was written but Cloudsmith still does not show it after %s; run apply again later", what, visibleWithin)
 		}
-		if serr := e.opt.Sleep(ctx, pause); serr != nil {
+		// A real pause even when retries are not slept (tests): polling
+		// waits on Cloudsmith, not on a backoff schedule.
+		if serr := httpx.Sleep(ctx, pause); serr != nil {
 			return serr
 		}
 		pause = min(2*pause, 5*time.Second)
