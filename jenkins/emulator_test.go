@@ -389,6 +389,11 @@ func TestEmulatorPlugins(t *testing.T) {
 	if err := c.InstallPlugins(ctx, "no-such-plugin"); err == nil || !strings.Contains(err.Error(), "offers no plugin named no-such-plugin") {
 		t.Errorf("unknown plugin: %v", err)
 	}
+	// A controller that cannot reach the update site: DownloadJob.Failure.
+	offline := adminClient(t, start(t, jenkinstest.WithoutPlugins("job-dsl"), jenkinstest.WithFailingDownloads("job-dsl")))
+	if err := offline.InstallPlugins(ctx, "job-dsl"); err == nil || !strings.Contains(err.Error(), "the update center could not install job-dsl (updates.jenkins.io)") {
+		t.Errorf("failed download: %v", err)
+	}
 
 	// An upgrade needs the restart, queued behind the downloads.
 	srv = start(t, jenkinstest.WithPluginVersion("git", "4.0"), jenkinstest.WithPluginDownloadTime(100*time.Millisecond))

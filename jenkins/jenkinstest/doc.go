@@ -92,6 +92,8 @@
 //	downloads one at a time; fresh plugin loads          core hudson/model/UpdateCenter.java (InstallationJob, DownloadJob.Pending/
 //	dynamically, upgrade SuccessButRequiresRestart        Success/SuccessButRequiresRestart, isRestartRequiredForCompletion),
 //	                                                     hudson/PluginManager.java (dynamicLoad, RestartRequiredException)
+//	a failed download (WithFailingDownloads): Failure,    core hudson/model/UpdateCenter.java (DownloadJob.run: status = new Failure(e),
+//	errorMessage the exception's message                 error = e; UpdateCenterJob.getErrorMessage)
 //	updateCenter/safeRestart: POST, Administer, a         core hudson/model/UpdateCenter.java (doSafeRestart, RestartJenkinsJob)
 //	RestartJenkinsJob behind the downloads, 302 to "."
 //	/safeRestart: POST, Overall/Manage (2.475+; before    core jenkins/model/Jenkins.java (doSafeRestart, safeRestart: waits for

@@ -36,6 +36,7 @@ type options struct {
 	allowLocalCheckout bool
 	downloadTime       time.Duration
 	noDynamicLoad      bool
+	failDownloads      []string
 }
 
 func defaultOptions() options {
@@ -203,3 +204,10 @@ func WithPluginDownloadTime(d time.Duration) Option { return func(o *options) { 
 // before is loaded at once, as deploy(true) does, and only upgrades need
 // a restart.
 func WithoutDynamicLoad() Option { return func(o *options) { o.noDynamicLoad = true } }
+
+// WithFailingDownloads makes the update center's downloads of the named
+// plugins fail (DownloadJob.Failure with the UnknownHostException of a
+// controller that cannot reach updates.jenkins.io): nothing is installed.
+func WithFailingDownloads(names ...string) Option {
+	return func(o *options) { o.failDownloads = append(o.failDownloads, names...) }
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -194,7 +195,8 @@ type installJob struct {
 	restart bool
 	// done is when the download completes; status is set then.
 	done   time.Time
-	status string // Pending, Success, SuccessButRequiresRestart
+	status string // Pending, Success, SuccessButRequiresRestart, Failure
+	err    string // errorMessage of a Failure
 }
 
 // statusNode is the job's exported status (DownloadJob.Pending, Success,
@@ -207,8 +209,15 @@ func (job *installJob) statusNode() *node {
 			return newNode("hudson.model.UpdateCenter$RestartJenkinsJob$Pending").add("type", "Pending")
 		}
 	}
-	n := newNode("hudson.model.UpdateCenter$DownloadJob$"+st).add("success", st != "Pending").add("type", st)
-	return n
+	return newNode("hudson.model.UpdateCenter$DownloadJob$"+st).add("success", st != "Pending" && st != "Failure").add("type", st)
+}
+
+// nullIfEmpty exports "" as null, as a Java null String.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // advanceJobsLocked completes the downloads whose time has come: a plugin
@@ -224,6 +233,10 @@ func (j *Jenkins) advanceJobsLocked(now time.Time) {
 		}
 		p := j.findPlugin(job.name)
 		if p == nil {
+			continue
+		}
+		if slices.Contains(j.o.failDownloads, job.name) {
+			job.status, job.err = "Failure", "updates.jenkins.io"
 			continue
 		}
 		byName := map[string]*plugin{}
@@ -304,7 +317,7 @@ func (j *Jenkins) servePlugins(q *request, segs []string) {
 				}
 				restartRequired = restartRequired || job.status == "SuccessButRequiresRestart"
 				jobs = append(jobs, newNode("hudson.model.UpdateCenter$InstallationJob").
-					add("errorMessage", nil).add("id", job.id).add("type", "InstallationJob").
+					add("errorMessage", nullIfEmpty(job.err)).add("id", job.id).add("type", "InstallationJob").
 					add("name", job.name).
 					addInline("status", job.statusNode()).
 					add("plugin", newNode("hudson.model.UpdateSite$Plugin").add("name", job.name).add("version", job.version)))
