@@ -181,7 +181,7 @@ func (c *Cloudsmith) serveDownload(w http.ResponseWriter, r *http.Request) {
 // smart HTTP fetch (POST .../git-upload-pack), which Cargo's git index uses.
 func isRead(r *http.Request) bool {
 	return r.Method == http.MethodGet || r.Method == http.MethodHead ||
-		r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack")
+		r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/cargo/index.git/git-upload-pack")
 }
 
 // formatHost serves a format's own host.
