@@ -390,7 +390,8 @@ func TestIntegrationCloudsmithProvisioning(t *testing.T) {
 					}
 				}
 				cs.AddOrg("acme", "releases")
-				if err := cs.GrantPrivilege("acme", "demo", "jenkins-ci", cloudsmithtest.PrivilegeRead); err != nil {
+				// More than the jobs need: kept, never lowered.
+				if err := cs.GrantPrivilege("acme", "demo", "jenkins-ci", cloudsmithtest.PrivilegeAdmin); err != nil {
 					t.Fatal(err)
 				}
 				for _, g := range []cloudsmithtest.Grant{{Privilege: cloudsmithtest.PrivilegeAdmin, User: "alice"},
@@ -406,7 +407,7 @@ func TestIntegrationCloudsmithProvisioning(t *testing.T) {
 			},
 			job:     "  - {name: publisher, type: freestyle, repo: releases, publish: true, steps: [\"echo up\"]}\n",
 			changes: []string{"create cloudsmith-privilege releases", "update cloudsmith-provider jenkins"},
-			grants:  map[string]cloudsmithtest.Privilege{"demo": cloudsmithtest.PrivilegeRead, "releases": cloudsmithtest.PrivilegeWrite},
+			grants:  map[string]cloudsmithtest.Privilege{"demo": cloudsmithtest.PrivilegeAdmin, "releases": cloudsmithtest.PrivilegeWrite},
 		},
 		{
 			name: "dynamic mappings replaced by the service account",
