@@ -156,3 +156,63 @@ func TestNativeUploadsRefuseReaders(t *testing.T) {
 		t.Errorf("PyPI's __token__ user: %d, want 401", resp.StatusCode)
 	}
 }
+
+// TestNativeAndAPIUploadsNeedWrite: with Read on the repository, a service installs
+// but every upload path (twine's, npm publish, the API's files and
+// packages endpoints) answers 403 and stores nothing.
+func TestNativeAndAPIUploadsNeedWrite(t *testing.T) {
+	srv, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c := srv.Cloudsmith
+	if _, err := c.AddService(Service{Name: "reader", Slug: "reader"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.GrantPrivilege("acme", "demo", "reader", PrivilegeRead); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.MintToken("acme", "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(c.Packages("acme", "demo"))
+	if resp, _ := get(t, srv.PythonIndexURL()+"hello-cloudsmith/", basicToken(tok)); resp.StatusCode != 200 {
+		t.Fatalf("Read does not read: %d", resp.StatusCode)
+	}
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField(":action", "file_upload")
+	_ = mw.Close()
+	send := func(method, url, ctype string, body io.Reader, h http.Header) int {
+		req, _ := http.NewRequest(method, url, body)
+		req.Header = h
+		req.Header.Set("Content-Type", ctype)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	bearer := http.Header{"Authorization": {"Bearer " + tok}}
+	apiKey := http.Header{"X-Api-Key": {tok}}
+	checks := []struct {
+		name string
+		got  int
+	}{
+		{"twine upload", send(http.MethodPost, srv.PythonUploadURL(), mw.FormDataContentType(), &form, basicToken(tok))},
+		{"npm publish", send(http.MethodPut, srv.NPMRegistryURL()+"x", "application/json", strings.NewReader(`{}`), bearer)},
+		{"files create", send(http.MethodPost, srv.APIURL+"/v1/files/acme/demo/", "application/json", strings.NewReader(`{"filename":"x"}`), apiKey)},
+		{"raw package", send(http.MethodPost, srv.APIURL+"/v1/packages/acme/demo/upload/raw/", "application/json", strings.NewReader(`{"package_file":"x"}`), apiKey)},
+	}
+	for _, ch := range checks {
+		if ch.got != http.StatusForbidden {
+			t.Errorf("%s with Read: %d, want 403", ch.name, ch.got)
+		}
+	}
+	if after := len(c.Packages("acme", "demo")); after != before {
+		t.Errorf("%d packages stored without Write", after-before)
+	}
+}

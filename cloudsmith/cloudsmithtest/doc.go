@@ -22,13 +22,19 @@
 //     a service account holds none until granted, and every package host
 //     checks Read (Write for uploads) for it and its exchanged tokens;
 //   - package hosts that accept only a token from the exchange, a service
-//     key or the API key (Basic with any user name, Bearer, X-Api-Key) and
-//     challenge with WWW-Authenticate: Basic otherwise:
-//     {dl}/basic/{org}/{repo}/python/simple/ (PEP 503, a wheel built at
-//     start-up), {dl}/basic/{org}/{repo}/raw/files/hello.txt,
-//     {npm}/{org}/{repo}/ (packument and tarball with sha512 integrity) and
-//     {go}/{org}/{repo}/ (GOPROXY protocol; the go command sends credentials
-//     only over https, see WithTLS);
+//     key or the API key, sent as Cloudsmith documents it (Basic with the
+//     user "token" or the owner's slug, X-Api-Key, Bearer only where the
+//     client sends it: npm; WithLenientPackageAuth takes any user and
+//     Bearer everywhere), and challenge with WWW-Authenticate: Basic
+//     otherwise: {dl}/basic/{org}/{repo}/python/simple/ (PEP 503, a wheel
+//     built at start-up) with uploads on {python}/{org}/{repo}/ (twine),
+//     {dl}/basic/{org}/{repo}/raw/... (hello.txt), Helm's chart repository
+//     {dl}/basic/{org}/{repo}/helm/charts/, {npm}/{org}/{repo}/ (packument
+//     and tarball with sha512 integrity; npm publish) and {go}/{org}/{repo}/
+//     (GOPROXY protocol; the go command sends credentials only over https,
+//     see WithTLS);
+//   - uploads through the API as `cloudsmith push` sends them (files,
+//     pre-signed upload, packages/upload/{raw,helm}/);
 //   - Maven ({dl}/basic/{org}/{repo}/maven/, deploys to {maven}/{org}/{repo}/),
 //     Cargo (sparse index and publish API on {cargo}/{org}/{repo}/, the git
 //     index {dl}/basic/{org}/{repo}/cargo/index.git over git smart HTTP),
@@ -87,6 +93,31 @@
 //	N second(s)." + Retry-After, 503
 //	X-Api-Key, Basic, "Authorization: Token|Bearer"       GO-SPEC securitySchemes; DOCS api/index.mdx; cloudsmith-cli
 //	package hosts: user "token" + key/JWT, /basic/ paths  DOCS formats/*.mdx; cloudsmith-cli credential_helpers
+//	Basic user must be "token" or the credential's owner   DOCS formats/*.mdx (USERNAME:API-KEY or token:TOKEN);
+//	slug; Bearer only on npm (_authToken), Token on Cargo; cloudsmith-cli CHANGELOG 1.21.0 ("token" for every
+//	X-Api-Key everywhere; else 401 + Basic challenge       host); DOCS go-registry.mdx ("only supports
+//	(WithLenientPackageAuth: any user, Bearer anywhere)    authentication via HTTP Basic"); openid-connect.mdx
+//	Python uploads: POST {python}/{org}/{repo}/ multipart  DOCS formats/python-repository.mdx (twine, .pypirc,
+//	":action"=file_upload (name, version, content,         uv publish-url); pypa/twine twine/repository.py
+//	sha256_digest, md5_digest checked), 200; file not of   (legacy upload form), warehouse legacy API; the 409
+//	the project/version 400; existing file 409; reads 405  for an existing file is a guess twine's
+//	                                                       --skip-existing understands
+//	npm publish: PUT {npm}/{org}/{repo}/{name} with one    DOCS formats/npm-registry.mdx ("npm publish");
+//	version + base64 _attachments; shasum, integrity and   npm/cli libnpmpublish publish.js (document shape);
+//	tarball package.json checked; 201; existing version    409 for a republished version is a guess (npmjs
+//	409; Yarn 1 needs always-auth (401 without creds)      answers 403); DOCS npm-registry.mdx (Yarn, always-auth)
+//	Helm: {dl}/basic/{org}/{repo}/helm/charts/index.yaml   DOCS formats/helm-chart-repository.mdx; helm.sh docs
+//	(apiVersion v1, entries newest first with digest and   topics/chart_repository (index.yaml), helm pkg/repo
+//	absolute URLs on the same host) and charts/*.tgz       (credentials only to the repository's host)
+//	raw: files/F, versions/V/F, names/N/files/F,           DOCS formats/raw-repository.mdx (the four URL shapes,
+//	names/N/versions/V/F, "latest"; newest upload wins     versions/latest)
+//	API uploads: POST /files/{o}/{r}/ {filename,           GO-SPEC files_create (202 PackageFileUpload),
+//	md5_checksum[,method post|put]} 202 {identifier,       packages_upload_raw, packages_upload_helm (201;
+//	upload_url, upload_fields|upload_headers}; the file    400/422), Raw/HelmPackageUploadRequest; cloudsmith-cli
+//	to upload_url (multipart with the fields, or PUT),     core/api/files.py (request_file_upload, upload_file
+//	no credential; POST /packages/{o}/{r}/upload/raw|helm/ multipart POST); the upload host's path
+//	{package_file[,name,version,republish]} 201; duplicate (/_upload/{id}/ on the API host) and the
+//	400 unless republish; Write needed; one use per id     synchronous duplicate 400 are the emulator's choice
 //	Maven: dl /basic/{org}/{repo}/maven/ (Maven 2 layout),  DOCS formats/maven-repository.mdx; maven-resolver
 //	maven-metadata.xml generated, .sha1/.md5/.sha256/      (checksum files next to each file; Maven Repository
 //	.sha512 of every file; deploys PUT on the maven host   Layout, maven.apache.org/repository/layout.html)
