@@ -140,3 +140,51 @@ func TestEndpointNames(t *testing.T) {
 		t.Errorf("python_upload_url: arg %s, flag %s", e.Arg(), e.Flag())
 	}
 }
+
+// TestPublishingConfiguration: uploads are set up in files (0600) and in
+// ExecEnv, never in Env.
+func TestPublishingConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	s := Settings{Org: "acme", Repo: "demo", URLs: map[string]string{PythonUploadURL: "https://py.example", APIURL: "https://api.example/"}}
+	res, err := Write(dir, tok, s, []Format{Python, NPM, Helm, Raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, e := range res.Env {
+		env[e.Name] = e.Value
+	}
+	read := func(name string) string {
+		t.Helper()
+		fi, err := os.Stat(name)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v %v", name, fi, err)
+		}
+		b, _ := os.ReadFile(name)
+		return string(b)
+	}
+	if got := read(env["CLOUDSMITH_PYPIRC"]); !strings.Contains(got, "[cloudsmith]\nrepository = https://py.example/acme/demo/\nusername = token\npassword = "+tok+"\n") {
+		t.Errorf("pypirc:\n%s", got)
+	}
+	if got := read(env["CLOUDSMITH_CREDENTIALS_FILE"]); got != "# Written by cloudsmith-oidc: holds a short-lived Cloudsmith token.\n[default]\napi_key = "+tok+"\n" {
+		t.Errorf("credentials.ini:\n%s", got)
+	}
+	if env["CLOUDSMITH_API_HOST"] != "https://api.example" {
+		t.Errorf("CLOUDSMITH_API_HOST = %q", env["CLOUDSMITH_API_HOST"])
+	}
+	if got := read(env["NPM_CONFIG_USERCONFIG"]); !strings.Contains(got, "//npm.cloudsmith.io/acme/demo/:always-auth=true\n") {
+		t.Errorf("npmrc lacks always-auth for Yarn classic:\n%s", got)
+	}
+	execEnv := map[string]string{}
+	for _, e := range res.ExecEnv {
+		execEnv[e.Name] = e.Value
+	}
+	if execEnv["TWINE_REPOSITORY_URL"] != "https://py.example/acme/demo/" || execEnv["TWINE_USERNAME"] != "token" || execEnv["TWINE_PASSWORD"] != tok || execEnv["UV_PUBLISH_URL"] == "" {
+		t.Errorf("ExecEnv = %v", res.ExecEnv)
+	}
+	for name := range execEnv {
+		if _, ok := env[name]; ok {
+			t.Errorf("%s is in both Env and ExecEnv", name)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 func runConfigure(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("configure", "configure FORMAT... [--dir DIR] [--output-env shell|json] [flags]\n\nFormats: "+pkgconfig.Usage()+"\n\n"+
 		"Examples:\n  eval \"$(cloudsmith-oidc configure python npm --dir \"$WORKSPACE_TMP/cloudsmith\")\"\n"+
+		"  twine upload --config-file \"$CLOUDSMITH_PYPIRC\" -r cloudsmith dist/*   # after configure python\n"+
 		"  cloudsmith-oidc configure go --dir ./cs --output-env json")
 	o := a.register(fs, true)
 	dir := fs.String("dir", "", "directory for the configuration (created 0700); default a new one under $WORKSPACE_TMP or the temp dir")

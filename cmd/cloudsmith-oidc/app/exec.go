@@ -33,7 +33,9 @@ func runExec(ctx context.Context, a *app, args []string) error {
 		"directory, runs CMD with the environment pointing at it (plus CLOUDSMITH_API_KEY), masks the\n"+
 		"token in CMD's output, removes the directory and exits with CMD's status (128+N on signal N).\n\n"+
 		"Examples:\n  cloudsmith-oidc exec --format python -- pip install -r requirements.txt\n"+
-		"  cloudsmith-oidc exec --format python,npm -- bash -c 'pip install . && npm ci'")
+		"  cloudsmith-oidc exec --format python,npm -- bash -c 'pip install . && npm ci'\n"+
+		"  cloudsmith-oidc exec --format python -- twine upload dist/*\n"+
+		"  cloudsmith-oidc exec --format helm -- cloudsmith push helm \"$CLOUDSMITH_ORG/$CLOUDSMITH_REPO\" chart-1.0.0.tgz")
 	o := a.register(fs, true)
 	formatList := fs.String("format", a.io.Getenv("CLOUDSMITH_FORMATS"), "comma-separated package formats to configure: "+pkgconfig.Usage()+" [CLOUDSMITH_FORMATS]")
 	dir := fs.String("dir", "", "parent of the private temporary directory (default $WORKSPACE_TMP, else the temp dir)")
