@@ -45,14 +45,7 @@ var apiUploadFormats = map[string]func(up *pendingUpload, obj map[string]json.Ra
 
 // serveFilesCreate answers POST /files/{owner}/{repo}/.
 func (c *Cloudsmith) serveFilesCreate(w http.ResponseWriter, r *http.Request, org, repo string) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, r, http.MethodPost)
-		return
-	}
-	if !c.writeAccess(w, r, org, repo) {
-		return
-	}
-	obj, ok := decodeObject(w, r)
+	obj, ok := c.uploadCall(w, r, org, repo)
 	if !ok {
 		return
 	}
@@ -157,14 +150,7 @@ func (c *Cloudsmith) servePackageUpload(w http.ResponseWriter, r *http.Request, 
 		writeDetail(w, http.StatusNotFound, msgNotFound)
 		return
 	}
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, r, http.MethodPost)
-		return
-	}
-	if !c.writeAccess(w, r, org, repo) {
-		return
-	}
-	obj, ok := decodeObject(w, r)
+	obj, ok := c.uploadCall(w, r, org, repo)
 	if !ok {
 		return
 	}
@@ -214,22 +200,27 @@ func (c *Cloudsmith) servePackageUpload(w http.ResponseWriter, r *http.Request, 
 	})
 }
 
-// writeAccess authenticates an API call and checks the caller may write
-// to the repository, answering as the API does when not.
-func (c *Cloudsmith) writeAccess(w http.ResponseWriter, r *http.Request, org, repo string) bool {
+// uploadCall checks an upload call is a POST by a caller who may write
+// to the repository, and reads its JSON body, answering as the API does
+// when not (ok false).
+func (c *Cloudsmith) uploadCall(w http.ResponseWriter, r *http.Request, org, repo string) (obj map[string]json.RawMessage, ok bool) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, r, http.MethodPost)
+		return nil, false
+	}
 	p := c.requireAuth(w, r)
 	if p == nil {
-		return false
+		return nil, false
 	}
 	if !p.inOrg(org) {
 		writeDetail(w, http.StatusNotFound, msgNotFound)
-		return false
+		return nil, false
 	}
 	if _, herr := c.repoRequest(r, p, org, repo, PrivilegeWrite, nil); herr != nil {
 		writeError(w, apiErrors, herr)
-		return false
+		return nil, false
 	}
-	return true
+	return decodeObject(w, r)
 }
 
 // rawFromUpload makes a raw package: name and version as given (the

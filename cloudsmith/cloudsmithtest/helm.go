@@ -83,10 +83,10 @@ func helmChartOf(tgz []byte) (helmChartMeta, error) {
 			continue
 		}
 		if err := yaml.NewDecoder(io.LimitReader(tr, 1<<20)).Decode(&meta); err != nil {
-			return meta, fmt.Errorf("Chart.yaml: %w", err)
+			return meta, fmt.Errorf("reading Chart.yaml: %w", err)
 		}
 		if meta.Name == "" || meta.Version == "" || meta.APIVersion == "" {
-			return meta, errors.New("Chart.yaml lacks apiVersion, name or version")
+			return meta, errors.New("the chart's Chart.yaml lacks apiVersion, name or version")
 		}
 		return meta, nil
 	}
