@@ -186,7 +186,7 @@ func (c *Client) WaitReady(ctx context.Context) error {
 		switch {
 		case err == nil && r.header.Get("X-Jenkins") != "":
 			if sess := r.header.Get("X-Jenkins-Session"); from != "" && (sess == from || sess == "" && !down) {
-				last = errors.New("Jenkins has not restarted yet (a safe restart waits for running builds)")
+				last = errors.New("not restarted yet (a safe restart waits for running builds)")
 				break
 			}
 			c.restart.Lock()
