@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/httpx"
 )
@@ -169,6 +170,10 @@ func (c *Client) SafeRestart(ctx context.Context) error {
 	return nil
 }
 
+// restartWait bounds WaitReady's wait for a safe restart when the caller
+// set no deadline.
+const restartWait = 30 * time.Minute
+
 // WaitReady polls the root API until Jenkins answers 200 with an
 // X-Jenkins header (after a restart it answers 503 or refuses connections
 // for a while) and, after SafeRestart, from a new instance (another
@@ -179,6 +184,13 @@ func (c *Client) WaitReady(ctx context.Context) error {
 	c.restart.Lock()
 	from := c.restart.from
 	c.restart.Unlock()
+	if _, ok := ctx.Deadline(); !ok && from != "" {
+		// A safe restart waits for every running build: bound the wait
+		// so a build that never ends is reported, not waited for forever.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, restartWait)
+		defer cancel()
+	}
 	var last error
 	down := false
 	for attempt := 1; ; attempt++ {
@@ -203,6 +215,9 @@ func (c *Client) WaitReady(ctx context.Context) error {
 			last = err
 		}
 		if serr := httpx.Sleep(ctx, pollDelay(attempt)); serr != nil {
+			if from != "" && !down {
+				return fmt.Errorf("jenkins %s did not restart: a safe restart waits for running builds to finish (finish or abort them, or restart Jenkins yourself, then run again): %w", c.base, serr)
+			}
 			return fmt.Errorf("jenkins %s not ready: %w (last answer: %v)", c.base, serr, last)
 		}
 	}
