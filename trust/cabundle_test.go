@@ -32,7 +32,7 @@ func TestGoJobTrustsCABundle(t *testing.T) {
 	bin, _ := trusttest.StepBinary()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	w, err := world.Start(ctx, world.Options{Bare: true, TLS: []cloudsmithtest.Host{cloudsmithtest.HostGo},
+	w, err := world.Start(ctx, world.Options{TLS: []cloudsmithtest.Host{cloudsmithtest.HostGo},
 		Cloudsmith: []cloudsmithtest.Option{cloudsmithtest.WithClaimArrayElementMatch()},
 		BuildEnv:   []string{"PATH=" + filepath.Dir(bin) + ":" + filepath.Dir(goBin) + ":/usr/bin:/bin"}})
 	if err != nil {
@@ -69,7 +69,14 @@ jobs:
     steps:
       - |
 %s
-`, w.Jenkins.URL, cs.Org, svc.Slug, cs.APIURL, cs.GoURL, filepath.Base(ca), cs.Repo, indentLines(step, "        "))
+  - name: go-pipeline
+    type: pipeline
+    repo: %s
+    formats: [go]
+    steps:
+      - |
+%s
+`, w.Jenkins.URL, cs.Org, svc.Slug, cs.APIURL, cs.GoURL, filepath.Base(ca), cs.Repo, indentLines(step, "        "), cs.Repo, indentLines(step, "        "))
 	if err := os.WriteFile(specFile, []byte(y), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -88,13 +95,15 @@ jobs:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var console bytes.Buffer
-	res, err := trust.Smoke(ctx, env, trust.SmokeOptions{Job: "go-build", Console: &console, Poll: 100 * time.Millisecond})
-	if err != nil || !res.OK() {
-		t.Fatalf("the Go job: %+v %v\n%s", res, err, console.String())
-	}
-	if !bytes.Contains(console.Bytes(), []byte(`"Version": "`+cloudsmithtest.DemoGoVersion+`"`)) {
-		t.Errorf("go mod download did not fetch the module:\n%s", console.String())
+	for _, job := range []string{"go-build", "go-pipeline"} {
+		var console bytes.Buffer
+		res, err := trust.Smoke(ctx, env, trust.SmokeOptions{Job: job, Console: &console, Poll: 100 * time.Millisecond})
+		if err != nil || !res.OK() {
+			t.Fatalf("%s: %+v %v\n%s", job, res, err, console.String())
+		}
+		if !bytes.Contains(console.Bytes(), []byte(`"Version": "`+cloudsmithtest.DemoGoVersion+`"`)) {
+			t.Errorf("%s: go mod download did not fetch the module:\n%s", job, console.String())
+		}
 	}
 }
 

@@ -47,6 +47,12 @@ func runConfigure(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return fmt.Errorf("configuring %s: %s", target, redact.String(err.Error(), s.secrets()...))
 	}
+	// The package managers trust --ca-bundle as exec's do.
+	caEnv, err := caBundleEnv(target, o.caBundle)
+	if err != nil {
+		return err
+	}
+	res.Env = append(res.Env, caEnv...)
 	// The environment never holds the token (pkgconfig's contract); mask
 	// anyway, since this goes to a build log.
 	w := redact.NewWriter(a.io.Out, append(res.Secrets, s.oidc)...)
