@@ -116,12 +116,17 @@ type Trust struct {
 	Output string
 }
 
-// AddFlags registers -f, --ca-bundle and -v on cmd.
+// AddFlags registers -f and -v on cmd.
 func (o *Trust) AddFlags(cmd *cobra.Command) {
 	AddFileFlag(cmd, &o.File)
-	fl := cmd.Flags()
-	fl.StringVar(&o.IssuerCABundle, "ca-bundle", "", "PEM file of extra roots for fetching the issuer's documents (a private CA; Cloudsmith itself needs a public one)")
-	fl.BoolVarP(&o.Verbose, "verbose", "v", false, "log every HTTP request to Jenkins and Cloudsmith (method, URL without query values, status) to stderr")
+	cmd.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "log every HTTP request to Jenkins and Cloudsmith (method, URL without query values, status) to stderr")
+}
+
+// AddIssuerCAFlag registers --ca-bundle, only on the commands that fetch
+// the hosted issuer documents (doctor, discovery check, rotate): a flag a
+// command would ignore is not offered.
+func (o *Trust) AddIssuerCAFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.IssuerCABundle, "ca-bundle", "", "PEM file of extra roots for fetching the issuer's documents (a private CA; Cloudsmith itself needs a public one)")
 	_ = cmd.MarkFlagFilename("ca-bundle", "pem", "crt")
 }
 

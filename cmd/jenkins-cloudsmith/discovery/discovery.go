@@ -135,6 +135,7 @@ warning. Exit status: 0 OK (warnings allowed), 1 otherwise.`,
 		}),
 	}
 	o.AddFlags(cmd)
+	o.AddIssuerCAFlag(cmd)
 	o.AddOutputFlag(cmd)
 	return cmd
 }

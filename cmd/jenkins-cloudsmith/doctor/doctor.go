@@ -68,6 +68,7 @@ only when no link FAILs.`,
 		}),
 	}
 	o.AddFlags(cmd)
+	o.AddIssuerCAFlag(cmd)
 	o.AddOutputFlag(cmd)
 	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding an ID token minted by Jenkins (jenkins-cloudsmith token --out FILE mints one), to try a real exchange")
 	_ = cmd.MarkFlagFilename("token-file")

@@ -12,9 +12,16 @@ import (
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/iostreams"
 )
 
+// fetchesIssuer are the commands that fetch the hosted issuer documents,
+// the only ones --ca-bundle changes anything for.
+var fetchesIssuer = map[string]bool{
+	"jenkins-cloudsmith doctor": true, "jenkins-cloudsmith discovery check": true, "jenkins-cloudsmith rotate": true,
+}
+
 // TestFlagsMeanTheSame: -f is the spec file with one default, -o the
 // output format (text or json), and a directory is --out, in every
-// command that has them.
+// command that has them; no command offers a flag it ignores (--ca-bundle
+// where no issuer document is fetched).
 func TestFlagsMeanTheSame(t *testing.T) {
 	ios, _, _, _ := iostreams.Test(nil)
 	var walk func(c *cobra.Command)
@@ -31,6 +38,8 @@ func TestFlagsMeanTheSame(t *testing.T) {
 				t.Errorf("%s: --output must have -o", name)
 			case fl.Name == "file" && fl.Shorthand != "f":
 				t.Errorf("%s: --file must have -f", name)
+			case fl.Name == "ca-bundle" && !fetchesIssuer[c.CommandPath()]:
+				t.Errorf("%s: only commands that fetch the hosted issuer documents take --ca-bundle; this one would ignore it", name)
 			}
 		})
 		for _, sub := range c.Commands() {

@@ -72,6 +72,7 @@ DISCOVERY_DIR set to --out; its output is masked.`,
 		}),
 	}
 	o.AddFlags(cmd)
+	o.AddIssuerCAFlag(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&ro.Out, "out", "", "directory to export the custom issuer's documents to (as discovery export)")
 	fl.StringVar(&ro.Publish, "publish", "", "shell command run after each export, e.g. a sync of --out to the issuer host")
