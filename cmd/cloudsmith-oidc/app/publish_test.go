@@ -149,6 +149,13 @@ func TestEndToEndGoDebian(t *testing.T) {
 	if !strings.Contains(out, `"Version": "v1.0.0"`) || strings.Contains(out, `"Error"`) {
 		t.Fatalf("go mod download:\n%s", out)
 	}
+	fetched := false
+	for _, r := range w.cs.Cloudsmith.Requests() {
+		fetched = fetched || r.Host == cloudsmithtest.HostGo && strings.HasSuffix(r.Path, ".zip") && r.Status == 200 && r.Auth == "token"
+	}
+	if !fetched {
+		t.Error("Debian's go did not fetch the module zip from the Go proxy with the token")
+	}
 }
 
 // debianGo finds Debian's packaged Go (golang-1.19-go installs it beside,
