@@ -16,15 +16,19 @@ func (p *plan) python() error {
 		return err
 	}
 	index := dl.join("basic", p.s.Org, p.s.Repo, "python", "simple")
-	var b strings.Builder
-	b.WriteString("# Written by cloudsmith-oidc: holds a short-lived Cloudsmith token.\n[global]\n")
-	fmt.Fprintf(&b, "index-url = %s\n", withUser(index, p.tok))
+	ours := [][2]string{{"index-url", withUser(index, p.tok)}}
 	if dl.u.Scheme == "http" {
 		// pip refuses plain-http indexes unless trusted; parseEndpoint
 		// only lets http through for loopback hosts.
-		fmt.Fprintf(&b, "trusted-host = %s\n", dl.u.Host)
+		ours = append(ours, [2]string{"trusted-host", dl.u.Host})
 	}
-	p.set("PIP_CONFIG_FILE", p.file("pip.conf", []byte(b.String())))
+	// PIP_CONFIG_FILE makes pip skip the user's own files: their settings
+	// (proxy, cert, timeout, ...) are merged in, their indexes dropped.
+	users, err := p.pipUserConfigs()
+	if err != nil {
+		return fmt.Errorf("reading your pip configuration: %w", err)
+	}
+	p.set("PIP_CONFIG_FILE", p.file("pip.conf", []byte(mergePipConfig(users, ours))))
 	// Environment beats the config file in pip and uv: drop inherited
 	// index settings so the Cloudsmith index is the one used.
 	p.unset("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX")
