@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -148,7 +147,7 @@ func (e *executor) cloudsmith(ctx context.Context, c plan.Change) error {
 			for _, s := range want.ServiceAccounts {
 				linked = linked && slices.Contains(have.ServiceAccounts, s)
 			}
-			return &have, have.ProviderURL == want.ProviderURL && maps.Equal(have.Claims, want.Claims) && have.Enabled && linked, nil
+			return &have, have.ProviderURL == want.ProviderURL && plan.SameClaims(have, want) && have.Enabled && linked, nil
 		}
 		err := e.retry(ctx, first, func(ctx context.Context) (func(context.Context) error, error) {
 			have, ok, err := landed(ctx)
@@ -196,7 +195,7 @@ func (c CloudsmithClient) Providers(ctx context.Context, org string) ([]plan.Pro
 	}
 	out := make([]plan.ProviderSettings, len(list))
 	for i, p := range list {
-		out[i] = plan.ProviderSettings{Name: p.Name, Slug: p.SlugPerm, ProviderURL: p.ProviderURL, Claims: p.Claims,
+		out[i] = plan.ProviderSettings{Name: p.Name, Slug: p.SlugPerm, ProviderURL: p.ProviderURL, Claims: p.Claims, ClaimJSON: p.ClaimJSON,
 			Enabled: p.Enabled, ServiceAccounts: p.ServiceAccounts, MappingClaim: p.MappingClaim}
 	}
 	return out, nil
@@ -213,7 +212,7 @@ func (c CloudsmithClient) CreateService(ctx context.Context, org string, s plan.
 }
 
 func toProvider(p plan.ProviderSettings) cloudsmith.ProviderSettings {
-	return cloudsmith.ProviderSettings{Name: p.Name, SlugPerm: p.Slug, ProviderURL: p.ProviderURL, Claims: p.Claims,
+	return cloudsmith.ProviderSettings{Name: p.Name, SlugPerm: p.Slug, ProviderURL: p.ProviderURL, Claims: p.Claims, ClaimJSON: p.ClaimJSON,
 		Enabled: p.Enabled, ServiceAccounts: p.ServiceAccounts}
 }
 
@@ -224,15 +223,15 @@ func (c CloudsmithClient) CreateProvider(ctx context.Context, org string, p plan
 }
 
 // UpdateProvider implements Cloudsmith. It starts from the provider as
-// Cloudsmith holds it, so a claim the spec leaves as it is keeps its JSON
-// type (a number stays a number: the spec's claims are strings).
+// Cloudsmith holds it and sets every field the spec decides, the claims
+// with their JSON types (the spec's numbers and booleans stay so).
 func (c CloudsmithClient) UpdateProvider(ctx context.Context, org string, p plan.ProviderSettings) error {
 	next, err := c.C.GetProvider(ctx, org, p.Slug)
 	if err != nil {
 		return err
 	}
 	want := toProvider(p)
-	next.Name, next.ProviderURL, next.Claims, next.Enabled = want.Name, want.ProviderURL, want.Claims, want.Enabled
+	next.Name, next.ProviderURL, next.Claims, next.ClaimJSON, next.Enabled = want.Name, want.ProviderURL, want.Claims, want.ClaimJSON, want.Enabled
 	next.ServiceAccounts, next.MappingClaim, next.DynamicMappings = want.ServiceAccounts, "", nil
 	_, err = c.C.UpdateProvider(ctx, org, p.Slug, *next)
 	return err

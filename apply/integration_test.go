@@ -726,10 +726,11 @@ func TestIntegrationDescriptionEditedInUI(t *testing.T) {
 	e.check(ctx)
 }
 
-// A provider update keeps the JSON type of a claim the spec writes as the
-// same text: Cloudsmith compares claims as JSON, so turning the number 1
-// into the string "1" would break every exchange.
-func TestUpdateProviderKeepsClaimTypes(t *testing.T) {
+// A claim the spec writes as a YAML number reaches Cloudsmith as a JSON
+// number on create and update, and a provider holding it as the string
+// "1" is planned for an update: the token's build_number is a number, and
+// Cloudsmith compares JSON values.
+func TestProviderClaimTypesFromSpec(t *testing.T) {
 	cs := cloudsmithtest.New()
 	ts := httptest.NewServer(cs)
 	t.Cleanup(ts.Close)
@@ -737,22 +738,38 @@ func TestUpdateProviderKeepsClaimTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := cs.AddProvider(cloudsmithtest.ProviderSettings{Name: "jenkins", ProviderURL: "https://old.example", Enabled: true,
-		Claims: map[string]any{"build_number": json.Number("1"), "sub": "x"}, ServiceAccounts: []string{svc.Slug}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	c, err := cloudsmith.NewClient(cloudsmith.Options{APIURL: ts.URL, APIKey: cs.APIKey()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = apply.CloudsmithClient{C: c}.UpdateProvider(context.Background(), "acme", plan.ProviderSettings{Name: "jenkins", Slug: p.SlugPerm,
-		ProviderURL: "https://new.example", Claims: map[string]string{"build_number": "1", "sub": "y"}, Enabled: true, ServiceAccounts: []string{svc.Slug}})
-	if err != nil {
+	ctx := context.Background()
+	want := plan.ProviderSettings{Name: "jenkins", ProviderURL: "https://j.example/oidc", Enabled: true, ServiceAccounts: []string{svc.Slug},
+		Claims: map[string]string{"build_number": "1", "sub": "x"}, ClaimJSON: map[string]json.RawMessage{"build_number": json.RawMessage("1")}}
+	if err := (apply.CloudsmithClient{C: c}).CreateProvider(ctx, "acme", want); err != nil {
 		t.Fatal(err)
 	}
 	got := cs.Providers("acme")[0]
-	if n, ok := got.Claims["build_number"].(json.Number); !ok || n != "1" || got.Claims["sub"] != "y" || got.ProviderURL != "https://new.example" {
-		t.Errorf("provider after the update: %#v", got)
+	if n, ok := got.Claims["build_number"].(json.Number); !ok || n != "1" || got.Claims["sub"] != "x" {
+		t.Fatalf("created provider claims %#v", got.Claims)
+	}
+	read, err := (apply.CloudsmithClient{C: c}).Providers(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.SameClaims(read[0], want) {
+		t.Errorf("provider read back %#v differs from %#v", read[0], want)
+	}
+	asText := read[0]
+	asText.ClaimJSON = nil
+	if plan.SameClaims(asText, want) {
+		t.Error(`the string "1" compares equal to the number 1`)
+	}
+	want.Slug = got.SlugPerm
+	want.Claims["build_number"], want.ClaimJSON["build_number"] = "2", json.RawMessage("2")
+	if err := (apply.CloudsmithClient{C: c}).UpdateProvider(ctx, "acme", want); err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := cs.Providers("acme")[0].Claims["build_number"].(json.Number); !ok || n != "2" {
+		t.Errorf("updated provider claims %#v", cs.Providers("acme")[0].Claims)
 	}
 }

@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/claimrule"
 )
 
 // ProviderSettings is an organization's OIDC provider (OpenAPI schemas
@@ -23,8 +24,8 @@ type ProviderSettings struct {
 	// ProviderURL must equal the tokens' iss exactly.
 	ProviderURL string `json:"provider_url"`
 	// Claims that tokens must carry: exact values, or a prefix when the value
-	// ends in ".*". Non-string values read from the API are kept as their
-	// JSON text.
+	// ends in ".*". A value that is not a JSON string is kept as its JSON
+	// text here and in ClaimJSON.
 	Claims  map[string]string `json:"claims"`
 	Enabled bool              `json:"enabled"`
 	// ServiceAccounts are service slugs; exclusive with MappingClaim.
@@ -34,10 +35,10 @@ type ProviderSettings struct {
 	// Cloudsmith lists them under a sub-resource.
 	MappingClaim    string           `json:"mapping_claim,omitempty"`
 	DynamicMappings []DynamicMapping `json:"dynamic_mappings,omitempty"`
-
-	// rawClaims are the claims read from Cloudsmith that are not strings,
-	// as JSON, so that writing the provider back keeps their types.
-	rawClaims map[string]json.RawMessage
+	// ClaimJSON are the claims that are not JSON strings (numbers,
+	// booleans), as JSON: Cloudsmith compares a required claim with the
+	// token's as JSON values, so writes send these with their type.
+	ClaimJSON map[string]json.RawMessage `json:"-"`
 }
 
 // DynamicMapping maps a MappingClaim value to a service account slug.
@@ -65,10 +66,10 @@ func (p *ProviderSettings) UnmarshalJSON(b []byte) error {
 			var s string
 			if json.Unmarshal(v, &s) != nil {
 				s = string(v)
-				if p.rawClaims == nil {
-					p.rawClaims = map[string]json.RawMessage{}
+				if p.ClaimJSON == nil {
+					p.ClaimJSON = map[string]json.RawMessage{}
 				}
-				p.rawClaims[k] = v
+				p.ClaimJSON[k] = v
 			}
 			p.Claims[k] = s
 		}
@@ -109,13 +110,12 @@ func (p ProviderSettings) write() providerWrite {
 	return w
 }
 
-// claimValues are the claims as JSON values: a claim read from Cloudsmith
-// as a number, boolean or list keeps that type (the token's claim is
-// compared with it as JSON), the rest are strings.
+// claimValues are the claims as JSON values: those in ClaimJSON (whose
+// text Claims still holds) keep their type, the rest are strings.
 func (p ProviderSettings) claimValues() map[string]any {
 	out := make(map[string]any, len(p.Claims))
 	for k, v := range p.Claims {
-		if raw, ok := p.rawClaims[k]; ok && string(raw) == v {
+		if raw, ok := p.ClaimJSON[k]; ok && string(raw) == v {
 			out[k] = raw
 			continue
 		}
@@ -203,7 +203,7 @@ func (p ProviderSettings) Diff(want ProviderSettings) []string {
 	if p.ProviderURL != want.ProviderURL {
 		d = append(d, "provider_url")
 	}
-	if !maps.Equal(p.Claims, want.Claims) {
+	if !claimrule.SameClaims(p.Claims, p.ClaimJSON, want.Claims, want.ClaimJSON) {
 		d = append(d, "claims")
 	}
 	if p.Enabled != want.Enabled {

@@ -2,12 +2,14 @@ package plan
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/claimrule"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/spec"
 )
 
@@ -15,12 +17,15 @@ import (
 // trusts the issuer, requires the claims and lets tokens exchange into the
 // service accounts.
 type ProviderSettings struct {
-	Name            string            `json:"name"`
-	Slug            string            `json:"slug,omitempty"`
-	ProviderURL     string            `json:"provider_url"`
-	Claims          map[string]string `json:"claims"`
-	Enabled         bool              `json:"enabled"`
-	ServiceAccounts []string          `json:"service_accounts"`
+	Name        string            `json:"name"`
+	Slug        string            `json:"slug,omitempty"`
+	ProviderURL string            `json:"provider_url"`
+	Claims      map[string]string `json:"claims"`
+	// ClaimJSON are the claims that are numbers or booleans, as JSON
+	// (spec.Provider.ClaimJSON, cloudsmith.ProviderSettings.ClaimJSON).
+	ClaimJSON       map[string]json.RawMessage `json:"claim_json,omitempty"`
+	Enabled         bool                       `json:"enabled"`
+	ServiceAccounts []string                   `json:"service_accounts"`
 	// MappingClaim is set when the provider maps a claim to services
 	// instead (read only: apply replaces it with ServiceAccounts).
 	MappingClaim string `json:"mapping_claim,omitempty"`
@@ -80,11 +85,11 @@ func DesiredProvider(in Input) ProviderSettings {
 	if name == "" {
 		name = "jenkins"
 	}
-	claims := maps.Clone(cs.Provider.Claims)
+	claims, typed := maps.Clone(cs.Provider.Claims), maps.Clone(cs.Provider.ClaimJSON)
 	if len(claims) == 0 {
-		claims = DefaultProviderClaims(in.Spec)
+		claims, typed = DefaultProviderClaims(in.Spec), nil
 	}
-	return ProviderSettings{Name: name, ProviderURL: in.Spec.IssuerURL(), Claims: claims,
+	return ProviderSettings{Name: name, ProviderURL: in.Spec.IssuerURL(), Claims: claims, ClaimJSON: typed,
 		Enabled: true, ServiceAccounts: []string{cs.BuildService()}}
 }
 
@@ -171,8 +176,8 @@ func planCloudsmith(ctx context.Context, in Input, found *ServiceSettings) ([]Ch
 	if have.ProviderURL != want.ProviderURL {
 		diffs = append(diffs, fmt.Sprintf("provider_url %q → %q", have.ProviderURL, want.ProviderURL))
 	}
-	if !maps.Equal(have.Claims, want.Claims) {
-		diffs = append(diffs, fmt.Sprintf("claims %s → %s", claimString(have.Claims), claimString(want.Claims)))
+	if !SameClaims(have, want) {
+		diffs = append(diffs, fmt.Sprintf("claims %s → %s", claimString(have), claimString(want)))
 	}
 	if !have.Enabled {
 		diffs = append(diffs, "enabled false → true")
@@ -196,12 +201,32 @@ func privilegeRank(p string) int {
 	return slices.Index([]string{"Read", "Write", "Admin"}, p) + 1
 }
 
-func claimString(m map[string]string) string {
-	keys := slices.Collect(maps.Keys(m))
+// SameClaims reports whether two providers require the same claims as
+// JSON values (the string "1" is not the number 1).
+func SameClaims(a, b ProviderSettings) bool {
+	return claimrule.SameClaims(a.Claims, a.ClaimJSON, b.Claims, b.ClaimJSON)
+}
+
+// claimString shows the claims, a number or boolean marked as such.
+func claimString(p ProviderSettings) string {
+	keys := slices.Collect(maps.Keys(p.Claims))
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + "=" + m[k]
+		parts[i] = k + "=" + p.Claims[k]
+		if _, typed := p.ClaimJSON[k]; typed {
+			parts[i] += " (JSON " + jsonKind(p.ClaimJSON[k]) + ")"
+		}
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+func jsonKind(raw json.RawMessage) string {
+	switch {
+	case string(raw) == "true" || string(raw) == "false":
+		return "boolean"
+	case strings.HasPrefix(string(raw), "[") || strings.HasPrefix(string(raw), "{") || string(raw) == "null":
+		return "value"
+	}
+	return "number"
 }

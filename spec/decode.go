@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -47,6 +48,9 @@ var (
 		"OIDC.description": true, "Provider.name": true, "Provider.claims": true,
 	}
 	multiLine = map[string]bool{"Job.description": true, "Job.steps": true, "OIDC.description": true}
+	// typedValues are the string maps whose values may also be YAML
+	// integers and booleans, kept as JSON in decoder.typed by path.
+	typedValues = map[string]bool{"Provider.claims": true}
 )
 
 var (
@@ -96,9 +100,10 @@ type decoder struct {
 	errs    *errList
 	getenv  func(string) string
 	offline bool
-	pos     map[string]Pos    // value node position by path
-	keys    map[string]Pos    // key node position by path
-	refs    map[string]string // ${VAR} name by path, for envRefs fields
+	pos     map[string]Pos             // value node position by path
+	keys    map[string]Pos             // key node position by path
+	refs    map[string]string          // ${VAR} name by path, for envRefs fields
+	typed   map[string]json.RawMessage // JSON of typedValues' non-strings by path
 }
 
 func nodePos(n *yaml.Node) Pos { return Pos{Line: n.Line, Column: n.Column} }
@@ -477,6 +482,18 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value, policy str
 			}
 			return
 		}
+		if typedValues[policy] && val.Kind == yaml.ScalarNode && (val.Tag == "!!int" || val.Tag == "!!bool") {
+			if raw, ok := d.typedScalar(val, child); ok {
+				d.typed[child] = raw
+				out.SetMapIndex(reflect.ValueOf(name), reflect.ValueOf(string(raw)))
+			}
+			return
+		}
+		if typedValues[policy] && (val.Kind != yaml.ScalarNode || val.Tag != "!!str") {
+			d.errs.add(nodePos(val), child, fmt.Sprintf("quote the value if it is text: %s: \"%s\"", name, val.Value),
+				"%s must be text, a whole number or true/false (compared with the token's claim as JSON), got %s", child, kindName(val))
+			return
+		}
 		if val.Kind != yaml.ScalarNode || val.Tag != "!!str" {
 			d.errs.add(nodePos(val), child, fmt.Sprintf("quote the value: %s: \"%s\"", name, val.Value),
 				"%s must be text (values are compared as strings), got %s", child, kindName(val))
@@ -488,6 +505,36 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value, policy str
 		}
 	})
 	v.Set(out)
+}
+
+// typedScalar is an !!int or !!bool scalar as canonical JSON (0x1F is 31,
+// True is true).
+func (d *decoder) typedScalar(n *yaml.Node, path string) (json.RawMessage, bool) {
+	if n.Tag == "!!bool" {
+		b, ok := d.boolean(n, path)
+		return json.RawMessage(strconv.FormatBool(b)), ok
+	}
+	i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
+	if err != nil {
+		d.errs.add(nodePos(n), path, "quote it to compare it as text", "%q is not a usable whole number", n.Value)
+		return nil, false
+	}
+	return json.RawMessage(strconv.FormatInt(i, 10)), true
+}
+
+// typedUnder returns the typed values whose path is under prefix, keyed
+// by the rest of the path; nil when there are none.
+func (d *decoder) typedUnder(prefix string) map[string]json.RawMessage {
+	var out map[string]json.RawMessage
+	for path, raw := range d.typed {
+		if k, ok := strings.CutPrefix(path, prefix); ok {
+			if out == nil {
+				out = map[string]json.RawMessage{}
+			}
+			out[k] = raw
+		}
+	}
+	return out
 }
 
 // pairs calls fn for each key/value of mapping n whose key is a plain,

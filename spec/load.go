@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -71,12 +72,13 @@ func ParseWith(name string, data []byte, getenv func(string) string, opts Option
 		return nil, errs.result()
 	}
 	s := &Spec{File: name}
-	d := &decoder{errs: errs, getenv: getenv, offline: opts.Offline, pos: map[string]Pos{}, keys: map[string]Pos{}, refs: map[string]string{}}
+	d := &decoder{errs: errs, getenv: getenv, offline: opts.Offline, pos: map[string]Pos{}, keys: map[string]Pos{}, refs: map[string]string{}, typed: map[string]json.RawMessage{}}
 	d.pos[""] = nodePos(root)
 	if !d.structure(root, "", reflect.ValueOf(s).Elem()) {
 		return nil, errs.result()
 	}
 	s.Jenkins.UserRef = d.refs["jenkins.user"]
+	s.Cloudsmith.Provider.ClaimJSON = d.typedUnder("cloudsmith.provider.claims.")
 	c := &checker{errs: errs, pos: d.pos, keys: d.keys}
 	c.spec(s)
 	if opts.files {

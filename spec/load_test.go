@@ -277,7 +277,7 @@ func TestRejected(t *testing.T) {
 		{"kind", edit(t, "audience: jenkins", "audience: jenkins\n  kind: jwt"), nil, []wantErr{{12, 9, `oidc.kind "jwt"`}}},
 		{"org slug", edit(t, "org: acme", `org: "acme corp"`), nil, []wantErr{{7, 8, "not a valid Cloudsmith organisation slug"}}},
 		{"service slug", edit(t, "service: jenkins-ci", "service: -ci"), nil, []wantErr{{8, 12, "service account slug"}}},
-		{"claim not text", edit(t, "  service: jenkins-ci", "  service: jenkins-ci\n  provider:\n    claims: {build_number: 12}"), nil, []wantErr{{10, 28, "must be text"}}},
+		{"claim not scalar", edit(t, "  service: jenkins-ci", "  service: jenkins-ci\n  provider:\n    claims: {build_number: 1.5}"), nil, []wantErr{{10, 28, "text, a whole number or true/false"}}},
 		{"claim wildcard middle", edit(t, "  service: jenkins-ci", "  service: jenkins-ci\n  provider:\n    claims: {sub: \"a.*b\"}"), nil, []wantErr{{10, 19, "'.*' before the end"}}},
 		{"claim star", edit(t, "  service: jenkins-ci", "  service: jenkins-ci\n  provider:\n    claims: {sub: \"a/*\"}"), nil, []wantErr{{10, 19, "ends with '*'"}}},
 		{"oidc folder bad", edit(t, "audience: jenkins", "audience: jenkins\n  folder: a//b"), nil, []wantErr{{12, 11, "empty segment"}}},

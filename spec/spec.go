@@ -24,7 +24,11 @@
 //     descriptions and steps.
 package spec
 
-import "github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/pkgconfig"
+import (
+	"encoding/json"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/pkgconfig"
+)
 
 // Version is the only spec format version this build understands.
 const Version = 1
@@ -121,8 +125,28 @@ func (c Cloudsmith) BuildService() string {
 type Provider struct {
 	Name string `yaml:"name,omitempty" json:"name,omitempty"`
 	// Claims every token must carry: exact values, or a prefix ending in
-	// ".*" (Cloudsmith's only wildcard).
+	// ".*" (Cloudsmith's only wildcard). Each value's text; see ClaimJSON
+	// for the ones that are not strings.
 	Claims map[string]string `yaml:"claims,omitempty" json:"claims,omitempty"`
+	// ClaimJSON holds the claims written as YAML integers or booleans, as
+	// their JSON (Claims holds the same text): Cloudsmith compares a
+	// required claim with the token's as JSON values, so the oidc-provider
+	// plugin's numeric build_number never equals the string "1".
+	ClaimJSON map[string]json.RawMessage `yaml:"-" json:"-"`
+}
+
+// ClaimValues are the claims as the JSON values sent to Cloudsmith:
+// strings, and the numbers and booleans of ClaimJSON.
+func (p Provider) ClaimValues() map[string]any {
+	out := make(map[string]any, len(p.Claims))
+	for k, v := range p.Claims {
+		if raw, ok := p.ClaimJSON[k]; ok {
+			out[k] = raw
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // Credential kinds.

@@ -43,11 +43,12 @@ func BuildClaims(s *spec.Spec, job string, number int, now time.Time) map[string
 // match; an array claim (aud) matches when one element does. It returns
 // why not otherwise.
 //
-// Cloudsmith compares JSON values and its required claims are strings
-// (the spec writes them so), so a string never equals an integer claim
-// such as build_number, and a wildcard never matches a number: that is
-// treated as a mismatch, with the reason saying so. (Build numbers make
-// poor required claims anyway: they change with every build.)
+// Cloudsmith compares JSON values, so a required string never equals an
+// integer claim such as build_number, and a wildcard never matches a
+// number: that is treated as a mismatch, with the reason saying so. (A
+// spec that means the number writes it unquoted; CheckClaims compares
+// those as JSON. Build numbers make poor required claims anyway: they
+// change with every build.)
 func MatchClaim(want string, got any, present bool) (bool, string) {
 	if !present {
 		return false, "the token has no such claim"
@@ -106,7 +107,10 @@ func (f ClaimFailure) String() string {
 // CheckClaims evaluates required against the token each job would get
 // (BuildClaims, build number 1) and lists the claims some jobs fail, in
 // claim order.
-func CheckClaims(s *spec.Spec, required map[string]string, now time.Time) []ClaimFailure {
+//
+// A claim in typed (a number or boolean, as JSON) must equal the token's
+// claim as a JSON value, as Cloudsmith compares it.
+func CheckClaims(s *spec.Spec, required map[string]string, typed map[string]json.RawMessage, now time.Time) []ClaimFailure {
 	keys := make([]string, 0, len(required))
 	for k := range required {
 		keys = append(keys, k)
@@ -118,7 +122,11 @@ func CheckClaims(s *spec.Spec, required map[string]string, now time.Time) []Clai
 		for _, job := range jobNames(s) {
 			claims := BuildClaims(s, job, 1, now)
 			v, present := claims[k]
-			if ok, why := MatchClaim(required[k], v, present); !ok {
+			ok, why := MatchClaim(required[k], v, present)
+			if raw, isTyped := typed[k]; isTyped {
+				ok, why = matchJSON(raw, v, present)
+			}
+			if !ok {
 				if f.Example == "" {
 					f.Example = why
 				}
@@ -130,6 +138,25 @@ func CheckClaims(s *spec.Spec, required map[string]string, now time.Time) []Clai
 		}
 	}
 	return out
+}
+
+// matchJSON compares a required number or boolean with a token claim as
+// JSON values (any element of an array claim).
+func matchJSON(want json.RawMessage, got any, present bool) (bool, string) {
+	if !present {
+		return false, "the token has no such claim"
+	}
+	if arr, ok := got.([]any); ok {
+		for _, e := range arr {
+			if ok, _ := matchJSON(want, e, true); ok {
+				return true, ""
+			}
+		}
+	}
+	if compact(got) == string(want) {
+		return true, ""
+	}
+	return false, fmt.Sprintf("the claim is %s, not the JSON value %s", compact(got), want)
 }
 
 // jobNames are the spec's jobs that bind the OIDC credential.

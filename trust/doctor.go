@@ -2,6 +2,7 @@ package trust
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -127,7 +128,7 @@ func Doctor(ctx context.Context, env *Env, o DoctorOptions) *Report {
 	} else {
 		d.missing[needManagementAPI] = "not checked: set cloudsmith.api_key to let doctor read the provider through the management API"
 		// Without the management API the spec's own claims are judged.
-		d.required, d.claimsFrom = env.Spec.Cloudsmith.Provider.Claims, "the spec (cloudsmith.provider.claims)"
+		d.required, d.requiredJSON, d.claimsFrom = env.Spec.Cloudsmith.Provider.Claims, env.Spec.Cloudsmith.Provider.ClaimJSON, "the spec (cloudsmith.provider.claims)"
 		d.have[needClaims] = true
 	}
 	if o.TokenFile != "" {
@@ -217,6 +218,8 @@ type doctorRun struct {
 	provider   *cloudsmith.ProviderSettings // needProvider
 	required   map[string]string            // needClaims
 	claimsFrom string                       // where required comes from
+	// requiredJSON are the required claims that are numbers or booleans.
+	requiredJSON map[string]json.RawMessage
 	// serviceSlug is the slug Cloudsmith gave the spec's service account
 	// (needService).
 	serviceSlug string
@@ -525,7 +528,7 @@ func doctorProvider(ctx context.Context, d *doctorRun) {
 	}
 	r.add(LinkProvider, OK, "", "provider %q of org %q has provider_url %s, exactly the tokens' iss", p.Name, org, p.ProviderURL)
 	d.provider = &p
-	d.required, d.claimsFrom = p.Claims, fmt.Sprintf("provider %q", p.Name)
+	d.required, d.requiredJSON, d.claimsFrom = p.Claims, p.ClaimJSON, fmt.Sprintf("provider %q", p.Name)
 	d.provide(needProvider)
 	d.provide(needClaims)
 }
@@ -672,7 +675,7 @@ func doctorClaims(_ context.Context, d *doctorRun) {
 			"%s requires no claim: any token this issuer signs can be exchanged (Cloudsmith strongly recommends at least one)", from)
 		return
 	}
-	fails := CheckClaims(s, required, now)
+	fails := CheckClaims(s, required, d.requiredJSON, now)
 	if len(fails) == 0 {
 		keys := make([]string, 0, len(required))
 		for k := range required {

@@ -7,7 +7,12 @@
 // table both run.
 package claimrule
 
-import "strings"
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"strings"
+)
 
 // Wildcard is Cloudsmith's only wildcard, valid only at the end of a value.
 const Wildcard = ".*"
@@ -19,6 +24,23 @@ func Match(want, got string) bool {
 		return strings.HasPrefix(got, prefix)
 	}
 	return got == want
+}
+
+// SameClaims reports whether two sets of required claims are the same
+// JSON values: the same text (a) and the same keys typed as non-strings in
+// aj, with equal JSON. "1" and 1 differ, as they do to Cloudsmith.
+func SameClaims(a map[string]string, aj map[string]json.RawMessage, b map[string]string, bj map[string]json.RawMessage) bool {
+	if !maps.Equal(a, b) {
+		return false
+	}
+	for k := range a {
+		x, xok := aj[k]
+		y, yok := bj[k]
+		if xok != yok || !bytes.Equal(x, y) {
+			return false
+		}
+	}
+	return true
 }
 
 // Case is one required claim against one token claim (a decoded JSON
