@@ -54,8 +54,11 @@ func (p *plan) docker() error {
 	auths[host] = entry
 	doc["auths"], _ = json.Marshal(auths)
 	// A credential helper named for the registry, or a credsStore for all
-	// of them, would win over auths in the Docker CLI: drop the former and
-	// map the registry to no helper (the file) when there is a store.
+	// of them, would win over auths in the Docker CLI: drop the former and,
+	// when there is a store, map the registry to a helper of our own that
+	// answers with the token. An empty helper name would mean "the file"
+	// to the Docker CLI, but skopeo, podman and buildah (containers/image)
+	// run "docker-credential-" for it and fail.
 	helpers := map[string]string{}
 	if err := unmarshalKey(doc, "credHelpers", &helpers); err != nil {
 		return err
@@ -64,7 +67,8 @@ func (p *plan) docker() error {
 	var store string
 	_ = unmarshalKey(doc, "credsStore", &store)
 	if store != "" {
-		helpers[host] = ""
+		helpers[host] = dockerHelperName
+		p.dockerHelper(host)
 	}
 	if len(helpers) > 0 {
 		doc["credHelpers"], _ = json.Marshal(helpers)
@@ -78,6 +82,29 @@ func (p *plan) docker() error {
 	p.file("docker/config.json", append(data, '\n'))
 	p.set("DOCKER_CONFIG", own)
 	return nil
+}
+
+// dockerHelperName is the credential helper configure maps the registry
+// to when the user's config has a credsStore: docker-credential-<name>.
+const dockerHelperName = "cloudsmith-oidc"
+
+// dockerHelper writes the credential helper (a POSIX sh script on PATH, as
+// Docker and containers/image look helpers up) and the 0600 file it
+// answers "get" with, in the docker-credential-helpers protocol.
+func (p *plan) dockerHelper(host string) {
+	creds, _ := json.Marshal(map[string]string{"ServerURL": host, "Username": Username, "Secret": p.tok})
+	file := p.file("docker/credential.json", append(creds, '\n'))
+	list, _ := json.Marshal(map[string]string{host: Username})
+	p.executable("docker/bin/docker-credential-"+dockerHelperName, []byte("#!/bin/sh\n"+
+		"# Written by cloudsmith-oidc: the Docker credential helper of the Cloudsmith registry only\n"+
+		"# (config.json maps just that registry to it; the credsStore keeps every other login).\n"+
+		"case \"$1\" in\n"+
+		"get) cat >/dev/null; exec cat "+shQuote(file)+" ;;\n"+
+		"list) printf '%s\\n' "+shQuote(string(list))+" ;;\n"+
+		"store|erase) cat >/dev/null ;;\n"+
+		"*) echo \"docker-credential-"+dockerHelperName+": unknown action $1\" >&2; exit 1 ;;\n"+
+		"esac\n"))
+	p.prependPath(filepath.Join(p.dir, "docker", "bin"))
 }
 
 // unmarshalKey decodes doc[key] into v when present.

@@ -52,11 +52,7 @@ func (p *plan) maven() error {
 	p.set("CLOUDSMITH_MAVEN_DEPLOY_URL", up.join(p.s.Org, p.s.Repo))
 	bin := filepath.Join(p.dir, "maven", "bin")
 	p.executable("maven/bin/mvn", []byte(mavenWrapper(bin, path)))
-	newPath := bin
-	if prev := p.getenv("PATH"); prev != "" {
-		newPath += string(os.PathListSeparator) + prev
-	}
-	p.set("PATH", newPath)
+	p.prependPath(bin)
 	if strings.ContainsAny(path, " \t\n'\"\\") {
 		return nil // Maven splits MAVEN_ARGS on spaces; the wrapper still works.
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -77,7 +78,7 @@ func TestDockerConfigMerge(t *testing.T) {
 			func(t *testing.T, doc map[string]json.RawMessage) {
 				var h map[string]string
 				_ = json.Unmarshal(doc["credHelpers"], &h)
-				if h["docker.cloudsmith.io"] != "" || h["gcr.io"] != "gcloud" || len(h) != 2 {
+				if h["docker.cloudsmith.io"] != dockerHelperName || h["gcr.io"] != "gcloud" || len(h) != 2 {
 					t.Errorf("credHelpers: %v", h)
 				}
 			}},
@@ -197,5 +198,59 @@ func TestMavenWrapper(t *testing.T) {
 	}
 	if want := env["PATH"] + "\n-s " + settings + " -B a b\n"; string(out) != want {
 		t.Errorf("wrapper ran\n%q, want\n%q", out, want)
+	}
+}
+
+// TestDockerCredentialHelper runs the helper a credsStore makes configure
+// write, as the Docker CLI and containers/image do (found on PATH,
+// server on stdin, docker-credential-helpers JSON out), and checks the
+// helper script holds no token itself.
+func TestDockerCredentialHelper(t *testing.T) {
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, ".docker"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".docker", "config.json"), []byte(`{"credsStore":"secretservice"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HOME": home, "PATH": "/usr/bin:/bin"}
+	res, err := Write(filepath.Join(t.TempDir(), "cfg"), tok, Settings{Org: "acme", Repo: "demo", Getenv: func(k string) string { return env[k] }}, []Format{Docker, Maven})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var path string
+	for _, e := range res.Env {
+		if e.Name == "PATH" {
+			path = e.Value
+		}
+	}
+	dirs := filepath.SplitList(path)
+	if len(dirs) != 4 || !slices.Contains(dirs[:2], filepath.Join(res.Dir, "docker", "bin")) ||
+		!slices.Contains(dirs[:2], filepath.Join(res.Dir, "maven", "bin")) || !slices.Equal(dirs[2:], []string{"/usr/bin", "/bin"}) {
+		t.Fatalf("PATH %q: want the Docker helper's and Maven wrapper's directories before the user's PATH", path)
+	}
+	helper := filepath.Join(res.Dir, "docker", "bin", "docker-credential-"+dockerHelperName)
+	script, err := os.ReadFile(helper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(script), tok) {
+		t.Error("the helper script holds the token")
+	}
+	for action, want := range map[string]string{"get": `"Secret":"` + tok + `"`, "list": `{"docker.cloudsmith.io":"token"}`} {
+		cmd := exec.Command(helper, action)
+		cmd.Stdin = strings.NewReader("docker.cloudsmith.io\n")
+		out, err := cmd.Output()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("helper %s: %v %s; want %s", action, err, out, want)
+		}
+	}
+	var got struct{ Username, Secret string }
+	out, _ := exec.Command("sh", "-c", `printf docker.cloudsmith.io | "$0" get`, helper).Output()
+	if err := json.Unmarshal(out, &got); err != nil || got.Username != "token" || got.Secret != tok {
+		t.Errorf("helper get: %v %s", err, out)
+	}
+	if fi, err := os.Stat(filepath.Join(res.Dir, "docker", "credential.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("credential file: %v %v", fi.Mode(), err)
 	}
 }

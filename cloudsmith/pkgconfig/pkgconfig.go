@@ -304,6 +304,21 @@ func (p *plan) set(name, value string) {
 	p.env = append(p.env, Env{Name: name, Value: value})
 }
 
+// prependPath puts dir first on PATH (the PATH this plan sets already, or
+// the caller's), for the wrappers and helpers the tools run.
+func (p *plan) prependPath(dir string) {
+	prev := p.getenv("PATH")
+	for _, e := range p.env {
+		if e.Name == "PATH" {
+			prev = e.Value
+		}
+	}
+	if prev != "" {
+		dir += string(os.PathListSeparator) + prev
+	}
+	p.set("PATH", dir)
+}
+
 // setExec adds a variable only exec's child gets (see Result.ExecEnv).
 func (p *plan) setExec(name, value string) {
 	p.exec = append(p.exec, Env{Name: name, Value: value})

@@ -82,11 +82,13 @@ func TestEndToEndSkopeo(t *testing.T) {
 	needTool(t, "skopeo", "--version")
 	w, oidc, tok := start(t, cloudsmithtest.WithTLS(cloudsmithtest.HostDocker))
 	ca := filepath.Join(w.dir, "ca.pem")
-	// The user's own Docker config: another registry's login survives.
+	// The user's own Docker config: another registry's login survives, and
+	// so does the credential store an agent keeps other logins in (which
+	// skopeo ignores, but a credHelpers entry it would run).
 	other := base64.StdEncoding.EncodeToString([]byte("me:other-secret"))
 	writeFiles(t, map[string]string{
 		ca: string(w.cs.CACertPEM),
-		filepath.Join(w.dir, ".docker", "config.json"):           `{"auths":{"registry.example":{"auth":"` + other + `"}},"psFormat":"table {{.ID}}"}`,
+		filepath.Join(w.dir, ".docker", "config.json"):           `{"auths":{"registry.example":{"auth":"` + other + `"}},"credsStore":"secretservice","psFormat":"table {{.ID}}"}`,
 		filepath.Join(w.dir, ".docker", "cli-plugins", "README"): "plugins live here\n",
 	})
 	env := append(w.hostsEnv(), "SSL_CERT_FILE="+ca, "XDG_RUNTIME_DIR="+w.dir)
