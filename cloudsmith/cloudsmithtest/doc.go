@@ -132,6 +132,10 @@
 //	refused actions left out; repository endpoints take
 //	only those bearer tokens; images {org}/{repo}/{image};
 //	errors {"errors":[{code,message,detail}]}
+//	manifest PUT: Content-Type must name a manifest type    distribution manifests.go (UnmarshalManifest by
+//	and the body's mediaType match it (400 MANIFEST_        Content-Type), manifest/schema2, ocischema
+//	INVALID); tag grammar (TAG_INVALID); lower-case name    (mediaType checks); distribution/reference
+//	components on every endpoint (400 NAME_INVALID)         regexp.go; docs/spec/api.md (error codes)
 //	Cargo sparse {cargo}/{org}/{repo}/config.json           DOCS formats/cargo-registry.mdx ("sparse+https://
 //	{dl:…/basic/{org}/{repo}/cargo/{crate}-{version}.crate, cargo.cloudsmith.io/OWNER/REPO/", token = "Token
 //	api:{cargo}/{org}/{repo},auth-required:true}, index     KEY"); dl/api shape: dependabot-core cargo

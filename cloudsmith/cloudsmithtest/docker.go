@@ -8,8 +8,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -183,6 +185,10 @@ func dockerHandler(c *Cloudsmith) http.HandlerFunc {
 			c.writeRegError(w, r, &regError{status: http.StatusNotFound, code: "NOT_FOUND", message: "not found"})
 			return
 		}
+		if !validImageName(name) {
+			c.writeRegError(w, r, &regError{status: http.StatusBadRequest, code: "NAME_INVALID", message: "invalid repository name"})
+			return
+		}
 		action := "pull"
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			action = "push"
@@ -237,6 +243,27 @@ func splitRegistryPath(rest string) (name, kind, ref string, ok bool) {
 		}
 	}
 	return "", "", "", false
+}
+
+// Reference grammar of distribution/reference (regexp.go): a tag, and a
+// repository name's path components (lower-case only).
+var (
+	tagRE           = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	nameComponentRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+)
+
+// validImageName reports whether every path component of a repository
+// name follows distribution's grammar (255 characters at most).
+func validImageName(name string) bool {
+	if len(name) > 255 {
+		return false
+	}
+	for _, c := range strings.Split(name, "/") {
+		if !nameComponentRE.MatchString(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // splitImageName splits a repository name "{org}/{repo}/{image}": each
@@ -385,12 +412,18 @@ func (c *Cloudsmith) putManifest(w http.ResponseWriter, r *http.Request, org, re
 	if err := json.Unmarshal(data, &m); err != nil {
 		return &regError{status: http.StatusBadRequest, code: "MANIFEST_INVALID", message: "manifest invalid"}
 	}
-	ctype := r.Header.Get("Content-Type")
-	if m.MediaType != "" {
-		ctype = m.MediaType
-	}
+	// distribution picks the manifest type by Content-Type alone and
+	// refuses a body whose mediaType says otherwise (Docker's types must
+	// carry it; OCI's may leave it out).
+	ctype, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if !slices.Contains([]string{mediaDockerManifest, mediaDockerList, mediaOCIManifest, mediaOCIIndex}, ctype) {
-		return &regError{status: http.StatusBadRequest, code: "MANIFEST_INVALID", message: "manifest invalid: unsupported media type " + ctype}
+		return &regError{status: http.StatusBadRequest, code: "MANIFEST_INVALID", message: "manifest invalid: unsupported manifest media type " + strconv.Quote(ctype)}
+	}
+	if m.MediaType != ctype && (m.MediaType != "" || ctype == mediaDockerManifest || ctype == mediaDockerList) {
+		return &regError{status: http.StatusBadRequest, code: "MANIFEST_INVALID", message: "manifest invalid: mediaType in manifest should be " + strconv.Quote(ctype) + " not " + strconv.Quote(m.MediaType)}
+	}
+	if !strings.HasPrefix(ref, "sha256:") && !tagRE.MatchString(ref) {
+		return &regError{status: http.StatusBadRequest, code: "TAG_INVALID", message: "manifest tag did not match URI"}
 	}
 	digest := digestOf(data)
 	if strings.HasPrefix(ref, "sha256:") && ref != digest {

@@ -140,3 +140,59 @@ func TestRegistryAuthRules(t *testing.T) {
 		t.Errorf("unknown tag: %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestRegistryManifestRules pins what distribution refuses on a manifest
+// PUT: a Content-Type that names no manifest type, a body whose mediaType
+// differs from it, an invalid tag, and a repository name with capitals.
+func TestRegistryManifestRules(t *testing.T) {
+	s := startWithToken(t)
+	base := s.URLs[HostDocker]
+	basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("token:"+s.token))}}
+	var manifest []byte
+	for _, p := range s.Cloudsmith.Packages("acme", "demo") {
+		if p.Format == "docker" && p.Name == DemoDockerImage {
+			manifest = p.file("manifest").Data
+		}
+	}
+	bearer := func(name string) string {
+		resp, body := get(t, base+"/v2/token?service=x&scope=repository:acme/demo/"+name+":pull,push", basic)
+		var tok struct{ Token string }
+		if resp.StatusCode != 200 || json.Unmarshal(body, &tok) != nil {
+			t.Fatalf("token: %d %s", resp.StatusCode, body)
+		}
+		return "Bearer " + tok.Token
+	}
+	cases := []struct {
+		name, image, tag, ctype string
+		body                    string
+		status                  int
+		code                    string
+	}{
+		{"content type not a manifest's", "copy", "1.0.0", "application/json", string(manifest), 400, "MANIFEST_INVALID"},
+		{"no content type", "copy", "1.0.0", "", string(manifest), 400, "MANIFEST_INVALID"},
+		{"mediaType differs from the content type", "copy", "1.0.0", mediaOCIManifest, string(manifest), 400, "MANIFEST_INVALID"},
+		{"tag starting with a dot", "copy", ".hidden", mediaDockerManifest, string(manifest), 400, "TAG_INVALID"},
+		{"tag too long", "copy", strings.Repeat("a", 129), mediaDockerManifest, string(manifest), 400, "TAG_INVALID"},
+		{"capitals in the image name", "Copy", "1.0.0", mediaDockerManifest, string(manifest), 400, "NAME_INVALID"},
+		{"valid", "copy", "1.0.0", mediaDockerManifest, string(manifest), 201, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPut, base+"/v2/acme/demo/"+c.image+"/manifests/"+c.tag, strings.NewReader(c.body))
+			req.Header.Set("Authorization", bearer(c.image))
+			if c.ctype != "" {
+				req.Header.Set("Content-Type", c.ctype)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var e struct{ Errors []struct{ Code string } }
+			_ = json.NewDecoder(resp.Body).Decode(&e)
+			if resp.StatusCode != c.status || c.code != "" && (len(e.Errors) != 1 || e.Errors[0].Code != c.code) {
+				t.Errorf("PUT: %d %+v; want %d %s", resp.StatusCode, e, c.status, c.code)
+			}
+		})
+	}
+}
