@@ -51,10 +51,11 @@ func (p *plan) npm() error {
 	fmt.Fprintf(&b, "registry=%s\n", reg)
 	fmt.Fprintf(&b, "%s:_authToken=%s\n", nerf, p.tok)
 	// Yarn classic sends the token for unscoped packages only with
-	// always-auth (Cloudsmith's npm page, "Using Yarn with Cloudsmith");
-	// scoped to the registry so npm 9+, which dropped the setting, has no
-	// unknown top-level key to warn about.
-	fmt.Fprintf(&b, "%s:always-auth=true\n", nerf)
+	// always-auth (Cloudsmith's npm page, "Using Yarn with Cloudsmith").
+	// It goes in Yarn's own variable: npm 9+ dropped the setting and
+	// warns about it in an npmrc or npm_config_* on every command. Yarn
+	// still sends the token only to the registry it is scoped to.
+	p.set("YARN_ALWAYS_AUTH", "true")
 	p.set("NPM_CONFIG_USERCONFIG", p.file("npmrc", []byte(b.String())))
 	p.unset("NPM_CONFIG_REGISTRY", "npm_config_registry")
 	return nil

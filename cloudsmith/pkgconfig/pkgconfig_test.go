@@ -172,8 +172,8 @@ func TestPublishingConfiguration(t *testing.T) {
 	if env["CLOUDSMITH_API_HOST"] != "https://api.example" {
 		t.Errorf("CLOUDSMITH_API_HOST = %q", env["CLOUDSMITH_API_HOST"])
 	}
-	if got := read(env["NPM_CONFIG_USERCONFIG"]); !strings.Contains(got, "//npm.cloudsmith.io/acme/demo/:always-auth=true\n") {
-		t.Errorf("npmrc lacks always-auth for Yarn classic:\n%s", got)
+	if got := read(env["NPM_CONFIG_USERCONFIG"]); strings.Contains(got, "always-auth") || env["YARN_ALWAYS_AUTH"] != "true" {
+		t.Errorf("always-auth for Yarn classic belongs in YARN_ALWAYS_AUTH (npm 9+ warns about it in an npmrc): %q\n%s", env["YARN_ALWAYS_AUTH"], got)
 	}
 	execEnv := map[string]string{}
 	for _, e := range res.ExecEnv {
