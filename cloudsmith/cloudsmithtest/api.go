@@ -39,8 +39,9 @@ const (
 const maxBody = 1 << 20
 
 // decodeObject reads a JSON object body the way DRF's JSONParser does:
-// 415 for other media types, 400 "JSON parse error - ..." for bad JSON, 422
-// for JSON that is not an object. An empty body is an empty object. ok is
+// 415 for other media types (none included), 400 "JSON parse error - ..."
+// for bad JSON, 422 for JSON that is not an object. An empty body is an
+// empty object. ok is
 // false when a response was already written.
 func decodeObject(w http.ResponseWriter, r *http.Request) (obj map[string]json.RawMessage, ok bool) {
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
@@ -52,12 +53,16 @@ func decodeObject(w http.ResponseWriter, r *http.Request) (obj map[string]json.R
 		writeDetail(w, http.StatusRequestEntityTooLarge, "Request body too large.")
 		return nil, false
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/json" {
-			writeDetail(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Unsupported media type %q in request.", ct))
-			return nil, false
-		}
+	// DRF's Request._parse: no body is empty data whatever the type; a
+	// body is parsed only by the parser its Content-Type names, so one
+	// sent without a Content-Type is 415 (media type "").
+	if len(raw) == 0 {
+		return map[string]json.RawMessage{}, true
+	}
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		writeDetail(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Unsupported media type %q in request.", ct))
+		return nil, false
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return map[string]json.RawMessage{}, true

@@ -89,6 +89,9 @@
 //	401 "Invalid token." / "Authentication credentials    DOCS api/error-handling.mdx, api/index.mdx;
 //	were not provided.", 403, 404 "Not found.", 405,      DRF rest_framework/exceptions.py, parsers.py
 //	415, 400 "JSON parse error - …", 422 fields
+//	a JSON body needs Content-Type application/json: none  DRF rest_framework/request.py Request._parse
+//	is 415 "Unsupported media type \"\" in request."; an  (parser chosen by content_type; no stream → {})
+//	empty body is {} whatever the type
 //	429 "Request was throttled. Expected available in     DRF rest_framework/exceptions.py (Throttled, ngettext)
 //	N second(s)." + Retry-After, 503
 //	X-Api-Key, Basic, "Authorization: Token|Bearer"       GO-SPEC securitySchemes; DOCS api/index.mdx; cloudsmith-cli

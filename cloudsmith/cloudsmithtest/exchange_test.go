@@ -404,6 +404,9 @@ func TestExchangeRequestValidation(t *testing.T) {
 		{"malformed JSON", "application/json", `{"oidc_token": $TOKEN}`, 400, "JSON parse error - Expecting value: line 1 column 16 (char 15)", nil},
 		{"truncated JSON", "application/json", `{`, 400, "JSON parse error - ", nil},
 		{"form body", "application/x-www-form-urlencoded", `oidc_token=x`, 415, "Unsupported media type", nil},
+		// DRF picks the parser by Content-Type; a body without one has none.
+		{"JSON without content type", "", `{"oidc_token":"x","service_slug":"y"}`, 415, `Unsupported media type "" in request.`, nil},
+		{"no body, no content type", "", ``, 422, "Invalid input.", map[string]string{"oidc_token": msgRequired}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
