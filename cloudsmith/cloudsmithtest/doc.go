@@ -155,6 +155,9 @@
 //	container, registration, search, PackagePublish at      (learn.microsoft.com/nuget/api: service-index,
 //	{org}/{repo}/api/v2/package (PUT multipart, X-NuGet-    package-base-address-resource, registration-base-
 //	ApiKey or Basic; 201, 409 for an existing version)      url-resource, package-publish-resource)
+//	service reads show the key redacted to its last four    terraform-provider-cloudsmith resource_service.go
+//	characters; only create and refresh show it whole      ("only returned ... when the resource is created,
+//	(the redaction's form is the emulator's choice)        otherwise it's redacted"; compares the last four)
 //	service slugs get random characters appended (default; DOCS accounts-and-teams/service-accounts.mdx ("may have
 //	WithPlainServiceSlugs: only when taken), 30 chars     random characters appended"); POC slug jenkins-dvha
 //	a service (Member or Manager) has no repository       DOCS repositories/repository-privileges.mdx, workspaces/

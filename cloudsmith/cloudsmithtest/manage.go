@@ -60,6 +60,11 @@ func serviceView(r *http.Request, s *Service, withKey bool) serviceJSON {
 	}
 	if withKey {
 		v.Key = s.Key
+	} else if len(s.Key) > 4 {
+		// Only the create and refresh answers show the key; reads show it
+		// redacted to its last four characters (the Terraform provider's
+		// resource_service.go compares those to notice a rotation).
+		v.Key = strings.Repeat("*", 8) + s.Key[len(s.Key)-4:]
 	}
 	for _, t := range s.Teams {
 		v.Teams = append(v.Teams, teamJSON{Name: t.Slug, Slug: t.Slug, Role: t.Role})
