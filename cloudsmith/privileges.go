@@ -113,7 +113,8 @@ func countSet(vals ...string) int {
 
 // ServicePrivilege is the privilege a service account holds on a
 // repository through an explicit grant to it ("" for none). Privileges it
-// gets through a team are not counted: apply grants the service itself.
+// gets through a team are not counted here (see TeamPrivilege): apply
+// grants the service itself.
 func ServicePrivilege(list []RepositoryPrivilege, service string) string {
 	best := ""
 	for _, p := range list {
@@ -122,4 +123,16 @@ func ServicePrivilege(list []RepositoryPrivilege, service string) string {
 		}
 	}
 	return best
+}
+
+// TeamPrivilege is the highest privilege one of teams holds on a
+// repository and the team holding it ("" for none): Cloudsmith lets a
+// service account do what its teams may.
+func TeamPrivilege(list []RepositoryPrivilege, teams []string) (privilege, team string) {
+	for _, p := range list {
+		if p.Team != "" && slices.Contains(teams, p.Team) && PrivilegeRank(p.Privilege) > PrivilegeRank(privilege) {
+			privilege, team = p.Privilege, p.Team
+		}
+	}
+	return privilege, team
 }

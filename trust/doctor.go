@@ -603,6 +603,19 @@ func doctorPrivileges(ctx context.Context, d *doctorRun) {
 	}
 	var bad, good []string
 	fix := "run `jenkins-cloudsmith apply` (it grants them with PATCH, leaving other privileges alone), or grant them in the repository's Settings » Access Control"
+	var teamSlugs []string
+	teamsRead := false
+	teams := func(ctx context.Context) []string {
+		if !teamsRead {
+			teamsRead = true
+			if s, err := env.Cloudsmith.GetService(ctx, org, svc); err == nil {
+				for _, t := range s.Teams {
+					teamSlugs = append(teamSlugs, t.Slug)
+				}
+			}
+		}
+		return teamSlugs
+	}
 	for _, u := range uses {
 		list, err := env.Cloudsmith.RepositoryPrivileges(ctx, org, u.Repo)
 		if errors.Is(err, cloudsmith.ErrNotFound) {
@@ -613,7 +626,13 @@ func doctorPrivileges(ctx context.Context, d *doctorRun) {
 			bad = append(bad, fmt.Sprintf("cannot read the privileges of %s/%s: %v", org, u.Repo, err))
 			continue
 		}
-		have := cloudsmith.ServicePrivilege(list, svc)
+		have, via := cloudsmith.ServicePrivilege(list, svc), ""
+		if cloudsmith.PrivilegeRank(have) < cloudsmith.PrivilegeRank(u.Privilege()) {
+			// What the service's teams hold counts too.
+			if p, team := cloudsmith.TeamPrivilege(list, teams(ctx)); cloudsmith.PrivilegeRank(p) > cloudsmith.PrivilegeRank(have) {
+				have, via = p, " (through team "+team+")"
+			}
+		}
 		if cloudsmith.PrivilegeRank(have) < cloudsmith.PrivilegeRank(u.Privilege()) {
 			held := "no privilege"
 			if have != "" {
@@ -622,7 +641,7 @@ func doctorPrivileges(ctx context.Context, d *doctorRun) {
 			bad = append(bad, fmt.Sprintf("service %q holds %s on %s/%s; jobs %s need %s", svc, held, org, u.Repo, strings.Join(u.Jobs, ", "), u.Privilege()))
 			continue
 		}
-		good = append(good, fmt.Sprintf("%s on %s", have, u.Repo))
+		good = append(good, fmt.Sprintf("%s on %s%s", have, u.Repo, via))
 	}
 	if len(bad) > 0 {
 		r.add(LinkPrivileges, Fail, fix, "%s", strings.Join(bad, "\n"))

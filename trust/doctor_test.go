@@ -13,6 +13,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/apply"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/cloudsmith/cloudsmithtest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/views"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/plan"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
@@ -251,5 +252,18 @@ func TestDoctorPrivilegesAndTokenShape(t *testing.T) {
 	l := r.Link(trust.LinkPrivileges)
 	if l.Status != trust.Fail || !strings.Contains(l.Detail, "holds Read on acme/"+w.CS.Repo) || !strings.Contains(l.Detail, "need Write") || !strings.Contains(l.Fix, "PATCH") {
 		t.Errorf("privileges link: %s %q (fix %q):\n%s", l.Status, l.Detail, l.Fix, reportText(r))
+	}
+
+	// Write through one of the service's teams is enough, as Cloudsmith
+	// counts it.
+	if err := w.CS.Cloudsmith.AddGrant("acme", w.CS.Repo, cloudsmithtest.Grant{Privilege: cloudsmithtest.PrivilegeWrite, Team: "ci-bots"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Env.Cloudsmith.UpdateService(w.Ctx(), "acme", w.Service, cloudsmith.Service{Teams: []cloudsmith.ServiceTeam{{Slug: "ci-bots", Role: cloudsmith.RoleMember}}}); err != nil {
+		t.Fatal(err)
+	}
+	r = trust.Doctor(w.Ctx(), w.Env, trust.DoctorOptions{})
+	if l := r.Link(trust.LinkPrivileges); l.Status != trust.OK || !strings.Contains(l.Detail, "Write on "+w.CS.Repo+" (through team ci-bots)") {
+		t.Errorf("privileges through a team: %s %q:\n%s", l.Status, l.Detail, reportText(r))
 	}
 }
