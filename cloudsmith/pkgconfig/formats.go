@@ -2,7 +2,6 @@ package pkgconfig
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"strings"
 )
@@ -187,12 +186,5 @@ func tomlString(s string) string {
 		}
 	}
 	b.WriteByte('"')
-	return b.String()
-}
-
-// xmlAttr escapes s for a double-quoted XML attribute.
-func xmlAttr(s string) string {
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s))
 	return b.String()
 }

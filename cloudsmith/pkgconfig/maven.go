@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -86,8 +87,9 @@ func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) 
 // content), so a tree of elements and their text round-trips it.
 type xnode struct {
 	XMLName xml.Name
-	Text    string   `xml:",chardata"`
-	Nodes   []*xnode `xml:",any"`
+	Attrs   []xml.Attr `xml:",any,attr"`
+	Text    string     `xml:",chardata"`
+	Nodes   []*xnode   `xml:",any"`
 }
 
 func el(name, text string, children ...*xnode) *xnode {
@@ -126,16 +128,28 @@ func (n *xnode) without(id string) {
 	n.Nodes = out
 }
 
-// normalise drops namespaces, attributes and the whitespace between
-// elements, so the tree encodes back cleanly.
-func (n *xnode) normalise() {
+// normalise drops namespaces, the whitespace between elements and the
+// attributes (all of them, or only namespaced ones when keepAttrs), so the
+// tree encodes back cleanly.
+func (n *xnode) normalise(keepAttrs bool) {
 	n.XMLName.Space = ""
 	if len(n.Nodes) > 0 {
 		n.Text = ""
 	}
+	n.Attrs = slices.DeleteFunc(n.Attrs, func(a xml.Attr) bool { return !keepAttrs || a.Name.Space != "" || a.Name.Local == "xmlns" })
 	for _, c := range n.Nodes {
-		c.normalise()
+		c.normalise(keepAttrs)
 	}
+}
+
+// attr returns the value of the attribute called name.
+func (n *xnode) attr(name string) string {
+	for _, a := range n.Attrs {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
 }
 
 // mavenSettings merges the Cloudsmith server, profile and repository into
@@ -150,7 +164,7 @@ func mavenSettings(user []byte, repoURL, tok string) ([]byte, error) {
 		if root.XMLName.Local != "settings" {
 			return nil, fmt.Errorf("the root element is <%s>, not <settings>", root.XMLName.Local)
 		}
-		root.normalise()
+		root.normalise(false)
 	}
 	policy := func() []*xnode { return []*xnode{el("enabled", "true")} }
 	repo := func(kind string) *xnode {

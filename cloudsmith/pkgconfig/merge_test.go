@@ -254,3 +254,77 @@ func TestDockerCredentialHelper(t *testing.T) {
 		t.Errorf("credential file: %v %v", fi.Mode(), err)
 	}
 }
+
+// TestNuGetConfigMerge: --configfile makes NuGet read that file only, so
+// the generated NuGet.Config carries the user's own (~/.nuget/NuGet/
+// NuGet.Config: other sources, their credentials, settings) and replaces
+// a cloudsmith source it already has.
+func TestNuGetConfigMerge(t *testing.T) {
+	cases := []struct {
+		name, user string
+		want, not  []string
+		err        bool
+	}{
+		{name: "none", want: []string{`<add key="cloudsmith" value="https://nuget.cloudsmith.io/acme/demo/v3/index.json" protocolVersion="3"`, `value="` + tok + `"`}},
+		{name: "user's sources, credentials and settings kept, old cloudsmith replaced",
+			user: `<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" protocolVersion="3" />
+    <add key="corp feed" value="https://corp/nuget/" />
+    <add key="cloudsmith" value="https://old/index.json" />
+  </packageSources>
+  <packageSourceCredentials>
+    <corp_x0020_feed><add key="Username" value="me" /><add key="ClearTextPassword" value="keep" /></corp_x0020_feed>
+    <cloudsmith><add key="ClearTextPassword" value="old-secret" /></cloudsmith>
+  </packageSourceCredentials>
+  <config><add key="http_proxy" value="http://proxy:3128" /></config>
+</configuration>`,
+			want: []string{`key="nuget.org"`, `value="https://corp/nuget/"`, `<corp_x0020_feed>`, `value="keep"`, `value="http://proxy:3128"`, `value="` + tok + `"`},
+			not:  []string{"https://old/index.json", "old-secret"}},
+		{name: "not XML", user: `<configuration><packageSources>`, err: true},
+		{name: "not a NuGet config", user: `<settings/>`, err: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			home := t.TempDir()
+			if c.user != "" {
+				dir := filepath.Join(home, ".nuget", "NuGet")
+				if err := os.MkdirAll(dir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "NuGet.Config"), []byte(c.user), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			env := map[string]string{"HOME": home}
+			res, err := Write(filepath.Join(t.TempDir(), "cfg"), tok, Settings{Org: "acme", Repo: "demo", Getenv: func(k string) string { return env[k] }}, []Format{NuGet})
+			if c.err {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := os.ReadFile(filepath.Join(res.Dir, "NuGet.Config"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("lacks %s:\n%s", w, out)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(string(out), n) {
+					t.Errorf("still has %s:\n%s", n, out)
+				}
+			}
+			if n := strings.Count(string(out), `key="cloudsmith"`); n != 1 {
+				t.Errorf("%d cloudsmith sources:\n%s", n, out)
+			}
+		})
+	}
+}
