@@ -80,7 +80,8 @@
 //	one generic 401 for every exchange failure            DOCS openid-connect.mdx ("intentionally quite generic")
 //	iss must equal provider_url exactly (option: slash)   DOCS setup-…-github-actions.mdx ("must precisely match")
 //	discovery + JWKS fetched from the provider URL        DOCS openid-connect.mdx ("we use this to verify")
-//	required claims exact, ".*" only as a suffix          DOCS openid-connect.mdx (Claims)
+//	required claims exact, ".*" only as a suffix; values  DOCS openid-connect.mdx (Claims); JSON comparison
+//	compared as JSON (the string "1" is not the number 1) is the strictest plausible reading (undocumented)
 //	service_accounts vs mapping_claim/dynamic_mappings    GO-SPEC ProviderSettings*, DynamicMapping
 //	returned token is a JWT with exp (2h default)         DOCS openid-connect.mdx; cloudsmith-cli oidc/cache.py
 //	/orgs/{org}/openid-connect/ POST 201, PUT/PATCH 200,  GO-SPEC orgs_openid-connect_*

@@ -45,8 +45,9 @@ type providerJSON struct {
 	SlugPerm        string            `json:"slug_perm"`
 }
 
-// serviceView renders a service. The key is shown only when it was just
-// created or refreshed: Cloudsmith shows a service's key once.
+// serviceView renders a service. The key is shown whole only when it was
+// just created or refreshed (Cloudsmith shows a service's key once),
+// redacted otherwise.
 func serviceView(r *http.Request, s *Service, withKey bool) serviceJSON {
 	v := serviceJSON{
 		Name:         s.Name,
