@@ -41,7 +41,7 @@ func (c *Client) do(ctx context.Context, k call) (http.Header, error) {
 	bare.RawQuery = ""
 	safe := httpx.SafeURL(&bare)
 	if !c.hasKey {
-		return nil, fmt.Errorf("cloudsmith: %s %s: %w: no API key (set CLOUDSMITH_API_KEY to a key of an Owner or Manager of the organization)", k.method, safe, ErrInvalidInput)
+		return nil, fmt.Errorf("cloudsmith: %s %s: %w: no API key (set CLOUDSMITH_API_KEY to a key of an Owner of the organization, or of a Manager with Admin on its repositories)", k.method, safe, ErrInvalidInput)
 	}
 	var body io.Reader
 	if k.in != nil {

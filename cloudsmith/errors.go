@@ -242,6 +242,13 @@ func (e *APIError) Error() string {
 	case http.StatusUnauthorized:
 		b.WriteString("\n  check the Cloudsmith API key (sent as X-Api-Key): it is missing, mistyped, revoked or expired")
 	case http.StatusForbidden:
+		if strings.HasSuffix(e.URL, "/privileges") {
+			// Cloudsmith: Admin "can manage ... privileges"; Managers have
+			// "no access to artifacts" until granted (DOCS repositories/
+			// repository-privileges.mdx, workspaces/privileges.mdx).
+			b.WriteString("\n  the API key's account needs the Admin privilege on the repository to manage its privileges: an Owner's key has it; a Manager's needs it granted in the repository's Access Controls")
+			break
+		}
 		b.WriteString("\n  the API key's account needs the Owner or Manager role in the organization to manage services and OIDC providers")
 	}
 	return b.String()

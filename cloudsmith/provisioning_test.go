@@ -3,6 +3,7 @@ package cloudsmith
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -131,5 +132,25 @@ func TestFindService(t *testing.T) {
 		case tc.slug == "" && got != nil, tc.slug != "" && (got == nil || got.Slug != tc.slug):
 			t.Errorf("%s: found %+v, want slug %q", tc.name, got, tc.slug)
 		}
+	}
+}
+
+// TestPrivilegesForbiddenSaysAdmin: managing a repository's privileges
+// takes Admin on it, which a Manager does not have by default ("no access
+// to artifacts", DOCS workspaces/privileges.mdx); the 403 says so rather
+// than pointing at the org role.
+func TestPrivilegesForbiddenSaysAdmin(t *testing.T) {
+	srv, _, _ := emulator(t)
+	mgr, err := srv.Cloudsmith.AddService(cloudsmithtest.Service{Name: "ops", Role: RoleManager})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClient(Options{APIURL: srv.APIURL, APIKey: mgr.Key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.GrantPrivileges(context.Background(), srv.Org, srv.Repo, []RepositoryPrivilege{{Privilege: PrivilegeRead, Service: mgr.Slug}})
+	if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "Admin privilege on the repository") || strings.Contains(err.Error(), "to manage services") {
+		t.Errorf("GrantPrivileges as a Manager: %v", err)
 	}
 }
