@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"path"
+	"regexp"
 	"strings"
 )
 
@@ -41,8 +42,8 @@ func uploadNPM(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgRequ
 		return errMethodNotAllowed(r, http.MethodGet, http.MethodHead, http.MethodPut)
 	}
 	name := q.rest
-	if name == "" || strings.Count(strings.TrimPrefix(name, "@"), "/") > boolInt(strings.HasPrefix(name, "@")) {
-		return &httpError{Status: http.StatusBadRequest, Detail: "publish to {registry}/{package name}"}
+	if !npmNameRE.MatchString(name) {
+		return &httpError{Status: http.StatusBadRequest, Detail: "publish to {registry}/{package name} (name or @scope/name)"}
 	}
 	var doc npmPublish
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpload*2))
@@ -100,12 +101,9 @@ func uploadNPM(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgRequ
 	return nil
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
+// npmNameRE is a package name as a publish URL carries it: name or
+// @scope/name, one path segment each.
+var npmNameRE = regexp.MustCompile(`^(@[^/@]+/)?[^/@]+$`)
 
 // npmTarballIdentity reads name and version from package/package.json in
 // an npm tarball.

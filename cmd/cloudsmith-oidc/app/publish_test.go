@@ -89,12 +89,21 @@ func TestEndToEndNPMPublishRoundTrip(t *testing.T) {
 		filepath.Join(lib, "index.js"):     "module.exports = () => 'published';\n",
 	})
 	w.execOK(t, lib, oidc, tok, npmEnv(w.dir), "exec", "--format", "npm", "--", "npm", "publish")
+	scoped := filepath.Join(w.dir, "scoped")
+	writeFiles(t, map[string]string{
+		filepath.Join(scoped, "package.json"): `{"name":"@acme/hello-scoped","version":"1.2.0","main":"index.js","license":"MIT"}`,
+		filepath.Join(scoped, "index.js"):     "module.exports = () => 'scoped';\n",
+	})
+	w.execOK(t, scoped, oidc, tok, npmEnv(w.dir), "exec", "--format", "npm", "--", "npm", "publish", "--access", "restricted")
 	if _, _, code := w.run(t, lib, append([]string{"OIDC_TOKEN=" + oidc}, npmEnv(w.dir)...), "exec", "--format", "npm", "--", "npm", "publish"); code == 0 {
 		t.Error("publishing the same version twice succeeded")
 	}
 	app := filepath.Join(w.dir, "app")
 	writeFiles(t, map[string]string{filepath.Join(app, "package.json"): `{"name":"consumer","version":"0.0.0","private":true}`})
-	w.execOK(t, app, oidc, tok, npmEnv(w.dir), "exec", "--format", "npm", "--", "npm", "install", "hello-published@2.0.0")
+	w.execOK(t, app, oidc, tok, npmEnv(w.dir), "exec", "--format", "npm", "--", "npm", "install", "hello-published@2.0.0", "@acme/hello-scoped@1.2.0")
+	if _, err := os.Stat(filepath.Join(app, "node_modules", "@acme", "hello-scoped", "index.js")); err != nil {
+		t.Errorf("the scoped package was not installed: %v", err)
+	}
 	if b, err := os.ReadFile(filepath.Join(app, "node_modules", "hello-published", "index.js")); err != nil || !strings.Contains(string(b), "published") {
 		t.Fatalf("installed index.js: %v %q", err, b)
 	}
