@@ -138,7 +138,7 @@ func (e *executor) cloudsmith(ctx context.Context, c plan.Change) error {
 			if err != nil {
 				return nil, false, err
 			}
-			i := slices.IndexFunc(list, func(p plan.ProviderSettings) bool { return p.Name == want.Name })
+			i := plan.FindProvider(list, want.Name)
 			if i < 0 {
 				return nil, false, nil
 			}

@@ -410,6 +410,24 @@ func TestIntegrationCloudsmithProvisioning(t *testing.T) {
 			grants:  map[string]cloudsmithtest.Privilege{"demo": cloudsmithtest.PrivilegeAdmin, "releases": cloudsmithtest.PrivilegeWrite},
 		},
 		{
+			// Cloudsmith derives a provider's slug from its name, so a second
+			// "jenkins" next to "Jenkins" is refused (422): the one there is
+			// updated, its name kept.
+			name: "provider named in another case updated, not duplicated",
+			opts: []cloudsmithtest.Option{cloudsmithtest.WithPlainServiceSlugs()},
+			setup: func(t *testing.T, cs *cloudsmithtest.Cloudsmith) {
+				if _, err := cs.AddService(cloudsmithtest.Service{Name: "jenkins-ci"}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := cs.AddProvider(cloudsmithtest.ProviderSettings{Name: "Jenkins", ProviderURL: "https://old.example.com",
+					Claims: map[string]any{"aud": "old"}, Enabled: true, ServiceAccounts: []string{"jenkins-ci"}}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			changes: []string{"create cloudsmith-privilege demo", "update cloudsmith-provider Jenkins"},
+			grants:  map[string]cloudsmithtest.Privilege{"demo": cloudsmithtest.PrivilegeRead},
+		},
+		{
 			name: "dynamic mappings replaced by the service account",
 			opts: []cloudsmithtest.Option{cloudsmithtest.WithPlainServiceSlugs()},
 			setup: func(t *testing.T, cs *cloudsmithtest.Cloudsmith) {

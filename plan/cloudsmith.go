@@ -159,14 +159,15 @@ func planCloudsmith(ctx context.Context, in Input, found *ServiceSettings) ([]Ch
 	if err != nil {
 		return nil, fmt.Errorf("list Cloudsmith OIDC providers of org %q on %s: %w", org, api, err)
 	}
-	i := slices.IndexFunc(providers, func(p ProviderSettings) bool { return p.Name == want.Name })
+	i := FindProvider(providers, want.Name)
 	if i < 0 {
 		out = append(out, Change{Action: Create, Kind: KindProvider, Name: want.Name, Provider: &want,
 			Reason: "trust issuer " + want.ProviderURL})
 		return out, nil
 	}
 	have := providers[i]
-	want.Slug = have.Slug
+	// Another spelling of the name keeps it: the provider is someone's.
+	want.Name, want.Slug = have.Name, have.Slug
 	// Keep service accounts someone else linked; only add ours.
 	want.ServiceAccounts = have.ServiceAccounts
 	if !slices.Contains(want.ServiceAccounts, slug) {
@@ -193,6 +194,17 @@ func planCloudsmith(ctx context.Context, in Input, found *ServiceSettings) ([]Ch
 			Reason: strings.Join(diffs, ", ")})
 	}
 	return out, nil
+}
+
+// FindProvider is the index of the provider called name, else of the one
+// whose name differs only in case, or -1. Cloudsmith derives a
+// provider's slug from its name, so creating "jenkins" next to "Jenkins"
+// is refused (422 "... with this name already exist").
+func FindProvider(list []ProviderSettings, name string) int {
+	if i := slices.IndexFunc(list, func(p ProviderSettings) bool { return p.Name == name }); i >= 0 {
+		return i
+	}
+	return slices.IndexFunc(list, func(p ProviderSettings) bool { return strings.EqualFold(p.Name, name) })
 }
 
 // privilegeRank orders Cloudsmith's repository privileges: none < Read <

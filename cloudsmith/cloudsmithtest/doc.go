@@ -86,6 +86,9 @@
 //	returned token is a JWT with exp (2h default)         DOCS openid-connect.mdx; cloudsmith-cli oidc/cache.py
 //	/orgs/{org}/openid-connect/ POST 201, PUT/PATCH 200,  GO-SPEC orgs_openid-connect_*
 //	DELETE 204, dynamic-mappings read-only
+//	a provider's slug is its name slugified; a second      GO-SPEC ProviderSettings.slug (read-only, format
+//	provider of the same slug (e.g. "jenkins" next to      slug); uniqueness is the emulator's strictest
+//	"Jenkins") is 422 on name                              plausible reading (Django slug fields are unique)
 //	/orgs/{org}/services/ POST 200 with key, refresh/     GO-SPEC orgs_services_*; DOCS accounts-and-teams/service-accounts.mdx
 //	401 "Invalid token." / "Authentication credentials    DOCS api/error-handling.mdx, api/index.mdx;
 //	were not provided.", 403, 404 "Not found.", 405,      DRF rest_framework/exceptions.py, parsers.py
