@@ -109,6 +109,9 @@
 //	sha256_digest, md5_digest checked), 200; file not of   (legacy upload form), warehouse legacy API; the 409
 //	the project/version 400; existing file 409; reads 405  for an existing file is a guess twine's
 //	                                                       --skip-existing understands
+//	  400 also for protocol_version ≠ 1, no digest at all,  pypi/warehouse warehouse/forklift/legacy.py
+//	  no metadata_version, filetype not sdist|bdist_wheel   (file_upload: protocol version, "Include at least
+//	  or contradicted by the extension                      one message digest.", filetype, extension checks)
 //	npm publish: PUT {npm}/{org}/{repo}/{name} with one    DOCS formats/npm-registry.mdx ("npm publish");
 //	version + base64 _attachments; shasum, integrity and   npm/cli libnpmpublish publish.js (document shape);
 //	tarball package.json checked; 201; existing version    409 for a republished version is a guess (npmjs

@@ -22,10 +22,13 @@ const maxUpload = 100 << 20
 // uploadPython takes the legacy PyPI upload API twine speaks: a
 // multipart/form-data POST to the repository root with ":action" =
 // "file_upload", the metadata fields and the file in "content"
-// (warehouse's legacy upload, which twine's repository.py posts). The
-// digests twine sends are checked, the file name must belong to the named
-// project and version, and a file that exists already is refused (409,
-// twine's --skip-existing recognises it).
+// (warehouse's legacy upload, which twine's repository.py posts). As
+// warehouse does, it wants protocol_version 1 (or none), a
+// metadata_version, at least one digest (those it can compute are
+// checked) and a filetype of sdist or bdist_wheel that the extension
+// agrees with; the file name must belong to the named project and
+// version, and a file that exists already is refused (409, twine's
+// --skip-existing recognises it).
 func uploadPython(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgRequest) *httpError {
 	if r.Method != http.MethodPost {
 		return errMethodNotAllowed(r, http.MethodPost)
@@ -42,9 +45,22 @@ func uploadPython(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgR
 	if a := form(":action"); a != "file_upload" {
 		return &httpError{Status: http.StatusBadRequest, Detail: "Invalid upload: unknown :action " + quote(a)}
 	}
+	if pv := r.FormValue("protocol_version"); pv != "" && pv != "1" {
+		return &httpError{Status: http.StatusBadRequest, Detail: "Unknown protocol version."}
+	}
 	name, version := form("name"), form("version")
 	if name == "" || version == "" {
 		return &httpError{Status: http.StatusBadRequest, Detail: "Invalid upload: name and version are required"}
+	}
+	if form("metadata_version") == "" {
+		return &httpError{Status: http.StatusBadRequest, Detail: "Invalid upload: metadata_version is required"}
+	}
+	if form("md5_digest") == "" && form("sha256_digest") == "" && form("blake2_256_digest") == "" {
+		return &httpError{Status: http.StatusBadRequest, Detail: "Include at least one message digest."}
+	}
+	filetype := form("filetype")
+	if filetype != "sdist" && filetype != "bdist_wheel" {
+		return &httpError{Status: http.StatusBadRequest, Detail: "Invalid value for filetype. Error: Use a known file type."}
 	}
 	fh, hdr, err := r.FormFile("content")
 	if err != nil {
@@ -60,6 +76,9 @@ func uploadPython(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgR
 		return &httpError{Status: http.StatusBadRequest, Detail: "reading the upload: " + err.Error()}
 	}
 	file := hdr.Filename
+	if strings.HasSuffix(file, ".whl") != (filetype == "bdist_wheel") {
+		return &httpError{Status: http.StatusBadRequest, Detail: "Invalid file extension: " + quote(file) + " is not a " + filetype}
+	}
 	if !pythonFileOf(file, name, version) {
 		return &httpError{Status: http.StatusBadRequest, Detail: "Invalid upload: " + quote(file) + " is not a distribution of " + name + " " + version}
 	}
