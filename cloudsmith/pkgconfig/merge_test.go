@@ -328,3 +328,47 @@ func TestNuGetConfigMerge(t *testing.T) {
 		})
 	}
 }
+
+// TestNetrcKeepsUsersEntries: NETRC makes the go command and Python's
+// requests (pip, twine) read that file instead of ~/.netrc, so the
+// generated one carries the user's other machines; for the Cloudsmith
+// hosts ours wins both where the first entry wins (go, curl) and where
+// the last does (Python's netrc module).
+func TestNetrcKeepsUsersEntries(t *testing.T) {
+	home := t.TempDir()
+	user := "machine corp.example login me password keep\nmachine dl.cloudsmith.io login old password stale\nmacdef init\ncd /\n"
+	if err := os.WriteFile(filepath.Join(home, ".netrc"), []byte(user), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HOME": home}
+	res, err := Write(filepath.Join(t.TempDir(), "cfg"), tok, Settings{Org: "acme", Repo: "demo", Getenv: func(k string) string { return env[k] }}, []Format{Raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var netrc string
+	for _, e := range res.Env {
+		if e.Name == "NETRC" {
+			netrc = e.Value
+		}
+	}
+	data, err := os.ReadFile(netrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "machine corp.example login me password keep") {
+		t.Errorf("the user's other machine is gone:\n%s", data)
+	}
+	if first := strings.Fields(string(data)); len(first) < 6 || first[1] != "dl.cloudsmith.io" || first[5] != tok {
+		t.Errorf("first entry is not ours:\n%s", data)
+	}
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	out, err := exec.Command(python, "-c", `import netrc,sys
+n = netrc.netrc(sys.argv[1])
+print(n.authenticators("dl.cloudsmith.io")[2] == sys.argv[2], n.authenticators("corp.example")[2])`, netrc, tok).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "True keep" {
+		t.Errorf("Python's netrc reads: %v %s", err, out)
+	}
+}

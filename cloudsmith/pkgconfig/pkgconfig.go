@@ -16,8 +16,11 @@
 package pkgconfig
 
 import (
+	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net/url"
 	"os"
@@ -343,6 +346,41 @@ func (p *plan) addNetrc(u *url.URL) {
 	}
 }
 
+// netrcFile is the netrc NETRC names: the go command and Python's
+// requests (pip, twine) then read it instead of the user's ($NETRC or
+// ~/.netrc), so the user's entries are kept, between two copies of ours:
+// the first entry for a host wins in the go command and curl, the last in
+// Python's netrc module. A blank line ends any macdef the user's file
+// leaves open.
+func (p *plan) netrcFile(dir string) ([]byte, error) {
+	var ours strings.Builder
+	for _, h := range p.netrc {
+		fmt.Fprintf(&ours, "machine %s login %s password %s\n", h, Username, p.tok)
+	}
+	user := p.getenv("NETRC")
+	if user == "" {
+		if home := p.getenv("HOME"); home != "" {
+			user = filepath.Join(home, ".netrc")
+		}
+	}
+	if user == "" || filepath.Clean(user) == filepath.Join(dir, "netrc") {
+		return []byte(ours.String()), nil
+	}
+	data, err := os.ReadFile(user)
+	if errors.Is(err, fs.ErrNotExist) || err == nil && len(bytes.TrimSpace(data)) == 0 {
+		return []byte(ours.String()), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading your netrc %s: %w", user, err)
+	}
+	// No comment line: the go command's netrc parser has no comments.
+	out := append(append([]byte(ours.String()), '\n'), data...)
+	if !bytes.HasSuffix(out, []byte("\n")) {
+		out = append(out, '\n')
+	}
+	return append(append(out, '\n'), ours.String()...), nil
+}
+
 // Write writes the configuration for formats into dir (created 0700; files
 // 0600, each replaced atomically) and returns the environment that points
 // the tools at it. Nothing is written unless every input is valid.
@@ -381,11 +419,11 @@ func Write(dir, tok string, s Settings, formats []Format) (*Result, error) {
 		}
 	}
 	if len(p.netrc) > 0 {
-		var b strings.Builder
-		for _, h := range p.netrc {
-			fmt.Fprintf(&b, "machine %s login %s password %s\n", h, Username, tok)
+		data, err := p.netrcFile(abs)
+		if err != nil {
+			return nil, err
 		}
-		p.set("NETRC", p.file("netrc", []byte(b.String())))
+		p.set("NETRC", p.file("netrc", data))
 	}
 
 	if err := securefile.MkdirPrivate(abs); err != nil {
