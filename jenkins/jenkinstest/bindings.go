@@ -67,9 +67,10 @@ func bindingFromXML(el *xnode) binding {
 // bound is a binding's environment: the variables it sets, the values the
 // console masks, and how to undo it.
 type bound struct {
-	vars  map[string]string
-	masks []string
-	dirs  []string // removed by unbind
+	vars       map[string]string
+	secretVars []string // the MultiEnvironment's secret values' names, in order
+	masks      []string
+	dirs       []string // removed by unbind
 }
 
 // unbind removes what the binding wrote to disk (UnbindableDir's unbinder).
@@ -86,38 +87,40 @@ func (j *Jenkins) bindCredentials(job *item, bd binding, env map[string]string, 
 	id := bd.credentialsID
 	j.mu.Lock()
 	c, owner := j.findCredential(job, id)
-	var secret string
-	var err error
-	if c != nil {
-		switch c.class {
-		case ClassIDTokenString, ClassIDTokenFile:
-			// A fresh token at every binding, as getSecret()/getContent() mint one.
-			secret, err = j.mint(c, tokenIssuer(env["JENKINS_URL"], c, owner), env, true)
-		case ClassSecretText:
-			secret = c.secret
-		case ClassSecretFile:
-			secret = string(c.secretBytes)
-		case ClassUsernamePasswd:
-			secret = c.password
-		}
-	}
-	j.mu.Unlock()
 	if c == nil {
+		j.mu.Unlock()
 		return nil, javaError(fmt.Sprintf("Could not find credentials entry with ID '%s'", id))
 	}
+	if want, ok := bindingTypes[bd.class]; ok && !credentialIs(c.class, want) {
+		j.mu.Unlock()
+		// MultiBinding.getCredentials: type().isInstance(cred), before
+		// the binding asks for the secret, else an AbortException naming
+		// the descriptor's display name and, as the expected type is an
+		// interface without a descriptor, its class name.
+		return nil, javaError(fmt.Sprintf("Credentials '%s' is of type '%s' where '%s' was expected", id, credClasses[c.class].typeName, want))
+	}
+	var secret string
+	var err error
+	switch c.class {
+	case ClassIDTokenString, ClassIDTokenFile:
+		// A fresh token at every binding, as getSecret()/getContent() mint one.
+		secret, err = j.mint(c, tokenIssuer(env["JENKINS_URL"], c, owner), env, true)
+	case ClassSecretText:
+		secret = c.secret
+	case ClassSecretFile:
+		secret = string(c.secretBytes)
+	case ClassUsernamePasswd:
+		secret = c.password
+	}
+	j.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
 	out := &bound{vars: map[string]string{}}
-	if want, ok := bindingTypes[bd.class]; ok && !credentialIs(c.class, want) {
-		// MultiBinding.getCredentials: type().isInstance(cred), else an
-		// AbortException naming the descriptor's display name and, as the
-		// expected type is an interface without a descriptor, its class name.
-		return nil, javaError(fmt.Sprintf("Credentials '%s' is of type '%s' where '%s' was expected", id, credClasses[c.class].typeName, want))
-	}
 	switch bd.class {
 	case bindingString:
 		out.vars[bd.variable] = secret
+		out.secretVars = []string{bd.variable}
 		out.masks = []string{secret}
 		return out, nil
 	case bindingFile:
@@ -145,15 +148,20 @@ func (j *Jenkins) bindCredentials(job *item, bd binding, env map[string]string, 
 			return out, err
 		}
 		out.vars[bd.variable] = f.Name()
+		out.secretVars = []string{bd.variable}
 		out.masks = []string{f.Name()}
 		return out, nil
 	case bindingUserPass:
+		// UsernamePasswordMultiBinding.bind: a secret username goes into
+		// secretValues before the password (LinkedHashMap order).
 		out.vars[bd.usernameVariable] = c.username
 		out.vars[bd.passwordVariable] = c.password
-		out.masks = []string{c.password}
 		if c.usernameSecret {
+			out.secretVars = append(out.secretVars, bd.usernameVariable)
 			out.masks = append(out.masks, c.username)
 		}
+		out.secretVars = append(out.secretVars, bd.passwordVariable)
+		out.masks = append(out.masks, c.password)
 		return out, nil
 	}
 	return nil, fmt.Errorf("jenkinstest does not emulate the binding %s", bd.class)

@@ -79,9 +79,10 @@
 //	(Integer.valueOf, Boolean.valueOf), sub required     config/IntegerClaimType.java, config/BooleanClaimType.java
 //	/oidc discovery + JWKS, 404 empty body, folders      oidc-provider Keys.java, RootIssuer.java, FolderIssuer.java
 //	descriptorByName …/jwks needs Manage or Item/Read    oidc-provider IdTokenCredentials.IdTokenCredentialsDescriptor, RootIssuer
-//	binding type check: type().isInstance(cred), else    jenkinsci/credentials-binding-plugin MultiBinding.getCredentials,
-//	"Credentials 'x' is of type 'T' where 'I' was        impl/CredentialNotFoundException.java (an AbortException: "ERROR: …")
-//	expected" (I = interface class name)                 (@0331934, 2026-07)
+//	binding type check: type().isInstance(cred) before   jenkinsci/credentials-binding-plugin MultiBinding.getCredentials,
+//	the secret is read (no token minted), else           impl/CredentialNotFoundException.java (an AbortException: "ERROR: …")
+//	"Credentials 'x' is of type 'T' where 'I' was        (@0331934, 2026-07)  TestBindingTypeCheckedBeforeMinting
+//	expected" (I = interface class name)
 //	FileBinding: <ws>@tmp/secretFiles/<uuid>/ 0700,      credentials-binding impl/AbstractOnDiskBinding.java, UnbindableDir.java,
 //	file<n>.tmp 0400, the PATH masked, not the content   impl/FileBinding.java; core hudson/slaves/WorkspaceList.java (tempDir)
 //	freestyle shell: /bin/sh -xe <ws>@tmp/jenkins*.sh     core hudson/tasks/Shell.java (getShellOrDefault), CommandInterpreter.java
@@ -184,8 +185,11 @@
 //	encoding (default: agent charset, ASCII here)
 //	bat/powershell on a Unix agent: IOException          durable-task WindowsBatchScript.java ("Batch scripts can only be run on Windows nodes")
 //	steps needing a workspace outside node                workflow-api MissingContextVariableException
-//	withCredentials: bindings service, "Masking supported credentials-binding impl/BindingStep.java (Execution2.doStart, Overrider, Filter)
-//	pattern matches of $A or $B", masks in the block only
+//	withCredentials: bindings service, "Masking supported credentials-binding impl/BindingStep.java (Execution2.doStart, Overrider, Filter),
+//	pattern matches of $A or $B" (secret values in each  impl/UsernamePasswordMultiBinding.java (secret username before the password),
+//	binding's order), masks in the block only; file and  BindingDescriptor.requiresWorkspace (true; only StringBinding overrides it)
+//	usernamePassword outside node: MissingContextVariable TestPipelineBindingRules
+//	println/print are the echo step                      workflow-cps CpsScript.java (println → invokeMethod("echo", …))
 //	withEnv: NAME=v, NAME+X=v prepends, NAME= unsets; no  workflow-basic-steps EnvStep.java, core EnvVars.override
 //	expansion
 //	stage, dir, pwd(tmp), isUnix, echo, error, writeFile, workflow-basic-steps (StageStep in pipeline-stage-step), PwdStep, ReadFileStep,

@@ -198,6 +198,11 @@ abstract class PipelineScript extends Script {
     def bat(Object... a) { Rt.call('bat', strings(named(a, 'script'))) }
     def powershell(Object... a) { Rt.call('powershell', strings(named(a, 'script'))) }
     def echo(Object message) { Rt.call('echo', [message: String.valueOf(message)]); null }
+    // CpsScript: println and print are the echo step (a "[Pipeline] echo"
+    // line, masked only inside withCredentials), not the process's stdout.
+    void println() { echo('') }
+    void println(Object value) { echo(String.valueOf(value)) }
+    void print(Object value) { echo(String.valueOf(value)) }
     def error(Object message) { Rt.call('error', [message: String.valueOf(message)]) }
     boolean isUnix() { Rt.call('isUnix', [:]) }
     def pwd(Map args = [:]) { Rt.call('pwd', strings(args)) }

@@ -175,7 +175,12 @@ func (p *pipelineRun) bindAll(args map[string]any, c stepCtx) ([]string, *stepEr
 		if !ok {
 			return nil, &stepError{Class: excNoSuchDSL, Message: "jenkinstest does not model the binding " + str(m, "symbol")}
 		}
-		if (class == bindingFile) && !c.Node {
+		// BindingStep: requiresWorkspace() is true but for StringBinding
+		// (file and usernamePassword both need a node).
+		if class != bindingString && !c.Node {
+			for _, h := range handles {
+				p.bindings[h].unbind()
+			}
 			return nil, missingContext("withCredentials")
 		}
 		bd := binding{class: class, credentialsID: str(m, "credentialsId"), variable: str(m, "variable"),
@@ -201,13 +206,8 @@ func (p *pipelineRun) bindAll(args map[string]any, c stepCtx) ([]string, *stepEr
 		p.mu.Unlock()
 		handles = append(handles, h)
 		p.groovyO.Add(res.masks...)
-		for _, name := range []string{bd.variable, bd.passwordVariable} {
-			if name != "" {
-				masked = append(masked, "$"+name)
-			}
-		}
-		if bd.usernameVariable != "" && len(res.masks) > 1 {
-			masked = append(masked, "$"+bd.usernameVariable)
+		for _, name := range res.secretVars {
+			masked = append(masked, "$"+name)
 		}
 	}
 	if len(masked) > 0 {

@@ -1,0 +1,85 @@
+package jenkinstest
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestPipelineBindingRules pins credentials-binding rules a lenient
+// emulator got wrong: usernamePassword needs a workspace like file (only
+// StringBinding's descriptor overrides requiresWorkspace), the masking
+// line lists the secret variables in the binding's own order (a secret
+// username before the password), and println is the echo step
+// (CpsScript.println), so it is masked inside withCredentials only.
+func TestPipelineBindingRules(t *testing.T) {
+	requireGroovy(t)
+	s := testServer(t)
+	c := adminClient(t, s)
+	createTokenCred(t, c, "credentials/store/system/domain/_/", "oidc", "jenkins", "")
+	base := "credentials/store/system/domain/_/"
+	c.mustStatus(200, "POST", base+"createCredentials", `<com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl><id>up</id><usernameSecret>true</usernameSecret><username>bob-secret-user</username><password>hunter2-pw</password></com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>`, xmlCT)
+	tests := []struct {
+		name, script string
+		result       string
+		want, avoid  []string
+	}{
+		{"usernamePassword outside node", `withCredentials([usernamePassword(credentialsId: 'up', usernameVariable: 'U', passwordVariable: 'P')]) { echo 'x' }`,
+			"FAILURE", []string{"Required context class hudson.FilePath is missing\nPerhaps you forgot to surround the withCredentials step with a step that provides this, such as: node"}, nil},
+		{"string binding outside node", `withCredentials([string(credentialsId: 'oidc', variable: 'T')]) { echo 'ok' }`,
+			"SUCCESS", []string{"Masking supported pattern matches of $T\n", "ok\n"}, nil},
+		{"secret username listed first", `node { withCredentials([usernamePassword(credentialsId: 'up', usernameVariable: 'U', passwordVariable: 'P')]) { sh 'echo "u=$U p=$P"' } }`,
+			"SUCCESS", []string{"Masking supported pattern matches of $U or $P\n", "u=**** p=****\n"}, []string{"bob-secret-user", "hunter2-pw"}},
+		{"println is echo, masked in the block only", `def tok
+withCredentials([string(credentialsId: 'oidc', variable: 'T')]) {
+    tok = env.T
+    println('in=' + tok)
+}
+println('out=' + tok)`,
+			"SUCCESS", []string{"[Pipeline] echo\nin=****\n", "[Pipeline] echo\nout=eyJ"}, nil},
+	}
+	for i, tt := range tests {
+		i, tt := i, tt
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			result, console := runPipeline(t, c, fmt.Sprintf("b%d", i), pipelineJob(tt.script, true))
+			if result != tt.result {
+				t.Errorf("result %s, want %s:\n%s", result, tt.result, console)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(console, w) {
+					t.Errorf("console lacks %q:\n%s", w, console)
+				}
+			}
+			for _, a := range tt.avoid {
+				if strings.Contains(console, a) {
+					t.Errorf("console shows %q:\n%s", a, console)
+				}
+			}
+		})
+	}
+}
+
+// TestBindingTypeCheckedBeforeMinting: MultiBinding.getCredentials checks
+// type().isInstance(cred) before the binding asks the credential for its
+// secret, so a string binding of an ID-token-as-file credential fails with
+// the type message even where minting would fail too (no Jenkins URL:
+// "Apparently unsubstituted claims").
+func TestBindingTypeCheckedBeforeMinting(t *testing.T) {
+	s := testServer(t, WithoutRootURL())
+	c := adminClient(t, s)
+	c.mustStatus(302, "POST", "credentials/store/system/domain/_/createCredentials",
+		"json="+urlEscape(`{"credentials":{"$class":"`+ClassIDTokenFile+`","id":"oidc-file","audience":"jenkins"}}`), formCT)
+	job := `<project><buildWrappers><org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper><bindings>
+<org.jenkinsci.plugins.credentialsbinding.impl.StringBinding><credentialsId>oidc-file</credentialsId><variable>T</variable></org.jenkinsci.plugins.credentialsbinding.impl.StringBinding>
+</bindings></org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper></buildWrappers>
+<builders><hudson.tasks.Shell><command>true</command></hudson.tasks.Shell></builders></project>`
+	c.mustStatus(200, "POST", "createItem?name=typed", job, xmlCT)
+	r := c.mustStatus(201, "POST", "job/typed/build", "")
+	n, result := waitBuild(t, c, r.header.Get("Location"), "typed")
+	console := c.mustStatus(200, "GET", fmt.Sprintf("job/typed/%d/consoleText", n), "").body
+	want := "Credentials 'oidc-file' is of type 'OpenID Connect id token as file' where 'org.jenkinsci.plugins.plaincredentials.StringCredentials' was expected"
+	if result != "FAILURE" || !strings.Contains(console, want) || strings.Contains(console, "unsubstituted") {
+		t.Errorf("result %s; want the type message:\n%s", result, console)
+	}
+}
