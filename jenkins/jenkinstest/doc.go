@@ -200,9 +200,10 @@
 //	checkout scm (SCM jobs only), GitSCM maps; file://    git-plugin GitSCM.java (abortIfSourceIsLocal, @add6e4dc), workflow-multibranch SCMVar
 //	and local paths refused (WithAllowLocalCheckout)
 //	@Library('n@v') _ and library: global trusted         pipeline-groovy-lib LibraryDecorator (CONVERSION phase), LibraryAdder
-//	libraries (WithGlobalLibrary: default version,        ("No version specified", "Version override not permitted"),
-//	override rule), library(retriever: modernSCM(...))     SCMSourceRetriever; vars/*.groovy as globals, src/ on the classpath
-//	untrusted; vars/*.groovy as global variables
+//	libraries (WithGlobalLibrary: default version; any    ("No version specified", "Version override not permitted": LibraryConfiguration
+//	@version, even the default, needs AllowOverride),     .defaultedVersion), LibraryStep ("Must specify a version" with a retriever,
+//	library(retriever: modernSCM(...)) untrusted; a       "Only using first definition"), SCMSourceRetriever; vars/*.groovy as globals,
+//	second load keeps the first; vars/*.groovy globals    src/ on the classpath  TestLibraryVersionRules (@5cc6888)
 //	sandbox: untrusted code (sandbox=true, SCM scripts,   script-security blacklist "staticMethod org.codehaus.groovy.runtime.
 //	modernSCM libraries) may not call DGM getAt(Object,    DefaultGroovyMethods getAt java.lang.Object java.lang.String" (SECURITY-538),
 //	String), i.e. env['X']; only that rule is modelled    RejectedAccessException

@@ -260,7 +260,8 @@ func (p *pipelineRun) library(args map[string]any) (any, *stepError) {
 		}
 		remote = str(r, "remote")
 		if !hasVersion {
-			return nil, abort("No version specified for library %s", name)
+			// LibraryStep.Execution.run with an explicit retriever.
+			return nil, abort("Must specify a version for library %s", name)
 		}
 	} else {
 		lib, ok := p.x.j.globalLibrary(name)
@@ -268,12 +269,14 @@ func (p *pipelineRun) library(args map[string]any) (any, *stepError) {
 			return nil, abort("No library named %s found", name)
 		}
 		remote, trusted = lib.Remote, true
+		// LibraryConfiguration.defaultedVersion: any @version, even the
+		// default one, needs allowVersionOverride.
 		switch {
 		case !hasVersion && lib.DefaultVersion == "":
 			return nil, abort("No version specified for library %s", name)
 		case !hasVersion:
 			version = lib.DefaultVersion
-		case version != lib.DefaultVersion && !lib.AllowOverride:
+		case !lib.AllowOverride:
 			return nil, abort("Version override not permitted for library %s", name)
 		}
 	}
@@ -282,7 +285,10 @@ func (p *pipelineRun) library(args map[string]any) (any, *stepError) {
 	p.libraries[name] = true
 	p.mu.Unlock()
 	if dup {
-		return nil, abort("Only one version of library %s may be loaded", name)
+		// LibraryStep and LibraryAdder keep the first load, whatever
+		// version the second one names.
+		p.log("Only using first definition of library %s\n", name)
+		return map[string]any{"loaded": true}, nil
 	}
 	p.log("Loading library %s@%s\nAttempting to resolve %s from remote references...\n", name, version, version)
 	dir := filepath.Join(p.x.ws+"@libs", newUUID())

@@ -237,6 +237,9 @@ class Loader {
     }
 
     static void loadLibrary(Map lib) {
+        if (lib.loaded) {
+            return // "Only using first definition": the first load stands
+        }
         String dir = lib.dir
         boolean trusted = lib.trusted
         File src = new File(dir, 'src')

@@ -1,9 +1,14 @@
 package jenkinstest
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/gitserve"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
 )
 
 // TestPipelineBindingRules pins credentials-binding rules a lenient
@@ -81,5 +86,48 @@ func TestBindingTypeCheckedBeforeMinting(t *testing.T) {
 	want := "Credentials 'oidc-file' is of type 'OpenID Connect id token as file' where 'org.jenkinsci.plugins.plaincredentials.StringCredentials' was expected"
 	if result != "FAILURE" || !strings.Contains(console, want) || strings.Contains(console, "unsubstituted") {
 		t.Errorf("result %s; want the type message:\n%s", result, console)
+	}
+}
+
+// TestLibraryVersionRules pins pipeline-groovy-lib's version rules:
+// LibraryConfiguration.defaultedVersion refuses any @version (even the
+// default one) unless allowVersionOverride, LibraryStep wants a version
+// with an explicit retriever ("Must specify a version"), and a library
+// loaded twice is "Only using first definition", not an error.
+func TestLibraryVersionRules(t *testing.T) {
+	requireGroovy(t)
+	testenv.LookPath(t, "git", "--version")
+	ctx := context.Background()
+	root := t.TempDir()
+	lib := fstest.MapFS{"vars/greet.groovy": {Data: []byte("def call() { echo 'hello' }\n")}}
+	if _, err := gitserve.Publish(ctx, root, "lib", "main", "lib", lib); err != nil {
+		t.Fatal(err)
+	}
+	gs, err := gitserve.Start(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gs.Close() }) // after the parallel subtests
+	s := testServer(t, WithGlobalLibrary(GlobalLibrary{Name: "shared", Remote: gs.URL + "lib.git", DefaultVersion: "main"}),
+		WithBuildEnv("LIB_URL="+gs.URL+"lib.git"))
+	c := adminClient(t, s)
+	tests := []struct {
+		name, script, result, want string
+	}{
+		{"default version named without override", "@Library('shared@main') _\ngreet()", "FAILURE",
+			"General error during conversion: Version override not permitted for library shared\n"}, // LibraryAdder runs while the script compiles
+		{"retriever without version", "library identifier: 'other', retriever: modernSCM([$class: 'GitSCMSource', remote: env.LIB_URL])", "FAILURE",
+			"ERROR: Must specify a version for library other\n"},
+		{"loaded twice", "@Library('shared') _\nlibrary 'shared'\ngreet()", "SUCCESS", "Only using first definition of library shared\n"},
+	}
+	for i, tt := range tests {
+		i, tt := i, tt
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			result, console := runPipeline(t, c, fmt.Sprintf("l%d", i), pipelineJob(tt.script, true))
+			if result != tt.result || !strings.Contains(console, tt.want) {
+				t.Errorf("result %s, want %s; console lacks %q:\n%s", result, tt.result, tt.want, console)
+			}
+		})
 	}
 }
