@@ -169,7 +169,8 @@
 //
 //	[Pipeline] lines, Start/End of Pipeline, "ERROR: msg"  workflow-job WorkflowRun, workflow-support LogActionImpl
 //	for an AbortException, the exception otherwise
-//	unknown step: NoSuchMethodError "No such DSL method"  workflow-cps DSL.java (invokeMethod)
+//	unknown step: NoSuchMethodError "No such DSL method"  workflow-cps DSL.java (invokeMethod); CpsScript.java (sleep N is the step,
+//	(sleep too: not modelled, never Groovy's own sleep)  not DefaultGroovyStaticMethods.sleep)  TestPipelineFailures
 //	each step only with its plugin active: node/sh/bat    workflow-durable-task-step (ExecutorStep, ShellStep, BatchScriptStep);
 //	durable-task-step, withEnv/isUnix/error/pwd/dir/...   workflow-basic-steps; pipeline-stage-step StageStep; workflow-scm-step
 //	basic-steps, stage, checkout, library, withCredentials GenericSCMStep; pipeline-groovy-lib LibraryStep; credentials-binding BindingStep

@@ -203,6 +203,9 @@ abstract class PipelineScript extends Script {
     void println() { echo('') }
     void println(Object value) { echo(String.valueOf(value)) }
     void print(Object value) { echo(String.valueOf(value)) }
+    // CpsScript.sleep: "sleep 5" is the sleep step (not modelled, so the
+    // build fails), never Groovy's own sleep of 5 milliseconds.
+    def sleep(long time) { methodMissing('sleep', [time] as Object[]) }
     def error(Object message) { Rt.call('error', [message: String.valueOf(message)]) }
     boolean isUnix() { Rt.call('isUnix', [:]) }
     def pwd(Map args = [:]) { Rt.call('pwd', strings(args)) }

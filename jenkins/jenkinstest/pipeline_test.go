@@ -118,6 +118,8 @@ func TestPipelineFailures(t *testing.T) {
 			"Warning: A secret was passed to \"sh\" using Groovy String interpolation, which is insecure.\n\t\t Affected argument(s) used the following variable(s): [T]\n"},
 		{"unknown label", `node('windows') { echo 'x' }`, true, "FAILURE", "There are no nodes with the label ‘windows’"},
 		{"bashism under sh", `node { sh '[[ x == x ]]' }`, true, "FAILURE", "[[: not found"},
+		// CpsScript.sleep makes "sleep 5" the (unmodelled) step, never Groovy's millisecond sleep.
+		{"sleep is the step", `sleep 5`, true, "FAILURE", "java.lang.NoSuchMethodError: No such DSL method 'sleep' found among steps ["},
 	}
 	for i, tt := range tests {
 		i, tt := i, tt
