@@ -185,7 +185,8 @@
 //	dash on Debian) unless #!, returnStdout/returnStatus, ShellStep/DurableTaskStep; exit code → "script returned exit code N"
 //	encoding (default: agent charset, ASCII here)
 //	bat/powershell on a Unix agent: IOException          durable-task WindowsBatchScript.java ("Batch scripts can only be run on Windows nodes")
-//	steps needing a workspace outside node                workflow-api MissingContextVariableException
+//	steps needing a workspace outside node (FilePath;     workflow-step-api MissingContextVariableException, StepDescriptor.getRequiredContext;
+//	isUnix: Launcher)                                    workflow-basic-steps IsUnixStep.java  TestPipelineFailures
 //	withCredentials: bindings service, "Masking supported credentials-binding impl/BindingStep.java (Execution2.doStart, Overrider, Filter),
 //	pattern matches of $A or $B" (secret values in each  impl/UsernamePasswordMultiBinding.java (secret username before the password),
 //	binding's order), masks in the block only; file and  BindingDescriptor.requiresWorkspace (true; only StringBinding overrides it)

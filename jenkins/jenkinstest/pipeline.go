@@ -409,6 +409,10 @@ func (p *pipelineRun) step(req stepRequest) (any, *stepError) {
 	case "error":
 		return nil, abort("%s", str(args, "message"))
 	case "isUnix":
+		// IsUnixStep needs the Launcher only node provides.
+		if !c.Node {
+			return nil, missingContextOf("isUnix", "hudson.Launcher")
+		}
 		return true, nil
 	case "sh":
 		return p.sh(args, c)
@@ -439,8 +443,12 @@ func (p *pipelineRun) step(req stepRequest) (any, *stepError) {
 	return nil, &stepError{Class: excNoSuchDSL, Message: "No such DSL method '" + req.Step + "'"}
 }
 
-func missingContext(step string) *stepError {
-	return &stepError{Class: excMissingCtx, Message: "Required context class hudson.FilePath is missing\nPerhaps you forgot to surround the " + step + " step with a step that provides this, such as: node"}
+func missingContext(step string) *stepError { return missingContextOf(step, "hudson.FilePath") }
+
+// missingContextOf is MissingContextVariableException for a step whose
+// required context class (StepDescriptor.getRequiredContext) is absent.
+func missingContextOf(step, class string) *stepError {
+	return &stepError{Class: excMissingCtx, Message: "Required context class " + class + " is missing\nPerhaps you forgot to surround the " + step + " step with a step that provides this, such as: node"}
 }
 
 func str(m map[string]any, k string) string {

@@ -104,6 +104,7 @@ func TestPipelineFailures(t *testing.T) {
 	}{
 		{"unknown step", `node { retry(2) { echo 'x' } }`, true, "FAILURE", "java.lang.NoSuchMethodError: No such DSL method 'retry' found among steps ["},
 		{"bat on a unix agent", `node { bat 'dir' }`, true, "FAILURE", "java.io.IOException: Batch scripts can only be run on Windows nodes\n"},
+		{"isUnix outside node", `echo 'unix=' + isUnix()`, true, "FAILURE", "Required context class hudson.Launcher is missing\nPerhaps you forgot to surround the isUnix step with a step that provides this, such as: node"},
 		{"sh outside node", `sh 'true'`, true, "FAILURE", "Required context class hudson.FilePath is missing\nPerhaps you forgot to surround the sh step with a step that provides this, such as: node"},
 		{"failing sh", `node { sh 'exit 1' }`, true, "FAILURE", "[Pipeline] End of Pipeline\nERROR: script returned exit code 1\nFinished: FAILURE\n"},
 		{"sandbox refuses env[name]", `node { echo env['BUILD_NUMBER'] }`, true, "FAILURE",
