@@ -83,7 +83,8 @@
 //	required claims exact, ".*" only as a suffix; values  DOCS openid-connect.mdx (Claims); JSON comparison
 //	compared as JSON (the string "1" is not the number 1) is the strictest plausible reading (undocumented)
 //	service_accounts vs mapping_claim/dynamic_mappings    GO-SPEC ProviderSettings*, DynamicMapping
-//	returned token is a JWT with exp (2h default)         DOCS openid-connect.mdx; cloudsmith-cli oidc/cache.py
+//	returned token is a JWT with exp (90 min default: the DOCS openid-connect.mdx ("around 90 minutes", and
+//	shorter of the docs' two figures; WithTokenLifetime)   "2 hours"); cloudsmith-cli oidc/cache.py
 //	/orgs/{org}/openid-connect/ POST 201, PUT/PATCH 200,  GO-SPEC orgs_openid-connect_*
 //	DELETE 204, dynamic-mappings read-only
 //	a provider's slug is its name slugified; a second      GO-SPEC ProviderSettings.slug (read-only, format

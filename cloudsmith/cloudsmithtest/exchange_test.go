@@ -213,8 +213,8 @@ func TestExchange(t *testing.T) {
 				if err != nil {
 					t.Fatalf("returned token: %v", err)
 				}
-				if got, want := claims["exp"], json.Number(itoa(testNow.Add(2*time.Hour).Unix())); got != want {
-					t.Errorf("exp = %v, want now+2h = %v", got, want)
+				if got, want := claims["exp"], json.Number(itoa(testNow.Add(90*time.Minute).Unix())); got != want {
+					t.Errorf("exp = %v, want now+90m = %v", got, want)
 				}
 				if claims["org"] != "acme" || claims["service"] != "jenkins" {
 					t.Errorf("claims %v do not name org and service", claims)

@@ -37,7 +37,7 @@ func defaultConfig() config {
 		repo:          "demo",
 		faultHosts:    map[Host]bool{HostAPI: true},
 		retryAfter:    1,
-		tokenLifetime: 2 * time.Hour,
+		tokenLifetime: 90 * time.Minute,
 		clock:         time.Now,
 		leeway:        60 * time.Second,
 		jwksTTL:       5 * time.Minute,
@@ -82,8 +82,10 @@ func WithFaultHosts(hosts ...Host) Option {
 // WithRetryAfter sets the Retry-After seconds sent with injected 429s (default 1).
 func WithRetryAfter(seconds int) Option { return func(c *config) { c.retryAfter = seconds } }
 
-// WithTokenLifetime sets the lifetime of exchanged tokens (default 2h, as
-// Cloudsmith's docs say in one place; they say "around 90 minutes" in another).
+// WithTokenLifetime sets the lifetime of exchanged tokens. The default is
+// 90 minutes, the shorter of what Cloudsmith's docs say ("around 90
+// minutes" in three pages, "2 hours" in one), so a client that assumes 2h
+// instead of reading exp is caught.
 func WithTokenLifetime(d time.Duration) Option { return func(c *config) { c.tokenLifetime = d } }
 
 // WithClock replaces time.Now, for expiry tests.
