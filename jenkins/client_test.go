@@ -445,7 +445,7 @@ func TestCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := IDTokenCredential{ID: "my-oidc", Kind: "string", Description: "Cloudsmith & friends", Audience: "my-audience",
-		Issuer: "https://issuer.example.com", Folder: "team a/süb", Class: "io.jenkins.plugins.oidc_provider.IdTokenStringCredentials"}
+		Issuer: "https://issuer.example.com", Folder: "team a/süb", Class: "io.jenkins.plugins.oidc_provider.IdTokenStringCredentials", Scope: "GLOBAL"}
 	if *got != want {
 		t.Errorf("got %+v\nwant %+v", *got, want)
 	}

@@ -36,6 +36,10 @@ type IDTokenCredential struct {
 	Folder string
 	// Class is the Java class, e.g. io.jenkins.plugins.oidc_provider.IdTokenStringCredentials.
 	Class string
+	// Scope is "GLOBAL" or "SYSTEM" as config.xml says ("" if absent).
+	// Builds see only GLOBAL credentials of the system store
+	// (SystemCredentialsProvider.getCredentialsInItem).
+	Scope string
 }
 
 // storePath is the global domain of the system store or a folder's store.
@@ -76,6 +80,7 @@ func (c *Client) GetCredential(ctx context.Context, folder, id string) (*IDToken
 	var v struct {
 		XMLName     xml.Name
 		ID          string `xml:"id"`
+		Scope       string `xml:"scope"`
 		Description string `xml:"description"`
 		Issuer      string `xml:"issuer"`
 		Audience    string `xml:"audience"`
@@ -84,7 +89,7 @@ func (c *Client) GetCredential(ctx context.Context, folder, id string) (*IDToken
 		return nil, fmt.Errorf("read credential %q: Jenkins answered config.xml that does not parse: %w", id, err)
 	}
 	cred := &IDTokenCredential{ID: v.ID, Description: v.Description, Audience: v.Audience, Issuer: v.Issuer,
-		Folder: strings.Trim(folder, "/"), Class: strings.ReplaceAll(v.XMLName.Local, "__", "_")}
+		Folder: strings.Trim(folder, "/"), Class: strings.ReplaceAll(v.XMLName.Local, "__", "_"), Scope: v.Scope}
 	switch v.XMLName.Local {
 	case StringCredentialsElement:
 		cred.Kind = "string"

@@ -210,7 +210,7 @@ func TestEmulatorCredentials(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := jenkins.IDTokenCredential{ID: "oidc", Kind: "string", Description: "d & <x>", Audience: "jenkins",
-				Folder: store, Class: "io.jenkins.plugins.oidc_provider.IdTokenStringCredentials"}
+				Folder: store, Class: "io.jenkins.plugins.oidc_provider.IdTokenStringCredentials", Scope: "GLOBAL"}
 			if *got != want {
 				t.Errorf("got %+v\nwant %+v", *got, want)
 			}
@@ -704,4 +704,21 @@ func TestEmulatorIdentityCopyThenSaved(t *testing.T) {
 	}
 	same(t, copyText, saved)
 	same(t, posted, saved)
+}
+
+// TestEmulatorCredentialScope: GetCredential reports a credential's scope,
+// since builds never see a SYSTEM-scoped one of the system store.
+func TestEmulatorCredentialScope(t *testing.T) {
+	t.Parallel()
+	srv := start(t)
+	c := adminClient(t, srv)
+	ctx := ctxFor(t)
+	form := bytes.Replace(credForm("string", "sys", "jenkins", "", "d"), []byte(`"scope":"GLOBAL"`), []byte(`"scope":"SYSTEM"`), 1)
+	if err := c.CreateCredential(ctx, "", form); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetCredential(ctx, "", "sys")
+	if err != nil || got.Scope != "SYSTEM" {
+		t.Fatalf("GetCredential = %+v, %v; want scope SYSTEM", got, err)
+	}
 }

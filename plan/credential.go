@@ -53,6 +53,13 @@ func (c CredentialSettings) Compare(have *jenkins.IDTokenCredential) []FieldDiff
 	field("audience", have.Audience, c.Audience)
 	field("issuer", have.Issuer, c.Issuer)
 	field("description", render.WithoutMarker(have.Description), render.WithoutMarker(c.Description))
+	// The form always asks for GLOBAL: a SYSTEM-scoped credential of the
+	// system store is invisible to builds (credentials-plugin
+	// SystemCredentialsProvider.getCredentialsInItem: not(withScope(SYSTEM))),
+	// so every binding would fail "Could not find credentials entry".
+	if have.Scope != "" {
+		field("scope", have.Scope, "GLOBAL")
+	}
 	return diffs
 }
 

@@ -79,6 +79,9 @@
 //	(Integer.valueOf, Boolean.valueOf), sub required     config/IntegerClaimType.java, config/BooleanClaimType.java
 //	/oidc discovery + JWKS, 404 empty body, folders      oidc-provider Keys.java, RootIssuer.java, FolderIssuer.java
 //	descriptorByName …/jwks needs Manage or Item/Read    oidc-provider IdTokenCredentials.IdTokenCredentialsDescriptor, RootIssuer
+//	build credential lookup: enclosing folders nearest   credentials-plugin CredentialsProvider.findCredentialById,
+//	first, then the system store without SYSTEM scope    SystemCredentialsProvider.getCredentialsInItem (not(withScope(SYSTEM)))
+//	                                                     TestSystemScopedCredentialsInvisibleToBuilds, jenkins.TestEmulatorCredentialScope
 //	binding type check: type().isInstance(cred) before   jenkinsci/credentials-binding-plugin MultiBinding.getCredentials,
 //	the secret is read (no token minted), else           impl/CredentialNotFoundException.java (an AbortException: "ERROR: …")
 //	"Credentials 'x' is of type 'T' where 'I' was        (@0331934, 2026-07)  TestBindingTypeCheckedBeforeMinting

@@ -389,7 +389,7 @@ func (j *Jenkins) serveDescriptor(q *request, ctx *item, segs []string) {
 
 // findCredential looks a credential up for a job the way
 // CredentialsProvider does: enclosing folders nearest first, then the
-// system store. It returns the credential and the context that holds it.
+// system store without its SYSTEM-scoped credentials. It returns the credential and the context that holds it.
 // Call with j.mu held.
 func (j *Jenkins) findCredential(job *item, id string) (*credential, *item) {
 	for _, f := range job.ancestors() {
@@ -399,7 +399,9 @@ func (j *Jenkins) findCredential(job *item, id string) (*credential, *item) {
 			}
 		}
 	}
-	if c := j.system.get(id); c != nil {
+	// SystemCredentialsProvider.getCredentialsInItem: items see the
+	// system store through not(withScope(SYSTEM)).
+	if c := j.system.get(id); c != nil && c.scope != "SYSTEM" {
 		return c, j.root
 	}
 	return nil, nil

@@ -131,3 +131,25 @@ func TestLibraryVersionRules(t *testing.T) {
 		})
 	}
 }
+
+// TestSystemScopedCredentialsInvisibleToBuilds: SystemCredentialsProvider
+// hands items only credentials matching not(withScope(SYSTEM)), so a
+// build binding a SYSTEM-scoped credential of the system store fails as
+// if it did not exist.
+func TestSystemScopedCredentialsInvisibleToBuilds(t *testing.T) {
+	s := testServer(t)
+	c := adminClient(t, s)
+	c.mustStatus(200, "POST", "credentials/store/system/domain/_/createCredentials",
+		`<org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl><scope>SYSTEM</scope><id>sys</id><secret>s3cr3t-value</secret></org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl>`, xmlCT)
+	job := `<project><buildWrappers><org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper><bindings>
+<org.jenkinsci.plugins.credentialsbinding.impl.StringBinding><credentialsId>sys</credentialsId><variable>T</variable></org.jenkinsci.plugins.credentialsbinding.impl.StringBinding>
+</bindings></org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper></buildWrappers>
+<builders><hudson.tasks.Shell><command>true</command></hudson.tasks.Shell></builders></project>`
+	c.mustStatus(200, "POST", "createItem?name=scoped", job, xmlCT)
+	r := c.mustStatus(201, "POST", "job/scoped/build", "")
+	n, result := waitBuild(t, c, r.header.Get("Location"), "scoped")
+	console := c.mustStatus(200, "GET", fmt.Sprintf("job/scoped/%d/consoleText", n), "").body
+	if result != "FAILURE" || !strings.Contains(console, "Could not find credentials entry with ID 'sys'") {
+		t.Errorf("result %s:\n%s", result, console)
+	}
+}
