@@ -147,6 +147,8 @@
 //	and the body's mediaType match it (400 MANIFEST_        Content-Type), manifest/schema2, ocischema
 //	INVALID); tag grammar (TAG_INVALID); lower-case name    (mediaType checks); distribution/reference
 //	components on every endpoint (400 NAME_INVALID)         regexp.go; docs/spec/api.md (error codes)
+//	manifest GET/HEAD: an OCI manifest or index only when   distribution registry/handlers/manifests.go
+//	Accept names its type, else 404 MANIFEST_UNKNOWN        (GetManifest, "accept header does not support OCI")
 //	Cargo sparse {cargo}/{org}/{repo}/config.json           DOCS formats/cargo-registry.mdx ("sparse+https://
 //	{dl:…/basic/{org}/{repo}/cargo/{crate}-{version}.crate, cargo.cloudsmith.io/OWNER/REPO/", token = "Token
 //	api:{cargo}/{org}/{repo},auth-required:true}, index     KEY"); dl/api shape: dependabot-core cargo

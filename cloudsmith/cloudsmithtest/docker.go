@@ -383,10 +383,27 @@ func (c *Cloudsmith) serveManifest(w http.ResponseWriter, r *http.Request, org, 
 		return &regError{status: http.StatusNotFound, code: "MANIFEST_UNKNOWN", message: "manifest unknown"}
 	}
 	m := p.file("manifest")
+	if (m.ContentType == mediaOCIManifest || m.ContentType == mediaOCIIndex) && !accepts(r, m.ContentType) {
+		// distribution's manifest handler: an OCI manifest or index only
+		// to a client that says it reads them.
+		return &regError{status: http.StatusNotFound, code: "MANIFEST_UNKNOWN", message: "OCI manifest found, but accept header does not support OCI manifests"}
+	}
 	w.Header().Set("Docker-Content-Digest", digestOf(m.Data))
 	w.Header().Set("Etag", `"`+digestOf(m.Data)+`"`)
 	writeBlob(w, m.ContentType, m.Data)
 	return nil
+}
+
+// accepts reports whether the request's Accept headers name mediaType.
+func accepts(r *http.Request, mediaType string) bool {
+	for _, h := range r.Header.Values("Accept") {
+		for _, one := range strings.Split(h, ",") {
+			if mt, _, err := mime.ParseMediaType(strings.TrimSpace(one)); err == nil && mt == mediaType {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // putManifest stores an image: every blob (or, for an index, every

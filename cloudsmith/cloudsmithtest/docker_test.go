@@ -196,3 +196,56 @@ func TestRegistryManifestRules(t *testing.T) {
 		})
 	}
 }
+
+// TestRegistryManifestAccept: like distribution, the registry serves an
+// OCI manifest only to a client whose Accept names OCI manifests (404
+// MANIFEST_UNKNOWN otherwise), and a Docker one whatever it accepts.
+func TestRegistryManifestAccept(t *testing.T) {
+	s := startWithToken(t)
+	base := s.URLs[HostDocker]
+	basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("token:"+s.token))}}
+	resp, body := get(t, base+"/v2/token?service=x&scope=repository:acme/demo/oci:pull,push&scope=repository:acme/demo/hello-cloudsmith:pull", basic)
+	var tok struct{ Token string }
+	if resp.StatusCode != 200 || json.Unmarshal(body, &tok) != nil {
+		t.Fatalf("token: %d %s", resp.StatusCode, body)
+	}
+	var config, layer string
+	for _, p := range s.Cloudsmith.Packages("acme", "demo") {
+		if p.Format == "docker" && p.Name == DemoDockerImage {
+			config, layer = p.Files[1].Name, p.Files[2].Name
+		}
+	}
+	// The demo's blobs are in the repository, so an OCI manifest naming
+	// them can be pushed under another image.
+	oci := `{"schemaVersion":2,"mediaType":"` + mediaOCIManifest + `","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"` + config + `","size":1},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"` + layer + `","size":1}]}`
+	req, _ := http.NewRequest(http.MethodPut, base+"/v2/acme/demo/oci/manifests/1.0.0", strings.NewReader(oci))
+	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	req.Header.Set("Content-Type", mediaOCIManifest)
+	presp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	presp.Body.Close()
+	if presp.StatusCode != 201 {
+		t.Fatalf("OCI manifest PUT: %d", presp.StatusCode)
+	}
+	for _, c := range []struct {
+		image, accept string
+		status        int
+	}{
+		{"oci", "", 404},
+		{"oci", mediaDockerManifest, 404},
+		{"oci", mediaDockerManifest + ", " + mediaOCIManifest, 200},
+		{"oci", "application/vnd.oci.image.manifest.v1+json;q=0.5", 200},
+		{DemoDockerImage, "", 200},
+	} {
+		h := http.Header{"Authorization": {"Bearer " + tok.Token}}
+		if c.accept != "" {
+			h.Set("Accept", c.accept)
+		}
+		resp, body := get(t, base+"/v2/acme/demo/"+c.image+"/manifests/1.0.0", h)
+		if resp.StatusCode != c.status || c.status == 404 && !strings.Contains(string(body), "MANIFEST_UNKNOWN") {
+			t.Errorf("%s with Accept %q: %d %s, want %d", c.image, c.accept, resp.StatusCode, body, c.status)
+		}
+	}
+}
