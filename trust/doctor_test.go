@@ -256,6 +256,9 @@ func TestDoctorPrivilegesAndTokenShape(t *testing.T) {
 
 	// Write through one of the service's teams is enough, as Cloudsmith
 	// counts it.
+	if err := w.CS.Cloudsmith.AddTeam("acme", "ci-bots", "CI bots"); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.CS.Cloudsmith.AddGrant("acme", w.CS.Repo, cloudsmithtest.Grant{Privilege: cloudsmithtest.PrivilegeWrite, Team: "ci-bots"}); err != nil {
 		t.Fatal(err)
 	}

@@ -72,6 +72,9 @@ type Service struct {
 type ServiceTeam struct {
 	Slug string
 	Role string
+	// Name is the team's name (AddTeam), shown in reads; the slug when
+	// empty.
+	Name string
 }
 
 // DynamicMapping maps a value of a provider's MappingClaim to a service.
@@ -127,6 +130,7 @@ type org struct {
 	repos     []*repository
 	services  []*Service          // creation order
 	providers []*ProviderSettings // creation order
+	teams     map[string]string   // name by slug (AddTeam)
 }
 
 // Cloudsmith is the emulator. It is an http.Handler serving the API and
@@ -225,6 +229,50 @@ func (c *Cloudsmith) AddOrg(slug string, repos ...string) {
 	for _, r := range repos {
 		if o.repo(r) == nil {
 			o.repos = append(o.repos, &repository{slug: r})
+		}
+	}
+}
+
+// AddTeam creates a team in an org, so services can join it and hold
+// repository privileges through it (Cloudsmith refuses a team slug that
+// names no team).
+func (c *Cloudsmith) AddTeam(orgSlug, slug, name string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o, ok := c.orgs[orgSlug]
+	if !ok {
+		return fmt.Errorf("cloudsmithtest: no org %q", orgSlug)
+	}
+	if !slugPattern.MatchString(slug) {
+		return fmt.Errorf("cloudsmithtest: team slug %q is not a slug", slug)
+	}
+	if o.teams == nil {
+		o.teams = map[string]string{}
+	}
+	if name == "" {
+		name = slug
+	}
+	o.teams[slug] = name
+	return nil
+}
+
+// teamName is a team's name, "" when the org has no such team. Callers
+// hold c.mu.
+func (o *org) teamName(slug string) string {
+	if o == nil {
+		return ""
+	}
+	return o.teams[slug]
+}
+
+// missingTeams reports the teams of a service write that name no team of
+// the org, as DRF's slug field does. Callers hold c.mu.
+// It fills in the names of the teams that exist.
+func (o *org) missingTeams(teams []ServiceTeam, fe fieldErrors) {
+	for i, t := range teams {
+		teams[i].Name = o.teamName(t.Slug)
+		if t.Slug != "" && teams[i].Name == "" {
+			fe.add("teams", fmt.Sprintf("slug: Object with slug=%s does not exist.", t.Slug))
 		}
 	}
 }

@@ -177,6 +177,9 @@
 //	updates by grantee, PUT replaces all, both 204;       cloudsmith cloudsmith/resource_repository_privileges.go
 //	entries: privilege Admin|Write|Read + exactly one of  (PUT, page_size 1000 reads, 5 s sleep after writes)
 //	service/team/user; managing them needs Admin
+//	a service's teams and a team's privilege name a team  GO-SPEC ServiceTeams.slug, RepositoryPrivilegeDict.team
+//	of the org (AddTeam); else 422 "Object with slug=…    (format slug); DRF relations.py SlugRelatedField
+//	does not exist."                                       ("Object with {slug_name}={value} does not exist.")
 //	authenticated but not privileged: 403 "You do not     DRF rest_framework/views.py permission_denied
 //	have permission to perform this action." (JSON, on    (PermissionDenied once authenticated; 401 only
 //	every host); Read for reads, Write for uploads        without valid credentials)

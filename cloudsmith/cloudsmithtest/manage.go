@@ -68,7 +68,11 @@ func serviceView(r *http.Request, s *Service, withKey bool) serviceJSON {
 		v.Key = strings.Repeat("*", 8) + s.Key[len(s.Key)-4:]
 	}
 	for _, t := range s.Teams {
-		v.Teams = append(v.Teams, teamJSON{Name: t.Slug, Slug: t.Slug, Role: t.Role})
+		name := t.Name
+		if name == "" {
+			name = t.Slug
+		}
+		v.Teams = append(v.Teams, teamJSON{Name: name, Slug: t.Slug, Role: t.Role})
 	}
 	return v
 }
@@ -303,6 +307,9 @@ func (c *Cloudsmith) createService(w http.ResponseWriter, r *http.Request, orgSl
 	}
 	fe := fieldErrors{}
 	name, desc, role, teams, _ := parseServiceFields(obj, fe, false)
+	c.mu.Lock()
+	c.orgs[orgSlug].missingTeams(teams, fe)
+	c.mu.Unlock()
 	if len(fe) > 0 {
 		writeFieldErrors(w, fe)
 		return
@@ -324,6 +331,7 @@ func (c *Cloudsmith) patchService(w http.ResponseWriter, r *http.Request, orgSlu
 	c.withService(w, orgSlug, slug, func(o *org, s *Service) {
 		fe := fieldErrors{}
 		name, desc, role, teams, set := parseServiceFields(obj, fe, true)
+		o.missingTeams(teams, fe)
 		if len(fe) > 0 {
 			writeFieldErrors(w, fe)
 			return

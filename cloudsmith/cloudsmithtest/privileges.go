@@ -249,7 +249,8 @@ func (c *Cloudsmith) parseGrants(o *org, obj map[string]json.RawMessage, require
 			switch {
 			case v != "" && !slugPattern.MatchString(v):
 				efe.add(key, "Enter a valid \"slug\" consisting of letters, numbers, underscores or hyphens.")
-			case key == "service" && v != "" && c.seeService(o, v) == nil:
+			case key == "service" && v != "" && c.seeService(o, v) == nil,
+				key == "team" && v != "" && o.teamName(v) == "":
 				efe.add(key, fmt.Sprintf("Object with slug=%s does not exist.", v))
 			}
 			switch key {

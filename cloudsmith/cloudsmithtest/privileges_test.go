@@ -208,3 +208,32 @@ func TestVisibilityDelay(t *testing.T) {
 		t.Errorf("privileges after the delay: %s", got)
 	}
 }
+
+// TestTeamsMustExist: a service's team and a team's repository privilege
+// name a team of the org (a slug field: "Object with slug=… does not
+// exist." otherwise); AddTeam makes one, and reads show its name.
+func TestTeamsMustExist(t *testing.T) {
+	cs := New(WithPlainServiceSlugs())
+	srv := httptest.NewServer(cs)
+	defer srv.Close()
+	api := newAPIClient(t, srv.URL)
+	key := "X-Api-Key: " + cs.APIKey()
+	ghost := map[string]any{"name": "ci", "teams": []any{map[string]any{"slug": "ghost"}}}
+	r := api.do("POST", "/orgs/acme/services/", ghost, key)
+	if r.status != 422 || !strings.Contains(string(r.body), "slug: Object with slug=ghost does not exist.") {
+		t.Errorf("service in a missing team: %d %s, want 422", r.status, r.body)
+	}
+	grant := map[string]any{"privileges": []any{map[string]any{"team": "ghost", "privilege": "Read"}}}
+	if r := api.do("PATCH", "/repos/acme/demo/privileges", grant, key); r.status != 422 || !strings.Contains(string(r.body), "Object with slug=ghost does not exist.") {
+		t.Errorf("grant to a missing team: %d %s, want 422", r.status, r.body)
+	}
+	if err := cs.AddTeam("acme", "ghost", "Ghost Team"); err != nil {
+		t.Fatal(err)
+	}
+	created := api.do("POST", "/orgs/acme/services/", ghost, key)
+	expect(t, created, 200, "")
+	if teams, _ := created.object(t)["teams"].([]any); len(teams) != 1 || teams[0].(map[string]any)["name"] != "Ghost Team" {
+		t.Errorf("teams %v", created.object(t)["teams"])
+	}
+	expect(t, api.do("PATCH", "/repos/acme/demo/privileges", grant, key), 204, "")
+}
