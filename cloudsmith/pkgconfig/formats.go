@@ -2,14 +2,8 @@ package pkgconfig
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
 
 // python writes pip.conf (pip reads PIP_CONFIG_FILE) with the token in the
@@ -133,74 +127,35 @@ func (p *plan) golang() error {
 	return nil
 }
 
-// helm writes a repositories.yaml (HELM_REPOSITORY_CONFIG) that is the
-// user's own (their HELM_REPOSITORY_CONFIG, else repositories.yaml in
-// HELM_CONFIG_HOME, $XDG_CONFIG_HOME/helm or ~/.config/helm, as helm's
-// helmpath looks it up), so their other repositories still resolve, plus a
-// repo "cloudsmith" in place of any of that name. It is written as JSON,
-// which is valid YAML, so escaping is encoding/json's.
+// helm writes a repositories.yaml (HELM_REPOSITORY_CONFIG) with a repo
+// "cloudsmith". It is written as JSON, which is valid YAML, so escaping is
+// encoding/json's.
 func (p *plan) helm() error {
 	dl, err := p.endpoint(DownloadURL)
 	if err != nil {
 		return err
 	}
-	doc := map[string]any{"apiVersion": "", "generated": "0001-01-01T00:00:00Z"}
-	var repos []any
-	if user := p.helmUserRepositories(); user != "" && filepath.Clean(user) != filepath.Join(p.dir, "helm", "repositories.yaml") {
-		data, err := os.ReadFile(user)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("reading your Helm repositories %s: %w", user, err)
-		}
-		if err == nil {
-			if err := yaml.Unmarshal(data, &doc); err != nil {
-				return fmt.Errorf("your Helm repositories %s are not YAML: %w", user, err)
-			}
-			if doc == nil {
-				doc = map[string]any{}
-			}
-			list, _ := doc["repositories"].([]any)
-			for _, r := range list {
-				if m, ok := r.(map[string]any); !ok || m["name"] != RegistryName {
-					repos = append(repos, r)
-				}
-			}
-		}
+	doc := map[string]any{
+		"apiVersion": "",
+		"generated":  "0001-01-01T00:00:00Z",
+		"repositories": []map[string]any{{
+			"name":                     RegistryName,
+			"url":                      dl.join("basic", p.s.Org, p.s.Repo, "helm", "charts"),
+			"username":                 Username,
+			"password":                 p.tok,
+			"caFile":                   "",
+			"certFile":                 "",
+			"keyFile":                  "",
+			"insecure_skip_tls_verify": false,
+			"pass_credentials_all":     false,
+		}},
 	}
-	doc["repositories"] = append(repos, map[string]any{
-		"name":                     RegistryName,
-		"url":                      dl.join("basic", p.s.Org, p.s.Repo, "helm", "charts"),
-		"username":                 Username,
-		"password":                 p.tok,
-		"caFile":                   "",
-		"certFile":                 "",
-		"keyFile":                  "",
-		"insecure_skip_tls_verify": false,
-		"pass_credentials_all":     false,
-	})
 	data, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return err
 	}
 	p.set("HELM_REPOSITORY_CONFIG", p.file("helm/repositories.yaml", append(data, '\n')))
 	return nil
-}
-
-// helmUserRepositories is where helm would read the user's
-// repositories.yaml ("" when there is no home to look in).
-func (p *plan) helmUserRepositories() string {
-	if v := p.getenv("HELM_REPOSITORY_CONFIG"); v != "" {
-		return v
-	}
-	if v := p.getenv("HELM_CONFIG_HOME"); v != "" {
-		return filepath.Join(v, "repositories.yaml")
-	}
-	if v := p.getenv("XDG_CONFIG_HOME"); v != "" {
-		return filepath.Join(v, "helm", "repositories.yaml")
-	}
-	if home := p.getenv("HOME"); home != "" {
-		return filepath.Join(home, ".config", "helm", "repositories.yaml")
-	}
-	return ""
 }
 
 // raw lists the download host in netrc (curl --netrc-file "$NETRC") and
