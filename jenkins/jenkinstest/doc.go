@@ -202,6 +202,8 @@
 //	timeout: "Timeout set to expire in", interrupts the   workflow-basic-steps TimeoutStepExecution.java; FlowInterruptedException → ABORTED
 //	body's processes, build ABORTED
 //	env (EnvActionImpl), currentBuild.result (worse only) workflow-cps EnvActionImpl.java, workflow-support RunWrapper; core Run.setResult
+//	a bare unknown property falls back to env (FOO =     workflow-cps CpsScript.getProperty  TestPipelineBindingRules
+//	env.FOO), else MissingPropertyException
 //	checkout scm (SCM jobs only), GitSCM maps; file://    git-plugin GitSCM.java (abortIfSourceIsLocal, @add6e4dc), workflow-multibranch SCMVar
 //	and local paths refused (WithAllowLocalCheckout)
 //	@Library('n@v') _ and library: global trusted         pipeline-groovy-lib LibraryDecorator (CONVERSION phase), LibraryAdder
@@ -209,6 +211,9 @@
 //	@version, even the default, needs AllowOverride),     .defaultedVersion), LibraryStep ("Must specify a version" with a retriever,
 //	library(retriever: modernSCM(...)) untrusted; a       "Only using first definition"), SCMSourceRetriever; vars/*.groovy as globals,
 //	second load keeps the first; vars/*.groovy globals    src/ on the classpath  TestLibraryVersionRules (@5cc6888)
+//	sandbox=false inline script: approved when saved by  script-security ScriptApproval.configuring (approveIfAdmin), using;
+//	an Administer user, else builds fail with            workflow-cps CpsFlowDefinition (readResolve, create)
+//	UnapprovedUsageException                             TestUnsandboxedScriptNeedsApproval
 //	sandbox: untrusted code (sandbox=true, SCM scripts,   script-security blacklist "staticMethod org.codehaus.groovy.runtime.
 //	modernSCM libraries) may not call DGM getAt(Object,    DefaultGroovyMethods getAt java.lang.Object java.lang.String" (SECURITY-538),
 //	String), i.e. env['X']; only that rule is modelled    RejectedAccessException

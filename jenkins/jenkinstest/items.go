@@ -1,6 +1,8 @@
 package jenkinstest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -257,6 +259,9 @@ func (j *Jenkins) createItem(q *request, parent *item) {
 		q.w.WriteHeader(http.StatusFound)
 	case isXML:
 		cfg, ok := readBody(q, "", j.readConfig)
+		if ok {
+			j.configuringScript(q.p, cfg.dom)
+		}
 		if ok && j.insertItem(q, parent, n, cfg.kind, cfg.dom, cfg.stored) != nil {
 			q.w.WriteHeader(http.StatusOK)
 		}
@@ -371,6 +376,7 @@ func (j *Jenkins) configXML(q *request, it *item) {
 			serverError(q, fmt.Errorf("java.io.IOException: Expecting class %s but got class %s instead", it.class(), (&item{kind: cfg.kind}).class()))
 			return
 		}
+		j.configuringScript(q.p, cfg.dom)
 		j.mu.Lock()
 		it.dom, it.config = cfg.dom, cfg.stored
 		if it.kind == kindFolder && j.o.folderDropsCreds && findDescendant(cfg.dom, folderCredsProperty) == nil {
@@ -557,4 +563,44 @@ func (j *Jenkins) itemModel(q *request, it *item) *node {
 			add("scm", newNode("hudson.scm.NullSCM")).add("upstreamProjects", []*node{})
 	}
 	return n
+}
+
+// unsandboxedScript returns the script of an inline CpsFlowDefinition
+// that runs outside the sandbox, and whether there is one.
+func unsandboxedScript(dom *xnode) (string, bool) {
+	def := dom.child("definition")
+	if def == nil || def.attr("class") != "org.jenkinsci.plugins.workflow.cps.CpsFlowDefinition" || def.childText("sandbox") == "true" {
+		return "", false
+	}
+	return def.childText("script"), true
+}
+
+func scriptHash(script string) string {
+	sum := sha256.Sum256([]byte("groovy:" + script))
+	return hex.EncodeToString(sum[:])
+}
+
+// configuringScript is ScriptApproval.configuring(…, approveIfAdmin) as
+// CpsFlowDefinition calls it when a job is saved: an unsandboxed script
+// saved by a user holding Overall/Administer is approved; anyone else's
+// waits for an administrator (pending), and builds fail until then.
+func (j *Jenkins) configuringScript(p principal, dom *xnode) {
+	script, ok := unsandboxedScript(dom)
+	if !ok || !j.has(p, Administer) {
+		return
+	}
+	j.mu.Lock()
+	j.approved[scriptHash(script)] = true
+	j.mu.Unlock()
+}
+
+// scriptApproved is ScriptApproval.using: true for sandboxed scripts.
+func (j *Jenkins) scriptApproved(dom *xnode) bool {
+	script, ok := unsandboxedScript(dom)
+	if !ok {
+		return true
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.approved[scriptHash(script)]
 }

@@ -38,6 +38,7 @@ type Jenkins struct {
 	salt        []byte
 	users       map[string]*User
 	sessions    map[string]string // session cookie value → user name
+	approved    map[string]bool   // ScriptApproval: SHA-256 of approved unsandboxed scripts
 	root        *item
 	system      *store
 	plugins     []*plugin
@@ -70,6 +71,7 @@ func New(opts ...Option) *Jenkins {
 		salt:       []byte(randHex(16)),
 		users:      map[string]*User{},
 		sessions:   map[string]string{},
+		approved:   map[string]bool{},
 		queue:      newBuildQueue(),
 		runners:    runnersFor(),
 		ctx:        ctx,

@@ -165,6 +165,11 @@ func (p *pipelineRun) run() string {
 	case "org.jenkinsci.plugins.workflow.cps.CpsFlowDefinition":
 		script = def.childText("script")
 		sandbox = def.childText("sandbox") == "true"
+		if !p.x.j.scriptApproved(x.dom) {
+			// CpsFlowDefinition.create: ScriptApproval.using.
+			p.log("org.jenkinsci.plugins.scriptsecurity.scripts.UnapprovedUsageException: script not yet approved for use\n")
+			return "FAILURE"
+		}
 	case "org.jenkinsci.plugins.workflow.cps.CpsScmFlowDefinition":
 		if def.child("scm") == nil {
 			// The job was saved without the git plugin: its SCM is null.

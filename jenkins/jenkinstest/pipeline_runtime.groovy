@@ -139,7 +139,17 @@ abstract class PipelineScript extends Script {
         if (Rt.globals.containsKey(name)) {
             return Rt.globals[name]
         }
-        return super.getProperty(name)
+        try {
+            return super.getProperty(name)
+        } catch (MissingPropertyException e) {
+            // CpsScript.getProperty: then the build's environment
+            // (EnvActionImpl.getProperty), else the original error.
+            Object v = Rt.call('env.get', [name: name])
+            if (v != null) {
+                return v
+            }
+            throw e
+        }
     }
 
     def methodMissing(String name, Object args) {

@@ -42,6 +42,9 @@ withCredentials([string(credentialsId: 'oidc', variable: 'T')]) {
 }
 println('out=' + tok)`,
 			"SUCCESS", []string{"[Pipeline] echo\nin=****\n", "[Pipeline] echo\nout=eyJ"}, nil},
+		// CpsScript.getProperty falls back to the build's environment.
+		{"bare environment variable", `echo 'n=' + BUILD_NUMBER`, "SUCCESS", []string{"n=1\n"}, nil},
+		{"unknown property", `echo 'n=' + NO_SUCH_THING`, "FAILURE", []string{"groovy.lang.MissingPropertyException: No such property: NO_SUCH_THING"}, nil},
 	}
 	for i, tt := range tests {
 		i, tt := i, tt
@@ -151,5 +154,32 @@ func TestSystemScopedCredentialsInvisibleToBuilds(t *testing.T) {
 	console := c.mustStatus(200, "GET", fmt.Sprintf("job/scoped/%d/consoleText", n), "").body
 	if result != "FAILURE" || !strings.Contains(console, "Could not find credentials entry with ID 'sys'") {
 		t.Errorf("result %s:\n%s", result, console)
+	}
+}
+
+// TestUnsandboxedScriptNeedsApproval: a CpsFlowDefinition with sandbox
+// false runs only once its script is approved (script-security
+// ScriptApproval.configuring): saved by an Administer user it is approved
+// at once, saved by anyone else it waits and the build fails with
+// UnapprovedUsageException. Sandboxed scripts need no approval.
+func TestUnsandboxedScriptNeedsApproval(t *testing.T) {
+	requireGroovy(t)
+	s := testServer(t, WithUser(User{Name: "dev", Token: "dev-token", Permissions: []Permission{OverallRead, ItemRead, ItemCreate, ItemConfigure, ItemBuild, ItemExtendedRead}}))
+	admin := adminClient(t, s)
+	dev := &client{t: t, base: s.URL, user: "dev", secret: "dev-token", hc: noFollow()}
+	script := "echo 'ran unsandboxed'"
+	result, console := runPipeline(t, dev, "by-dev", pipelineJob(script, false))
+	if want := "org.jenkinsci.plugins.scriptsecurity.scripts.UnapprovedUsageException: script not yet approved for use\n"; result != "FAILURE" || !strings.Contains(console, want) {
+		t.Errorf("non-admin's unsandboxed script: result %s, console lacks %q:\n%s", result, want, console)
+	}
+	// The same script saved by an administrator is approved, for every job.
+	if result, console := runPipeline(t, admin, "by-admin", pipelineJob(script, false)); result != "SUCCESS" {
+		t.Errorf("admin's script: %s\n%s", result, console)
+	}
+	if result, console := runPipeline(t, dev, "by-dev", pipelineJob(script, false)); result != "SUCCESS" {
+		t.Errorf("approved script: %s\n%s", result, console)
+	}
+	if result, console := runPipeline(t, dev, "sandboxed", pipelineJob("echo 'other'", true)); result != "SUCCESS" {
+		t.Errorf("sandboxed script: %s\n%s", result, console)
 	}
 }
