@@ -1,8 +1,13 @@
 package pkgconfig
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -128,12 +133,32 @@ func (p *plan) golang() error {
 }
 
 // helm writes a repositories.yaml (HELM_REPOSITORY_CONFIG) with a repo
-// "cloudsmith". It is written as JSON, which is valid YAML, so escaping is
-// encoding/json's.
+// "cloudsmith". Without a file of the user's it is written as JSON, which
+// is valid YAML, so escaping is encoding/json's. With one (their
+// HELM_REPOSITORY_CONFIG, else repositories.yaml in HELM_CONFIG_HOME,
+// $XDG_CONFIG_HOME/helm or ~/.config/helm, as helm's helmpath finds it),
+// HELM_REPOSITORY_CONFIG would hide their other repositories, so the file
+// is theirs with the cloudsmith entry put in place of any of that name.
 func (p *plan) helm() error {
 	dl, err := p.endpoint(DownloadURL)
 	if err != nil {
 		return err
+	}
+	if user := p.helmUserRepositories(); user != "" && filepath.Clean(user) != filepath.Join(p.dir, "helm", "repositories.yaml") {
+		data, err := os.ReadFile(user)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("reading your Helm repositories %s: %w", user, err)
+		}
+		if err == nil && len(bytes.TrimSpace(data)) > 0 {
+			out, err := helmRepositories(data, [][2]any{{"name", RegistryName}, {"url", dl.join("basic", p.s.Org, p.s.Repo, "helm", "charts")},
+				{"username", Username}, {"password", p.tok}, {"caFile", ""}, {"certFile", ""}, {"keyFile", ""},
+				{"insecure_skip_tls_verify", false}, {"pass_credentials_all", false}})
+			if err != nil {
+				return fmt.Errorf("your Helm repositories %s: %w", user, err)
+			}
+			p.set("HELM_REPOSITORY_CONFIG", p.file("helm/repositories.yaml", out))
+			return nil
+		}
 	}
 	doc := map[string]any{
 		"apiVersion": "",
@@ -156,6 +181,120 @@ func (p *plan) helm() error {
 	}
 	p.set("HELM_REPOSITORY_CONFIG", p.file("helm/repositories.yaml", append(data, '\n')))
 	return nil
+}
+
+// helmUserRepositories is where helm would read the user's
+// repositories.yaml ("" when there is no home to look in).
+func (p *plan) helmUserRepositories() string {
+	if v := p.getenv("HELM_REPOSITORY_CONFIG"); v != "" {
+		return v
+	}
+	if v := p.getenv("HELM_CONFIG_HOME"); v != "" {
+		return filepath.Join(v, "repositories.yaml")
+	}
+	if v := p.getenv("XDG_CONFIG_HOME"); v != "" {
+		return filepath.Join(v, "helm", "repositories.yaml")
+	}
+	if home := p.getenv("HOME"); home != "" {
+		return filepath.Join(home, ".config", "helm", "repositories.yaml")
+	}
+	return ""
+}
+
+// helmRepositories puts entry (keys and values, written as JSON scalars,
+// which YAML reads alike) into the block list under the top-level
+// "repositories:" of a repositories.yaml as helm writes it, dropping the
+// items named like it; the rest of the file is kept as it is. The agent
+// binary links no YAML parser, so a list in flow style is refused.
+func helmRepositories(user []byte, entry [][2]any) ([]byte, error) {
+	lines := strings.SplitAfter(string(user), "\n")
+	if !strings.HasSuffix(lines[len(lines)-1], "\n") {
+		lines[len(lines)-1] += "\n"
+	}
+	start := -1
+	for i, l := range lines {
+		if k, v, ok := strings.Cut(strings.TrimRight(l, " \r\n"), ":"); ok && k == "repositories" {
+			if v = strings.TrimSpace(v); v != "" && v != "[]" && v != "null" && v != "~" {
+				return nil, fmt.Errorf("its repositories list is not a block list as helm writes it (rewrite it with helm repo add)")
+			}
+			lines[i] = "repositories:\n"
+			start = i
+		}
+	}
+	if start < 0 {
+		lines = append(lines, "repositories:\n")
+		start = len(lines) - 1
+	}
+	// The list: its items ("- " at one indentation) with their deeper
+	// continuation lines, blank lines and comments, up to the next line
+	// that is none of these (a later top-level key).
+	indent, end := "", start+1
+	isItem := func(l string) bool { t := strings.TrimLeft(l, " "); return strings.HasPrefix(t, "- ") || t == "-\n" }
+	for first := true; end < len(lines); end++ {
+		t := strings.TrimLeft(lines[end], " ")
+		pad := lines[end][:len(lines[end])-len(t)]
+		switch {
+		case t == "\n" || strings.HasPrefix(t, "#"):
+			continue
+		case first && isItem(lines[end]):
+			indent, first = pad, false
+			continue
+		case !first && (pad == indent && isItem(lines[end]) || len(pad) > len(indent)):
+			continue
+		}
+		break
+	}
+	var name string
+	for _, kv := range entry {
+		if kv[0] == "name" {
+			name, _ = kv[1].(string)
+		}
+	}
+	var items [][]string
+	for _, l := range lines[start+1 : end] {
+		if strings.HasPrefix(l, indent+"- ") || l == indent+"-\n" || len(items) == 0 {
+			items = append(items, nil)
+		}
+		items[len(items)-1] = append(items[len(items)-1], l)
+	}
+	var out []string
+	for _, it := range items {
+		if !helmItemNamed(it, indent, name) {
+			out = append(out, it...)
+		}
+	}
+	for i, kv := range entry {
+		v, _ := json.Marshal(kv[1])
+		lead := indent + "  "
+		if i == 0 {
+			lead = indent + "- "
+		}
+		out = append(out, lead+kv[0].(string)+": "+string(v)+"\n")
+	}
+	res := append(append(append([]string{}, lines[:start+1]...), out...), lines[end:]...)
+	return []byte(strings.Join(res, "")), nil
+}
+
+// helmItemNamed reports whether a list item's lines hold "name: NAME"
+// (plain or quoted) at the item's own level.
+func helmItemNamed(item []string, indent, name string) bool {
+	for i, l := range item {
+		var rest string
+		var ok bool
+		if i == 0 {
+			rest, ok = strings.CutPrefix(l, indent+"- ")
+		} else {
+			rest, ok = strings.CutPrefix(l, indent+"  ")
+			ok = ok && !strings.HasPrefix(rest, " ")
+		}
+		if v, isName := strings.CutPrefix(strings.TrimSpace(rest), "name:"); ok && isName {
+			v = strings.TrimSpace(v)
+			if v == name || v == `"`+name+`"` || v == "'"+name+"'" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // raw lists the download host in netrc (curl --netrc-file "$NETRC") and

@@ -372,3 +372,58 @@ print(n.authenticators("dl.cloudsmith.io")[2] == sys.argv[2], n.authenticators("
 		t.Errorf("Python's netrc reads: %v %s", err, out)
 	}
 }
+
+// TestHelmRepositoriesMerge: HELM_REPOSITORY_CONFIG replaces the user's
+// repositories.yaml, so the generated one carries the user's other
+// repositories (their dependencies resolve) and replaces a stale
+// cloudsmith entry; a real helm lists both when it is installed.
+func TestHelmRepositoriesMerge(t *testing.T) {
+	home := t.TempDir()
+	user := "apiVersion: \"\"\ngenerated: \"2024-01-01T00:00:00Z\"\nrepositories:\n- name: bitnami\n  url: https://charts.bitnami.com/bitnami\n  username: me\n  password: keep\n- name: cloudsmith\n  url: https://old.example/charts\n  password: stale\n"
+	dir := filepath.Join(home, ".config", "helm")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "repositories.yaml"), []byte(user), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HOME": home}
+	res, err := Write(filepath.Join(t.TempDir(), "cfg"), tok, Settings{Org: "acme", Repo: "demo", Getenv: func(k string) string { return env[k] }}, []Format{Helm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var path string
+	for _, e := range res.Env {
+		if e.Name == "HELM_REPOSITORY_CONFIG" {
+			path = e.Value
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"- name: bitnami\n  url: https://charts.bitnami.com/bitnami\n  username: me\n  password: keep\n",
+		"- name: \"cloudsmith\"\n  url: \"https://dl.cloudsmith.io/basic/acme/demo/helm/charts/\"\n", `password: "` + tok + `"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("lacks %q:\n%s", want, data)
+		}
+	}
+	if strings.Contains(string(data), "stale") || strings.Count(string(data), "cloudsmith\"") != 1 {
+		t.Errorf("the stale cloudsmith entry is kept:\n%s", data)
+	}
+	for _, bad := range []string{"repositories: [{name: a, url: 'https://a'}]\n", "repositories: oops\n"} {
+		if _, err := helmRepositories([]byte(bad), nil); err == nil {
+			t.Errorf("no error for %q", bad)
+		}
+	}
+	helm, err := exec.LookPath("helm")
+	if err != nil {
+		t.Skip("helm not installed")
+	}
+	cmd := exec.Command(helm, "repo", "list")
+	cmd.Env = []string{"HOME=" + home, "HELM_REPOSITORY_CONFIG=" + path}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "bitnami") || !strings.Contains(string(out), "cloudsmith") || strings.Contains(string(out), tok) {
+		t.Errorf("helm repo list: %v\n%s", err, out)
+	}
+}
