@@ -42,6 +42,8 @@ withCredentials([string(credentialsId: 'oidc', variable: 'T')]) {
 }
 println('out=' + tok)`,
 			"SUCCESS", []string{"[Pipeline] echo\nin=****\n", "[Pipeline] echo\nout=eyJ"}, nil},
+		// BindingStep's FailureHandler: an exception leaving the block has the secrets masked (MaskedException).
+		{"failure message masked", `withCredentials([string(credentialsId: 'oidc', variable: 'T')]) { error('tok=' + env.T) }`, "FAILURE", []string{"ERROR: tok=****\n"}, []string{"eyJ"}},
 		// CpsScript.getProperty falls back to the build's environment.
 		{"bare environment variable", `echo 'n=' + BUILD_NUMBER`, "SUCCESS", []string{"n=1\n"}, nil},
 		{"unknown property", `echo 'n=' + NO_SUCH_THING`, "FAILURE", []string{"groovy.lang.MissingPropertyException: No such property: NO_SUCH_THING"}, nil},
