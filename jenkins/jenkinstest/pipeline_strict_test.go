@@ -80,14 +80,7 @@ func TestBindingTypeCheckedBeforeMinting(t *testing.T) {
 	c := adminClient(t, s)
 	c.mustStatus(302, "POST", "credentials/store/system/domain/_/createCredentials",
 		"json="+urlEscape(`{"credentials":{"$class":"`+ClassIDTokenFile+`","id":"oidc-file","audience":"jenkins"}}`), formCT)
-	job := `<project><buildWrappers><org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper><bindings>
-<org.jenkinsci.plugins.credentialsbinding.impl.StringBinding><credentialsId>oidc-file</credentialsId><variable>T</variable></org.jenkinsci.plugins.credentialsbinding.impl.StringBinding>
-</bindings></org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper></buildWrappers>
-<builders><hudson.tasks.Shell><command>true</command></hudson.tasks.Shell></builders></project>`
-	c.mustStatus(200, "POST", "createItem?name=typed", job, xmlCT)
-	r := c.mustStatus(201, "POST", "job/typed/build", "")
-	n, result := waitBuild(t, c, r.header.Get("Location"), "typed")
-	console := c.mustStatus(200, "GET", fmt.Sprintf("job/typed/%d/consoleText", n), "").body
+	result, console := buildStringBinding(t, c, "typed", "oidc-file")
 	want := "Credentials 'oidc-file' is of type 'OpenID Connect id token as file' where 'org.jenkinsci.plugins.plaincredentials.StringCredentials' was expected"
 	if result != "FAILURE" || !strings.Contains(console, want) || strings.Contains(console, "unsubstituted") {
 		t.Errorf("result %s; want the type message:\n%s", result, console)
@@ -146,14 +139,7 @@ func TestSystemScopedCredentialsInvisibleToBuilds(t *testing.T) {
 	c := adminClient(t, s)
 	c.mustStatus(200, "POST", "credentials/store/system/domain/_/createCredentials",
 		`<org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl><scope>SYSTEM</scope><id>sys</id><secret>s3cr3t-value</secret></org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl>`, xmlCT)
-	job := `<project><buildWrappers><org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper><bindings>
-<org.jenkinsci.plugins.credentialsbinding.impl.StringBinding><credentialsId>sys</credentialsId><variable>T</variable></org.jenkinsci.plugins.credentialsbinding.impl.StringBinding>
-</bindings></org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper></buildWrappers>
-<builders><hudson.tasks.Shell><command>true</command></hudson.tasks.Shell></builders></project>`
-	c.mustStatus(200, "POST", "createItem?name=scoped", job, xmlCT)
-	r := c.mustStatus(201, "POST", "job/scoped/build", "")
-	n, result := waitBuild(t, c, r.header.Get("Location"), "scoped")
-	console := c.mustStatus(200, "GET", fmt.Sprintf("job/scoped/%d/consoleText", n), "").body
+	result, console := buildStringBinding(t, c, "scoped", "sys")
 	if result != "FAILURE" || !strings.Contains(console, "Could not find credentials entry with ID 'sys'") {
 		t.Errorf("result %s:\n%s", result, console)
 	}
@@ -184,4 +170,18 @@ func TestUnsandboxedScriptNeedsApproval(t *testing.T) {
 	if result, console := runPipeline(t, dev, "sandboxed", pipelineJob("echo 'other'", true)); result != "SUCCESS" {
 		t.Errorf("sandboxed script: %s\n%s", result, console)
 	}
+}
+
+// buildStringBinding builds a new freestyle job that binds credential id
+// with a StringBinding and returns the result and the console.
+func buildStringBinding(t *testing.T, c *client, name, id string) (string, string) {
+	t.Helper()
+	job := `<project><buildWrappers><org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper><bindings>
+<org.jenkinsci.plugins.credentialsbinding.impl.StringBinding><credentialsId>` + id + `</credentialsId><variable>T</variable></org.jenkinsci.plugins.credentialsbinding.impl.StringBinding>
+</bindings></org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper></buildWrappers>
+<builders><hudson.tasks.Shell><command>true</command></hudson.tasks.Shell></builders></project>`
+	c.mustStatus(200, "POST", "createItem?name="+name, job, xmlCT)
+	r := c.mustStatus(201, "POST", "job/"+name+"/build", "")
+	n, result := waitBuild(t, c, r.header.Get("Location"), name)
+	return result, c.mustStatus(200, "GET", fmt.Sprintf("job/%s/%d/consoleText", name, n), "").body
 }
