@@ -48,16 +48,7 @@ func TestMavenSettingsMerge(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, w := range c.want {
-				if !strings.Contains(string(out), w) {
-					t.Errorf("lacks %s:\n%s", w, out)
-				}
-			}
-			for _, n := range c.not {
-				if strings.Contains(string(out), n) {
-					t.Errorf("still has %s", n)
-				}
-			}
+			checkContains(t, out, c.want, c.not)
 		})
 	}
 }
@@ -206,24 +197,9 @@ func TestMavenWrapper(t *testing.T) {
 // server on stdin, docker-credential-helpers JSON out), and checks the
 // helper script holds no token itself.
 func TestDockerCredentialHelper(t *testing.T) {
-	home := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(home, ".docker"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(home, ".docker", "config.json"), []byte(`{"credsStore":"secretservice"}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"HOME": home, "PATH": "/usr/bin:/bin"}
-	res, err := Write(filepath.Join(t.TempDir(), "cfg"), tok, Settings{Org: "acme", Repo: "demo", Getenv: func(k string) string { return env[k] }}, []Format{Docker, Maven})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var path string
-	for _, e := range res.Env {
-		if e.Name == "PATH" {
-			path = e.Value
-		}
-	}
+	home := homeWith(t, map[string]string{".docker/config.json": `{"credsStore":"secretservice"}`})
+	res := writeFor(t, map[string]string{"HOME": home, "PATH": "/usr/bin:/bin"}, Docker, Maven)
+	path := envOf(res, "PATH")
 	dirs := filepath.SplitList(path)
 	if len(dirs) != 4 || !slices.Contains(dirs[:2], filepath.Join(res.Dir, "docker", "bin")) ||
 		!slices.Contains(dirs[:2], filepath.Join(res.Dir, "maven", "bin")) || !slices.Equal(dirs[2:], []string{"/usr/bin", "/bin"}) {
@@ -287,17 +263,11 @@ func TestNuGetConfigMerge(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			home := t.TempDir()
+			files := map[string]string{}
 			if c.user != "" {
-				dir := filepath.Join(home, ".nuget", "NuGet")
-				if err := os.MkdirAll(dir, 0o700); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(filepath.Join(dir, "NuGet.Config"), []byte(c.user), 0o600); err != nil {
-					t.Fatal(err)
-				}
+				files[".nuget/NuGet/NuGet.Config"] = c.user
 			}
-			env := map[string]string{"HOME": home}
+			env := map[string]string{"HOME": homeWith(t, files)}
 			res, err := Write(filepath.Join(t.TempDir(), "cfg"), tok, Settings{Org: "acme", Repo: "demo", Getenv: func(k string) string { return env[k] }}, []Format{NuGet})
 			if c.err {
 				if err == nil {
@@ -312,16 +282,7 @@ func TestNuGetConfigMerge(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, w := range c.want {
-				if !strings.Contains(string(out), w) {
-					t.Errorf("lacks %s:\n%s", w, out)
-				}
-			}
-			for _, n := range c.not {
-				if strings.Contains(string(out), n) {
-					t.Errorf("still has %s:\n%s", n, out)
-				}
-			}
+			checkContains(t, out, c.want, c.not)
 			if n := strings.Count(string(out), `key="cloudsmith"`); n != 1 {
 				t.Errorf("%d cloudsmith sources:\n%s", n, out)
 			}
@@ -335,22 +296,8 @@ func TestNuGetConfigMerge(t *testing.T) {
 // hosts ours wins both where the first entry wins (go, curl) and where
 // the last does (Python's netrc module).
 func TestNetrcKeepsUsersEntries(t *testing.T) {
-	home := t.TempDir()
-	user := "machine corp.example login me password keep\nmachine dl.cloudsmith.io login old password stale\nmacdef init\ncd /\n"
-	if err := os.WriteFile(filepath.Join(home, ".netrc"), []byte(user), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"HOME": home}
-	res, err := Write(filepath.Join(t.TempDir(), "cfg"), tok, Settings{Org: "acme", Repo: "demo", Getenv: func(k string) string { return env[k] }}, []Format{Raw})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var netrc string
-	for _, e := range res.Env {
-		if e.Name == "NETRC" {
-			netrc = e.Value
-		}
-	}
+	home := homeWith(t, map[string]string{".netrc": "machine corp.example login me password keep\nmachine dl.cloudsmith.io login old password stale\nmacdef init\ncd /\n"})
+	netrc := envOf(writeFor(t, map[string]string{"HOME": home}, Raw), "NETRC")
 	data, err := os.ReadFile(netrc)
 	if err != nil {
 		t.Fatal(err)
@@ -378,26 +325,9 @@ print(n.authenticators("dl.cloudsmith.io")[2] == sys.argv[2], n.authenticators("
 // repositories (their dependencies resolve) and replaces a stale
 // cloudsmith entry; a real helm lists both when it is installed.
 func TestHelmRepositoriesMerge(t *testing.T) {
-	home := t.TempDir()
-	user := "apiVersion: \"\"\ngenerated: \"2024-01-01T00:00:00Z\"\nrepositories:\n- name: bitnami\n  url: https://charts.bitnami.com/bitnami\n  username: me\n  password: keep\n- name: cloudsmith\n  url: https://old.example/charts\n  password: stale\n"
-	dir := filepath.Join(home, ".config", "helm")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "repositories.yaml"), []byte(user), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"HOME": home}
-	res, err := Write(filepath.Join(t.TempDir(), "cfg"), tok, Settings{Org: "acme", Repo: "demo", Getenv: func(k string) string { return env[k] }}, []Format{Helm})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var path string
-	for _, e := range res.Env {
-		if e.Name == "HELM_REPOSITORY_CONFIG" {
-			path = e.Value
-		}
-	}
+	home := homeWith(t, map[string]string{".config/helm/repositories.yaml": "apiVersion: \"\"\ngenerated: \"2024-01-01T00:00:00Z\"\nrepositories:\n" +
+		"- name: bitnami\n  url: https://charts.bitnami.com/bitnami\n  username: me\n  password: keep\n- name: cloudsmith\n  url: https://old.example/charts\n  password: stale\n"})
+	path := envOf(writeFor(t, map[string]string{"HOME": home}, Helm), "HELM_REPOSITORY_CONFIG")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -425,5 +355,57 @@ func TestHelmRepositoriesMerge(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "bitnami") || !strings.Contains(string(out), "cloudsmith") || strings.Contains(string(out), tok) {
 		t.Errorf("helm repo list: %v\n%s", err, out)
+	}
+}
+
+// homeWith makes a home directory holding files (relative path → content, 0600).
+func homeWith(t *testing.T, files map[string]string) string {
+	t.Helper()
+	home := t.TempDir()
+	for rel, body := range files {
+		path := filepath.Join(home, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return home
+}
+
+// writeFor writes the configuration of formats for acme/demo with env as
+// the caller's environment.
+func writeFor(t *testing.T, env map[string]string, formats ...Format) *Result {
+	t.Helper()
+	res, err := Write(filepath.Join(t.TempDir(), "cfg"), tok, Settings{Org: "acme", Repo: "demo", Getenv: func(k string) string { return env[k] }}, formats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// envOf is the value res sets for name ("" when it sets none).
+func envOf(res *Result, name string) string {
+	for _, e := range res.Env {
+		if e.Name == name {
+			return e.Value
+		}
+	}
+	return ""
+}
+
+// checkContains checks out holds every want and none of not.
+func checkContains(t *testing.T, out []byte, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("lacks %s:\n%s", w, out)
+		}
+	}
+	for _, n := range not {
+		if strings.Contains(string(out), n) {
+			t.Errorf("still has %s:\n%s", n, out)
+		}
 	}
 }
