@@ -507,6 +507,24 @@ func (p *pipelineRun) currentBuild(name string) any {
 // assignments, withEnv overrides (EnvVars.override: NAME+X prepends to a
 // PATH-like variable, an empty value removes it; no ${} expansion), then
 // withCredentials bindings.
+// runEnvironment is WorkflowRun.getEnvironment: the build's variables
+// and the env.X assignments (EnvActionImpl), without any step context.
+func (p *pipelineRun) runEnvironment() map[string]string {
+	env := map[string]string{}
+	for k, v := range p.x.env {
+		env[k] = v
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, v := range p.globalEnv {
+		env[k] = v
+	}
+	// A WorkflowRun has no workspace of its own: node provides one.
+	delete(env, "WORKSPACE")
+	delete(env, "WORKSPACE_TMP")
+	return env
+}
+
 func (p *pipelineRun) environment(c stepCtx) map[string]string {
 	env := map[string]string{}
 	for k, v := range p.x.env {

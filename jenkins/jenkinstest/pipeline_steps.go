@@ -164,7 +164,10 @@ func (p *pipelineRun) bindAll(args map[string]any, c stepCtx) ([]string, *stepEr
 		return nil, &stepError{Class: excNoSuchDSL, Message: "No such DSL method 'withCredentials' (the credentials-binding plugin is not installed)"}
 	}
 	list, _ := args["bindings"].([]any)
-	env := p.environment(c)
+	// IdTokenCredentials.token() reads build.getEnvironment(): the Run's
+	// environment with env.X assignments, not withEnv, other bindings or
+	// the node's WORKSPACE.
+	env := p.runEnvironment()
 	var handles, masked []string
 	for _, v := range list {
 		m, ok := v.(map[string]any)

@@ -185,3 +185,34 @@ func buildStringBinding(t *testing.T, c *client, name, id string) (string, strin
 	n, result := waitBuild(t, c, r.header.Get("Location"), name)
 	return result, c.mustStatus(200, "GET", fmt.Sprintf("job/%s/%d/consoleText", name, n), "").body
 }
+
+// TestTokenClaimsFromRunEnvironment: IdTokenCredentials.token() fills
+// claims from build.getEnvironment(TaskListener.NULL), the Run's
+// environment (env.X assignments included), not the step context: a
+// withEnv override neither fills a claim nor changes sub, and WORKSPACE
+// (a node's context) is not there.
+func TestTokenClaimsFromRunEnvironment(t *testing.T) {
+	requireGroovy(t)
+	claims := DefaultClaimTemplates()
+	claims.Build = append(claims.Build, ClaimTemplate{Name: "team", Format: "${TEAM}", Type: ClaimString})
+	s := testServer(t, WithClaimTemplates(claims))
+	c := adminClient(t, s)
+	createTokenCred(t, c, "credentials/store/system/domain/_/", "oidc", "jenkins", "")
+	tests := []struct{ name, script, result, want string }{
+		{"withEnv does not reach the claims", `node { withEnv(['TEAM=red']) { withCredentials([string(credentialsId: 'oidc', variable: 'T')]) { sh 'true' } } }`,
+			"FAILURE", "Apparently unsubstituted claims: ${TEAM}"},
+		{"env assignment does", `env.TEAM = 'red'
+node { withCredentials([string(credentialsId: 'oidc', variable: 'T')]) { sh 'true' } }`,
+			"SUCCESS", "Finished: SUCCESS"},
+	}
+	for i, tt := range tests {
+		i, tt := i, tt
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			result, console := runPipeline(t, c, fmt.Sprintf("e%d", i), pipelineJob(tt.script, true))
+			if result != tt.result || !strings.Contains(console, tt.want) {
+				t.Errorf("result %s, want %s; console lacks %q:\n%s", result, tt.result, tt.want, console)
+			}
+		})
+	}
+}
