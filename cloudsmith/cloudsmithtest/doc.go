@@ -135,6 +135,10 @@
 //	{maven}/{org}/{repo}/, checksum PUTs checked, pushed
 //	maven-metadata.xml dropped (regenerated), existing
 //	file 409 (no overwrite); the dl host refuses writes
+//	SNAPSHOT versions: timestamped files (a-1.0-yyyyMMdd.   Maven Repository Layout; maven-resolver
+//	HHmmss-N[-classifier].ext) and the version's own        (RemoteSnapshotMetadata: deploys the version's
+//	maven-metadata.xml, kept as deployed (each deploy       maven-metadata.xml, resolves through it); DOCS
+//	replaces it) and served back                            maven-repository.mdx (snapshots supported)
 //	Docker: {docker}/v2/ 401 + WWW-Authenticate: Bearer     distribution/distribution docs/spec/auth/token.md,
 //	realm="{docker}/v2/token",service=…[,scope=…]           docs/spec/api.md (errors, uploads, manifests);
 //	[,error="insufficient_scope"|"invalid_token"]; GET      DOCS formats/docker-registry.mdx (OWNER/REPO/IMAGE,

@@ -12,6 +12,8 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -94,14 +96,34 @@ func mavenPath(rest string) (group, artifact, version, file string, ok bool) {
 		}
 	}
 	n := len(segs)
-	if n >= 3 && strings.HasPrefix(segs[n-1], "maven-metadata.xml") {
+	meta := strings.HasPrefix(segs[n-1], "maven-metadata.xml")
+	if meta && n >= 4 && strings.HasSuffix(segs[n-2], "-SNAPSHOT") {
+		// A SNAPSHOT version's own metadata (its timestamped builds).
+		return strings.Join(segs[:n-3], "."), segs[n-3], segs[n-2], segs[n-1], true
+	}
+	if meta && n >= 3 {
 		return strings.Join(segs[:n-2], "."), segs[n-2], "", segs[n-1], true
 	}
-	if n < 4 || !strings.HasPrefix(segs[n-1], segs[n-3]+"-"+segs[n-2]) {
+	if n < 4 {
 		return "", "", "", "", false
 	}
-	return strings.Join(segs[:n-3], "."), segs[n-3], segs[n-2], segs[n-1], true
+	artifact, version = segs[n-3], segs[n-2]
+	ok = strings.HasPrefix(segs[n-1], artifact+"-"+version)
+	if base, snap := strings.CutSuffix(version, "-SNAPSHOT"); snap && !ok {
+		// Deployed SNAPSHOT files carry a timestamp and build number
+		// in place of "SNAPSHOT" (a-1.0-20240101.120000-1.jar).
+		ok = snapshotFileRE.MatchString(strings.TrimPrefix(segs[n-1], artifact+"-"+base+"-")) && strings.HasPrefix(segs[n-1], artifact+"-"+base+"-")
+	}
+	if !ok {
+		return "", "", "", "", false
+	}
+	return strings.Join(segs[:n-3], "."), artifact, version, segs[n-1], true
 }
+
+// snapshotFileRE is what follows "{artifact}-{base version}-" in a
+// deployed SNAPSHOT file: yyyyMMdd.HHmmss-buildNumber, then the
+// classifier and extension.
+var snapshotFileRE = regexp.MustCompile(`^\d{8}\.\d{6}-\d+[.-]`)
 
 // serveMaven serves a Maven 2 repository layout: the stored files, the
 // maven-metadata.xml of each artifact generated from its versions, and a
@@ -201,6 +223,15 @@ func uploadMaven(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgRe
 	if err != nil {
 		return &httpError{Status: http.StatusBadRequest, Detail: "reading the upload: " + err.Error()}
 	}
+	if version != "" && file == "maven-metadata.xml" {
+		// A SNAPSHOT's own metadata names its newest build: kept as
+		// deployed (each deploy replaces it), as resolvers read it.
+		if herr := c.storeFile(q.org, q.repo, "maven", group+":"+artifact, version, File{Name: file, ContentType: "text/xml", Data: data}, true); herr != nil {
+			return herr
+		}
+		w.WriteHeader(http.StatusCreated)
+		return nil
+	}
 	if version == "" || strings.Contains(file, "maven-metadata.xml") {
 		w.WriteHeader(http.StatusCreated)
 		return nil
@@ -226,7 +257,7 @@ func uploadMaven(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgRe
 	case strings.HasSuffix(file, ".jar"):
 		ctype = "application/java-archive"
 	}
-	if herr := c.storeFile(q.org, q.repo, "maven", group+":"+artifact, version, File{Name: file, ContentType: ctype, Data: data}); herr != nil {
+	if herr := c.storeFile(q.org, q.repo, "maven", group+":"+artifact, version, File{Name: file, ContentType: ctype, Data: data}, false); herr != nil {
 		return herr
 	}
 	w.WriteHeader(http.StatusCreated)
@@ -234,8 +265,9 @@ func uploadMaven(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgRe
 }
 
 // storeFile adds a file to a package version, creating the version on its
-// first file; a file name the version holds already is a 409.
-func (c *Cloudsmith) storeFile(org, repo, format, name, version string, f File) *httpError {
+// first file; a file name the version holds already is a 409 unless
+// replace.
+func (c *Cloudsmith) storeFile(org, repo, format, name, version string, f File, replace bool) *httpError {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r, err := c.lookupRepo(org, repo)
@@ -249,13 +281,13 @@ func (c *Cloudsmith) storeFile(org, repo, format, name, version string, f File) 
 		}
 		return nil
 	}
-	if p.file(f.Name) != nil {
+	if p.file(f.Name) != nil && !replace {
 		return &httpError{Status: http.StatusConflict, Detail: "the file " + f.Name + " of " + name + " " + version + " exists already and is not overwritten"}
 	}
 	// Stored packages are never changed (handlers read them without the
 	// lock): the version is replaced by a copy with the new file.
 	cp := clonePackage(*p)
-	cp.Files = append(cp.Files, f)
+	cp.Files = append(slices.DeleteFunc(cp.Files, func(old File) bool { return old.Name == f.Name }), f)
 	for i := range r.packages {
 		if r.packages[i] == p {
 			r.packages[i] = &cp

@@ -102,3 +102,27 @@ func TestMavenDeployRoundTrip(t *testing.T) {
 		t.Error("the deployed version is not in the repository")
 	}
 }
+
+// TestMavenPath pins the repository layout's paths, SNAPSHOT ones
+// included (timestamped files, the version's own maven-metadata.xml).
+func TestMavenPath(t *testing.T) {
+	for _, c := range []struct {
+		path, want string
+		ok         bool
+	}{
+		{"com/example/a/1.0/a-1.0.jar", "com.example a 1.0 a-1.0.jar", true},
+		{"com/example/a/maven-metadata.xml", "com.example a  maven-metadata.xml", true},
+		{"com/example/a/1.0-SNAPSHOT/maven-metadata.xml.sha1", "com.example a 1.0-SNAPSHOT maven-metadata.xml.sha1", true},
+		{"com/example/a/1.0-SNAPSHOT/a-1.0-20240101.120000-3.jar", "com.example a 1.0-SNAPSHOT a-1.0-20240101.120000-3.jar", true},
+		{"com/example/a/1.0-SNAPSHOT/a-1.0-20240101.120000-3-sources.jar", "com.example a 1.0-SNAPSHOT a-1.0-20240101.120000-3-sources.jar", true},
+		{"com/example/a/1.0-SNAPSHOT/a-1.0-SNAPSHOT.pom", "com.example a 1.0-SNAPSHOT a-1.0-SNAPSHOT.pom", true},
+		{"com/example/a/1.0-SNAPSHOT/a-1.0-latest.jar", "", false},
+		{"com/example/a/1.0/b-1.0.jar", "", false},
+		{"com/example/a/../a-1.0.jar", "", false},
+	} {
+		g, a, v, f, ok := mavenPath(c.path)
+		if got := strings.Join([]string{g, a, v, f}, " "); ok != c.ok || ok && got != c.want {
+			t.Errorf("mavenPath(%q) = %q %v, want %q %v", c.path, got, ok, c.want, c.ok)
+		}
+	}
+}

@@ -75,6 +75,18 @@ func TestEndToEndMaven(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(w.dir, ".m2/repository/com/example/published/2.0.0/published-2.0.0.jar")); err != nil {
 		t.Fatal(err)
 	}
+	// A SNAPSHOT: timestamped file names and the version's own
+	// maven-metadata.xml, which the install reads to find them.
+	w.execOK(t, w.dir, oidc, tok, env, "exec", "--format", "maven", "--", "sh", "-c",
+		`mvn -B --no-transfer-progress org.apache.maven.plugins:maven-deploy-plugin:3.0.0:deploy-file -Dfile="$0" `+
+			`-DgroupId=com.example -DartifactId=published -Dversion=2.1.0-SNAPSHOT -Dpackaging=jar -DrepositoryId=cloudsmith -Durl="$CLOUDSMITH_MAVEN_DEPLOY_URL"`, jar)
+	if err := os.RemoveAll(filepath.Join(w.dir, ".m2/repository/com/example/published/2.1.0-SNAPSHOT")); err != nil {
+		t.Fatal(err)
+	}
+	get("com.example:published:2.1.0-SNAPSHOT")
+	if _, err := os.Stat(filepath.Join(w.dir, ".m2/repository/com/example/published/2.1.0-SNAPSHOT/published-2.1.0-SNAPSHOT.jar")); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestEndToEndSkopeo(t *testing.T) {
