@@ -212,7 +212,17 @@ func npmVersionDoc(registry string, p *Package) map[string]any {
 
 // serveGoProxy implements the GOPROXY protocol.
 func serveGoProxy(_ *Cloudsmith, w http.ResponseWriter, _ *http.Request, q *pkgRequest) *httpError {
-	mod, rest, ok := strings.Cut(q.rest, "/@")
+	escaped, rest, ok := strings.Cut(q.rest, "/@")
+	mod, valid := unescapeGoPath(escaped)
+	if !valid {
+		return &httpError{Status: http.StatusBadRequest, Detail: "bad request: invalid escaped module path " + quote(escaped)}
+	}
+	if v, isFile := strings.CutPrefix(rest, "v/"); isFile && v != "list" {
+		if v, valid = unescapeGoPath(v); !valid {
+			return &httpError{Status: http.StatusBadRequest, Detail: "bad request: invalid escaped version"}
+		}
+		rest = "v/" + v
+	}
 	var versions []*Package
 	for _, p := range q.packages {
 		if p.Name == mod {
@@ -242,6 +252,28 @@ func serveGoProxy(_ *Cloudsmith, w http.ResponseWriter, _ *http.Request, q *pkgR
 		}
 	}
 	return &httpError{Status: http.StatusNotFound, Detail: "not found: " + mod + "@" + rest + ": unknown revision"}
+}
+
+// unescapeGoPath undoes the GOPROXY protocol's case encoding ("!a" for
+// "A"); a capital or a "!" not before a lower-case letter is invalid, as
+// in golang.org/x/mod/module UnescapePath.
+func unescapeGoPath(s string) (string, bool) {
+	var b strings.Builder
+	bang := false
+	for _, r := range s {
+		switch {
+		case bang && 'a' <= r && r <= 'z':
+			b.WriteRune(r - 'a' + 'A')
+			bang = false
+		case bang || 'A' <= r && r <= 'Z':
+			return "", false
+		case r == '!':
+			bang = true
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String(), !bang
 }
 
 func writeHTML(w http.ResponseWriter, body string) {

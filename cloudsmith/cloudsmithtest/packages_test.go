@@ -304,3 +304,31 @@ func TestHelmRepositoryAsHelmReadsIt(t *testing.T) {
 		t.Errorf("Chart.yaml %+v: %v", meta, err)
 	}
 }
+
+// TestGoProxyCaseEncoding: the GOPROXY protocol spells each capital in a
+// module path as "!" and the lower-case letter (golang.org/x/mod/module
+// EscapePath), so a module with capitals is served only at its escaped
+// path and an unescaped capital in a request is a bad request.
+func TestGoProxyCaseEncoding(t *testing.T) {
+	s := startWithToken(t)
+	info := []byte(`{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z"}`)
+	if err := s.Cloudsmith.AddPackage("acme", "demo", Package{Format: "go", Name: "github.com/Acme/Hello", Version: "v1.0.0",
+		Files: []File{{Name: "v1.0.0.info", ContentType: "application/json", Data: info}}}); err != nil {
+		t.Fatal(err)
+	}
+	auth := basicToken(s.token)
+	for _, c := range []struct {
+		path   string
+		status int
+	}{
+		{"github.com/!acme/!hello/@v/list", 200},
+		{"github.com/!acme/!hello/@v/v1.0.0.info", 200},
+		{"github.com/Acme/Hello/@v/list", 400},
+		{"github.com/acme/hello/@v/list", 404},
+		{"github.com/!acme/!hello!/@v/list", 400},
+	} {
+		if resp, body := get(t, s.GoProxyURL()+c.path, auth); resp.StatusCode != c.status {
+			t.Errorf("%s: %d %s, want %d", c.path, resp.StatusCode, body, c.status)
+		}
+	}
+}
