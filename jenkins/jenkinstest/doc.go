@@ -88,8 +88,9 @@
 //	the secret is read (no token minted), else           impl/CredentialNotFoundException.java (an AbortException: "ERROR: …")
 //	"Credentials 'x' is of type 'T' where 'I' was        (@0331934, 2026-07)  TestBindingTypeCheckedBeforeMinting
 //	expected" (I = interface class name)
-//	FileBinding: <ws>@tmp/secretFiles/<uuid>/ 0700,      credentials-binding impl/AbstractOnDiskBinding.java, UnbindableDir.java,
+//	FileBinding: <dir>@tmp/secretFiles/<uuid>/ 0700,     credentials-binding impl/AbstractOnDiskBinding.java, UnbindableDir.java,
 //	file<n>.tmp 0400, the PATH masked, not the content   impl/FileBinding.java; core hudson/slaves/WorkspaceList.java (tempDir)
+//	(dir: the step's FilePath, so dir() moves it)        TestPipelineBindingRules
 //	freestyle shell: /bin/sh -xe <ws>@tmp/jenkins*.sh     core hudson/tasks/Shell.java (getShellOrDefault), CommandInterpreter.java
 //	(dash on Debian), shebang scripts run as written
 //	installNecessaryPlugins: Administer, every element's  core hudson/PluginManager.java (doInstallNecessaryPlugins, prevalidateConfig,

@@ -188,7 +188,8 @@ func (p *pipelineRun) bindAll(args map[string]any, c stepCtx) ([]string, *stepEr
 		}
 		bd := binding{class: class, credentialsID: str(m, "credentialsId"), variable: str(m, "variable"),
 			usernameVariable: str(m, "usernameVariable"), passwordVariable: str(m, "passwordVariable")}
-		res, err := p.x.j.bindCredentials(p.x.job, bd, env, p.x.ws)
+		// The step's FilePath context: dir() moves it, and secretFiles with it.
+		res, err := p.x.j.bindCredentials(p.x.job, bd, env, c.Dir)
 		if err != nil {
 			if res != nil {
 				res.unbind()

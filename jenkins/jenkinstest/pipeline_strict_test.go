@@ -23,6 +23,8 @@ func TestPipelineBindingRules(t *testing.T) {
 	c := adminClient(t, s)
 	createTokenCred(t, c, "credentials/store/system/domain/_/", "oidc", "jenkins", "")
 	base := "credentials/store/system/domain/_/"
+	c.mustStatus(302, "POST", base+"createCredentials",
+		"json="+urlEscape(`{"credentials":{"$class":"`+ClassIDTokenFile+`","id":"oidc-file","audience":"jenkins"}}`), formCT)
 	c.mustStatus(200, "POST", base+"createCredentials", `<com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl><id>up</id><usernameSecret>true</usernameSecret><username>bob-secret-user</username><password>hunter2-pw</password></com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>`, xmlCT)
 	tests := []struct {
 		name, script string
@@ -44,6 +46,10 @@ println('out=' + tok)`,
 			"SUCCESS", []string{"[Pipeline] echo\nin=****\n", "[Pipeline] echo\nout=eyJ"}, nil},
 		// BindingStep's FailureHandler: an exception leaving the block has the secrets masked (MaskedException).
 		{"failure message masked", `withCredentials([string(credentialsId: 'oidc', variable: 'T')]) { error('tok=' + env.T) }`, "FAILURE", []string{"ERROR: tok=****\n"}, []string{"eyJ"}},
+		// FileBinding writes next to the step's FilePath context (dir), WorkspaceList.tempDir.
+		{"file binding next to the current directory", `node { dir('sub') { withCredentials([file(credentialsId: 'oidc-file', variable: 'F')]) {
+    sh 'case "$F" in */sub@tmp/secretFiles/*) echo next-to-sub ;; *) echo elsewhere ;; esac'
+} } }`, "SUCCESS", []string{"\nnext-to-sub\n"}, nil},
 		// CpsScript.getProperty falls back to the build's environment.
 		{"bare environment variable", `echo 'n=' + BUILD_NUMBER`, "SUCCESS", []string{"n=1\n"}, nil},
 		{"unknown property", `echo 'n=' + NO_SUCH_THING`, "FAILURE", []string{"groovy.lang.MissingPropertyException: No such property: NO_SUCH_THING"}, nil},
