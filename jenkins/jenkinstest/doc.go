@@ -58,6 +58,7 @@
 //	crumb: SHA-256(user;session), POST only, API tokens  hudson/security/csrf/DefaultCrumbIssuer.java, CrumbFilter.java,
 //	exempt                                               jenkins/security/ApiCrumbExclusion.java
 //	createItem order of checks, 400 + X-Error Failure     hudson/model/ItemGroupMixIn.java, hudson/model/Failure.java
+//	(mode=copy: Item/ExtendedRead of the source too)     (copy)  TestCopyNeedsExtendedReadOfTheSource
 //	config.xml GET/POST/other, doDelete 302, DELETE 204  hudson/model/AbstractItem.java
 //	/pluginManager/api/json needs Overall/SystemRead     hudson/PluginManager.java (getApi), jenkins/model/Jenkins.java (SYSTEM_READ)
 //	job "queueItem", Queue.Item visibility 999           hudson/model/Queue.java (@ExportedBean(defaultVisibility = 999)),

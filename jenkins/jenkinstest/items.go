@@ -251,6 +251,11 @@ func (j *Jenkins) createItem(q *request, parent *item) {
 			}
 			return
 		}
+		// ItemGroupMixIn.copy: src.checkPermission(Item.EXTENDED_READ).
+		if !j.require(q, ItemExtendedRead) {
+			return
+		}
+		j.configuringScript(q.p, src.dom) // the copy is loaded, so readResolve runs
 		it := j.insertItem(q, parent, n, src.kind, src.dom, src.config)
 		if it == nil {
 			return

@@ -222,3 +222,19 @@ node { withCredentials([string(credentialsId: 'oidc', variable: 'T')]) { sh 'tru
 		})
 	}
 }
+
+// TestCopyNeedsExtendedReadOfTheSource: ItemGroupMixIn.copy checks
+// Item/Create on the parent and Item/ExtendedRead on the source, so a
+// user who may create jobs but not read their configuration cannot copy
+// one (and so read its config through the copy).
+func TestCopyNeedsExtendedReadOfTheSource(t *testing.T) {
+	s := testServer(t, WithUser(User{Name: "maker", Token: "maker-token", Permissions: []Permission{OverallRead, ItemRead, ItemCreate}}))
+	admin := adminClient(t, s)
+	admin.mustStatus(200, "POST", "createItem?name=src", freestyleXML, xmlCT)
+	maker := &client{t: t, base: s.URL, user: "maker", secret: "maker-token", hc: noFollow()}
+	r := maker.mustStatus(403, "POST", "createItem?name=dst&mode=copy&from=src", "")
+	if got := r.header.Get("X-Required-Permission"); got != string(ItemExtendedRead) {
+		t.Errorf("X-Required-Permission %q", got)
+	}
+	maker.mustStatus(404, "GET", "job/dst/api/json", "")
+}
