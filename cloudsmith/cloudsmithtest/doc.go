@@ -117,6 +117,9 @@
 //	version + base64 _attachments; shasum, integrity and   npm/cli libnpmpublish publish.js (document shape);
 //	tarball package.json checked; 201; existing version    409 for a republished version is a guess (npmjs
 //	409; Yarn 1 needs always-auth (401 without creds)      answers 403); DOCS npm-registry.mdx (Yarn, always-auth)
+//	  the publish's dist-tags (latest, or --tag's) move to  libnpmpublish publish.js (dist-tags {tag: version});
+//	  its version; the packument's dist-tags and /latest    npm registry API (package metadata, dist-tags)
+//	  follow them (a --tag beta leaves latest alone)
 //	Go proxy paths case-encoded ("!a" for "A" in module     go command docs (GOPROXY protocol, "case-encoded");
 //	and version); a raw capital or stray "!" is 400        golang.org/x/mod module/module.go (UnescapePath)
 //	Helm: {dl}/basic/{org}/{repo}/helm/charts/index.yaml   DOCS formats/helm-chart-repository.mdx; helm.sh docs

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -22,6 +23,7 @@ import (
 // tarball as a base64 attachment.
 type npmPublish struct {
 	Name        string                    `json:"name"`
+	DistTags    map[string]string         `json:"dist-tags"`
 	Versions    map[string]map[string]any `json:"versions"`
 	Attachments map[string]npmAttachment  `json:"_attachments"`
 }
@@ -92,6 +94,19 @@ func uploadNPM(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgRequ
 			meta[k] = v
 		}
 	}
+	// The tags npm publish moves to this version (latest, or --tag's).
+	tags := []string{}
+	for tag, v := range doc.DistTags {
+		if v != version {
+			return &httpError{Status: http.StatusBadRequest, Detail: "dist-tag " + quote(tag) + " names " + quote(v) + ", not the published " + version}
+		}
+		tags = append(tags, tag)
+	}
+	if len(tags) == 0 {
+		tags = append(tags, "latest")
+	}
+	sort.Strings(tags)
+	meta[npmTagsKey] = tags
 	file := File{Name: path.Base(attName), ContentType: "application/octet-stream", Data: tgz}
 	p := Package{Format: "npm", Name: name, Version: version, Files: []File{file}, Metadata: meta}
 	if herr := c.storeUpload(q.org, q.repo, p, uploadNew); herr != nil {
@@ -132,4 +147,24 @@ func npmTarballIdentity(tgz []byte) (name, version string, err error) {
 		}
 		return pj.Name, pj.Version, nil
 	}
+}
+
+// npmTagsKey is the Metadata key of the dist-tags a published version
+// took; it is not part of the version document.
+const npmTagsKey = "_distTags"
+
+// npmDistTags are a package's dist-tags: each tag names the last version
+// published with it; a version stored without tags (seeded) takes latest.
+func npmDistTags(versions []*Package) map[string]string {
+	tags := map[string]string{}
+	for _, p := range versions {
+		list, ok := p.Metadata[npmTagsKey].([]string)
+		if !ok {
+			list = []string{"latest"}
+		}
+		for _, t := range list {
+			tags[t] = p.Version
+		}
+	}
+	return tags
 }

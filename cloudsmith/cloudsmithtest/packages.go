@@ -150,7 +150,13 @@ func serveNPM(_ *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgReque
 	if len(versions) == 0 {
 		return errNotFound
 	}
+	tags := npmDistTags(versions)
 	latest := versions[len(versions)-1]
+	for _, p := range versions {
+		if v, ok := tags["latest"]; ok && p.Version == v {
+			latest = p
+		}
+	}
 	doc := func(p *Package) map[string]any {
 		return npmVersionDoc(baseURL(r)+q.base, p)
 	}
@@ -158,7 +164,7 @@ func serveNPM(_ *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgReque
 	case rest == "":
 		docs := map[string]any{}
 		times := map[string]string{}
-		created, modified := versions[0].UploadedAt, latest.UploadedAt
+		created, modified := versions[0].UploadedAt, versions[len(versions)-1].UploadedAt
 		for _, p := range versions {
 			docs[p.Version] = doc(p)
 			times[p.Version] = p.UploadedAt.UTC().Format(time.RFC3339)
@@ -168,7 +174,7 @@ func serveNPM(_ *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgReque
 		writeJSON(w, http.StatusOK, map[string]any{
 			"_id":       name,
 			"name":      name,
-			"dist-tags": map[string]string{"latest": latest.Version},
+			"dist-tags": tags,
 			"versions":  docs,
 			"time":      times,
 			"modified":  modified.UTC().Format(time.RFC3339),
@@ -194,7 +200,9 @@ func serveNPM(_ *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgReque
 func npmVersionDoc(registry string, p *Package) map[string]any {
 	v := map[string]any{}
 	for k, val := range p.Metadata {
-		v[k] = val
+		if k != npmTagsKey {
+			v[k] = val
+		}
 	}
 	v["name"], v["version"], v["_id"] = p.Name, p.Version, p.Name+"@"+p.Version
 	if len(p.Files) > 0 {

@@ -98,9 +98,15 @@ func TestEndToEndNPMPublishRoundTrip(t *testing.T) {
 	if _, _, code := w.run(t, lib, append([]string{"OIDC_TOKEN=" + oidc}, npmEnv(w.dir)...), "exec", "--format", "npm", "--", "npm", "publish"); code == 0 {
 		t.Error("publishing the same version twice succeeded")
 	}
+	// A prerelease under another dist-tag leaves latest where it was.
+	writeFiles(t, map[string]string{filepath.Join(lib, "package.json"): `{"name":"hello-published","version":"3.0.0-beta.1","main":"index.js","license":"MIT"}`})
+	w.execOK(t, lib, oidc, tok, npmEnv(w.dir), "exec", "--format", "npm", "--", "npm", "publish", "--tag", "beta")
 	app := filepath.Join(w.dir, "app")
 	writeFiles(t, map[string]string{filepath.Join(app, "package.json"): `{"name":"consumer","version":"0.0.0","private":true}`})
-	w.execOK(t, app, oidc, tok, npmEnv(w.dir), "exec", "--format", "npm", "--", "npm", "install", "hello-published@2.0.0", "@acme/hello-scoped@1.2.0")
+	w.execOK(t, app, oidc, tok, npmEnv(w.dir), "exec", "--format", "npm", "--", "npm", "install", "hello-published", "@acme/hello-scoped@1.2.0")
+	if b, err := os.ReadFile(filepath.Join(app, "node_modules", "hello-published", "package.json")); err != nil || !strings.Contains(string(b), `"2.0.0"`) {
+		t.Errorf("npm install of the latest dist-tag: %v %s; want 2.0.0, not the beta", err, b)
+	}
 	if _, err := os.Stat(filepath.Join(app, "node_modules", "@acme", "hello-scoped", "index.js")); err != nil {
 		t.Errorf("the scoped package was not installed: %v", err)
 	}
