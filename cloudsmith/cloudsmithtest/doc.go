@@ -174,6 +174,9 @@
 //	container, registration, search, PackagePublish at      (learn.microsoft.com/nuget/api: service-index,
 //	{org}/{repo}/api/v2/package (PUT multipart, X-NuGet-    package-base-address-resource, registration-base-
 //	ApiKey or Basic; 201, 409 for an existing version)      url-resource, package-publish-resource)
+//	  versions normalised (x.y → x.y.0, zero 4th part and   learn.microsoft.com/nuget/concepts/package-
+//	  +metadata dropped): 2.0 after 2.0.0 is 409; invalid   versioning (normalized version numbers);
+//	  version 400; flat container serves the normal form    package-base-address-resource (lowercased, normalized)
 //	service reads show the key redacted to its last four    terraform-provider-cloudsmith resource_service.go
 //	characters; only create and refresh show it whole      ("only returned ... when the resource is created,
 //	(the redaction's form is the emulator's choice)        otherwise it's redacted"; compares the last four)

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -217,6 +218,11 @@ func uploadNuGet(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgRe
 	if err := xml.Unmarshal(spec, &m); err != nil || m.ID == "" || m.Version == "" {
 		return &httpError{Status: http.StatusBadRequest, Detail: "the .nuspec has no id or version"}
 	}
+	version, ok := normalizeNuGetVersion(m.Version)
+	if !ok {
+		return &httpError{Status: http.StatusBadRequest, Detail: "the .nuspec's version " + quote(m.Version) + " is not a valid NuGet version"}
+	}
+	m.Version = version
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	rp, err := c.lookupRepo(q.org, q.repo)
@@ -235,6 +241,38 @@ func uploadNuGet(c *Cloudsmith, w http.ResponseWriter, r *http.Request, q *pkgRe
 	}
 	w.WriteHeader(http.StatusCreated)
 	return nil
+}
+
+// normalizeNuGetVersion is NuGet's normalised version string, under which
+// feeds store, compare and serve a version: build metadata dropped, at
+// least three numeric parts without leading zeros, a fourth only when it
+// is not zero, the prerelease label kept.
+func normalizeNuGetVersion(v string) (string, bool) {
+	v, _, _ = strings.Cut(strings.TrimSpace(v), "+")
+	release, pre, hasPre := strings.Cut(v, "-")
+	parts := strings.Split(release, ".")
+	if len(parts) > 4 || hasPre && pre == "" {
+		return "", false
+	}
+	nums := make([]string, 0, 4)
+	for _, p := range parts {
+		n, err := strconv.ParseUint(p, 10, 31)
+		if err != nil {
+			return "", false
+		}
+		nums = append(nums, strconv.FormatUint(n, 10))
+	}
+	for len(nums) < 3 {
+		nums = append(nums, "0")
+	}
+	if len(nums) == 4 && nums[3] == "0" {
+		nums = nums[:3]
+	}
+	out := strings.Join(nums, ".")
+	if hasPre {
+		out += "-" + pre
+	}
+	return out, true
 }
 
 // nugetAPIKey reads X-NuGet-ApiKey, where NuGet clients push the API

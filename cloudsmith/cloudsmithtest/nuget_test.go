@@ -81,6 +81,7 @@ func TestNuGetProtocolRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	send := func(h http.Header) int {
+		t.Helper()
 		var body bytes.Buffer
 		mw := multipart.NewWriter(&body)
 		fw, _ := mw.CreateFormFile("package", "package.nupkg")
@@ -108,6 +109,22 @@ func TestNuGetProtocolRoundTrip(t *testing.T) {
 	if got := fetch("Published.Package", "2.0.0"); !bytes.Equal(got, nupkg) {
 		t.Error("the pushed .nupkg came back different")
 	}
+	// Versions are normalised (NuGet's rules: x.y → x.y.0, a zero fourth
+	// part and build metadata dropped): 2.0 is 2.0.0 again, and 3.1.0.0+b5
+	// is served as 3.1.0.
+	if nupkg, err = buildNupkg("Published.Package", "2.0"); err != nil {
+		t.Fatal(err)
+	}
+	if code := send(http.Header{"X-Nuget-Apikey": {s.token}}); code != 409 {
+		t.Errorf("push of 2.0 after 2.0.0: %d, want 409", code)
+	}
+	if nupkg, err = buildNupkg("Other.Package", "3.1.0.0+b5"); err != nil {
+		t.Fatal(err)
+	}
+	if code := send(http.Header{"X-Nuget-Apikey": {s.token}}); code != 201 {
+		t.Fatalf("push of 3.1.0.0+b5: %d, want 201", code)
+	}
+	fetch("Other.Package", "3.1.0")
 }
 
 // TestUploadsNeedWrite: a service with Read on the repository reads every
