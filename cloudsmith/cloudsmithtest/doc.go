@@ -158,6 +158,8 @@
 //	components on every endpoint (400 NAME_INVALID)         regexp.go; docs/spec/api.md (error codes)
 //	manifest GET/HEAD: an OCI manifest or index only when   distribution registry/handlers/manifests.go
 //	Accept names its type, else 404 MANIFEST_UNKNOWN        (GetManifest, "accept header does not support OCI")
+//	chunked PATCH: Content-Range must start at the upload's distribution registry/handlers/blobupload.go
+//	size and match the body, else 416 RANGE_INVALID          (PatchBlobData, ErrorCodeRangeInvalid); api.md
 //	Cargo sparse {cargo}/{org}/{repo}/config.json           DOCS formats/cargo-registry.mdx ("sparse+https://
 //	{dl:…/basic/{org}/{repo}/cargo/{crate}-{version}.crate, cargo.cloudsmith.io/OWNER/REPO/", token = "Token
 //	api:{cargo}/{org}/{repo},auth-required:true}, index     KEY"); dl/api shape: dependabot-core cargo

@@ -563,6 +563,11 @@ func (c *Cloudsmith) serveUpload(w http.ResponseWriter, r *http.Request, org, re
 		return &regError{status: http.StatusNotFound, code: "BLOB_UPLOAD_UNKNOWN", message: "blob upload unknown to registry"}
 	case r.Method == http.MethodPatch:
 		u := st.uploads[id]
+		if cr := r.Header.Get("Content-Range"); cr != "" && !chunkFollows(cr, u.data.Len(), len(data)) {
+			w.Header().Set("Location", "/v2/"+name+"/blobs/uploads/"+id)
+			w.Header().Set("Range", "0-"+strconv.Itoa(max(u.data.Len()-1, 0)))
+			return &regError{status: http.StatusRequestedRangeNotSatisfiable, code: "RANGE_INVALID", message: "invalid content range"}
+		}
 		u.data.Write(data)
 		location(id, u.data.Len())
 		return nil
@@ -582,6 +587,17 @@ func (c *Cloudsmith) serveUpload(w http.ResponseWriter, r *http.Request, org, re
 		return nil
 	}
 	return &regError{status: http.StatusMethodNotAllowed, code: "UNSUPPORTED", message: "The operation is unsupported."}
+}
+
+// chunkFollows reports whether a PATCH's Content-Range ("start-end",
+// inclusive; a "bytes" prefix tolerated) starts where the upload ends and
+// covers exactly the n bytes sent.
+func chunkFollows(contentRange string, size, n int) bool {
+	v := strings.TrimLeft(strings.TrimPrefix(strings.TrimSpace(contentRange), "bytes"), " =")
+	a, b, ok := strings.Cut(v, "-")
+	start, err1 := strconv.Atoi(a)
+	end, err2 := strconv.Atoi(b)
+	return ok && err1 == nil && err2 == nil && start == size && end-start+1 == n
 }
 
 func (c *Cloudsmith) serveTags(w http.ResponseWriter, r *http.Request, org, repo, image string) *regError {

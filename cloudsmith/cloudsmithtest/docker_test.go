@@ -249,3 +249,57 @@ func TestRegistryManifestAccept(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryChunkedUpload: PATCH chunks must follow on from what the
+// upload holds (Content-Range start = its size, end matching the body),
+// else 416 RANGE_INVALID, as distribution's blob upload handler answers.
+func TestRegistryChunkedUpload(t *testing.T) {
+	s := startWithToken(t)
+	base := s.URLs[HostDocker]
+	basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("token:"+s.token))}}
+	resp, body := get(t, base+"/v2/token?service=x&scope=repository:acme/demo/chunks:pull,push", basic)
+	var tok struct{ Token string }
+	if resp.StatusCode != 200 || json.Unmarshal(body, &tok) != nil {
+		t.Fatalf("token: %d %s", resp.StatusCode, body)
+	}
+	do := func(method, url, rng, data string) *http.Response {
+		t.Helper()
+		if strings.HasPrefix(url, "/") {
+			url = base + url
+		}
+		req, _ := http.NewRequest(method, url, strings.NewReader(data))
+		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		if rng != "" {
+			req.Header.Set("Content-Range", rng)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	start := do(http.MethodPost, "/v2/acme/demo/chunks/blobs/uploads/", "", "")
+	loc := start.Header.Get("Location")
+	if start.StatusCode != 202 || loc == "" {
+		t.Fatalf("start: %d %q", start.StatusCode, loc)
+	}
+	if r := do(http.MethodPatch, loc, "0-4", "hello"); r.StatusCode != 202 || r.Header.Get("Range") != "0-4" {
+		t.Fatalf("first chunk: %d %q", r.StatusCode, r.Header.Get("Range"))
+	}
+	for _, c := range []struct{ rng, data string }{{"0-5", "world!"}, {"7-12", "world!"}, {"5-7", "world!"}} {
+		if r := do(http.MethodPatch, loc, c.rng, c.data); r.StatusCode != http.StatusRequestedRangeNotSatisfiable {
+			t.Errorf("chunk %s: %d, want 416", c.rng, r.StatusCode)
+		}
+	}
+	if r := do(http.MethodPatch, loc, "5-10", "world!"); r.StatusCode != 202 || r.Header.Get("Range") != "0-10" {
+		t.Errorf("second chunk: %d %q", r.StatusCode, r.Header.Get("Range"))
+	}
+	sep := "?"
+	if strings.Contains(loc, "?") {
+		sep = "&"
+	}
+	if r := do(http.MethodPut, loc+sep+"digest="+digestOf([]byte("helloworld!")), "", ""); r.StatusCode != 201 {
+		t.Errorf("complete: %d", r.StatusCode)
+	}
+}
