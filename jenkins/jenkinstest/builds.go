@@ -197,14 +197,20 @@ func (j *Jenkins) queueItemModel(q *request, qi *queueItem) *node {
 	due := qi.since.Add(qi.quiet)
 	left := due.Sub(j.o.now())
 	blocked := b == nil && left <= 0 && it.runs.isRunning()
+	buildable := b == nil && qi.noNodes != ""
 	common := func(class string, why any) *node {
 		return newNode(class).add("actions", []*node{}).addVis("blocked", visQueueItem, blocked).
-			addVis("buildable", visQueueItem, false).addVis("id", visQueueItem, qi.id).
+			addVis("buildable", visQueueItem, buildable).addVis("id", visQueueItem, qi.id).
 			addVis("inQueueSince", visQueueItem, qi.since.UnixMilli()).addVis("params", visQueueItem, "").
 			addVis("stuck", visQueueItem, false).addVis("task", visQueueItem, task).
 			addVis("url", visQueueItem, "queue/item/"+strconv.Itoa(qi.id)+"/").addVis("why", visQueueItem, why)
 	}
 	switch {
+	case buildable:
+		// BuildableItem (NotWaitingItem, then its own "pending"); why is
+		// CauseOfBlockage's "There are no nodes with the label ‘{0}’".
+		return common("hudson.model.Queue$BuildableItem", "There are no nodes with the label ‘"+qi.noNodes+"’").
+			addVis("buildableStartMilliseconds", visQueueItem, due.UnixMilli()).addVis("pending", visQueueItem, false)
 	case b != nil:
 		return common("hudson.model.Queue$LeftItem", nil).addVis("cancelled", visQueueItem, false).addVis("executable", visQueueItem, j.buildRef(q, it, b))
 	case blocked:

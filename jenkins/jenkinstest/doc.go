@@ -64,6 +64,9 @@
 //	job "queueItem", Queue.Item visibility 999           hudson/model/Queue.java (@ExportedBean(defaultVisibility = 999)),
 //	                                                     hudson/model/Job.java; BlockedBecauseOfBuildInProgress.java
 //	"why" durations                                      hudson/Util.java (getTimeSpanString)
+//	freestyle assignedNode no node has (canRoam false):  core hudson/model/Queue.java (BuildableItem, maintain), Messages
+//	stays a BuildableItem "There are no nodes with the   Queue_LabelHasNoNodes; WithAgentLabels  TestFreestyleLabelWithoutNodeWaits
+//	label ‘x’", never runs
 //	build: ?delay=, 409 when disabled, Item/Build, POST  jenkins/model/ParameterizedJobMixIn.java (doBuild),
 //	or an API token, 201 + queue Location                hudson/model/BuildAuthorizationToken.java, hudson/util/TimeDuration.java
 //	?depth= / ?tree= pruning                             stapler org/kohsuke/stapler/export/TreePruner.java

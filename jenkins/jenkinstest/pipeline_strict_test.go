@@ -2,10 +2,12 @@ package jenkinstest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/gitserve"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/testenv"
@@ -237,4 +239,47 @@ func TestCopyNeedsExtendedReadOfTheSource(t *testing.T) {
 		t.Errorf("X-Required-Permission %q", got)
 	}
 	maker.mustStatus(404, "GET", "job/dst/api/json", "")
+}
+
+// TestFreestyleLabelWithoutNodeWaits: a freestyle job tied to a label no
+// node has never starts; its queue item stays a BuildableItem whose why
+// is "There are no nodes with the label ‘…’" (core Label/Queue,
+// hudson.model.queue.CauseOfBlockage.BecauseLabelIsOffline/Messages
+// Queue_LabelHasNoNodes), instead of running on the built-in node.
+func TestFreestyleLabelWithoutNodeWaits(t *testing.T) {
+	s := testServer(t, WithQuietPeriod(0))
+	c := adminClient(t, s)
+	job := `<project><assignedNode>arm64</assignedNode><canRoam>false</canRoam><builders><hudson.tasks.Shell><command>true</command></hudson.tasks.Shell></builders></project>`
+	c.mustStatus(200, "POST", "createItem?name=labelled", job, xmlCT)
+	loc := c.mustStatus(201, "POST", "job/labelled/build", "").header.Get("Location")
+	var qi struct {
+		Class      string `json:"_class"`
+		Why        string
+		Buildable  bool
+		Executable any
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		r := c.mustStatus(200, "GET", strings.TrimPrefix(loc, s.URL)+"api/json", "")
+		if err := json.Unmarshal([]byte(r.body), &qi); err != nil {
+			t.Fatal(err)
+		}
+		if qi.Class == "hudson.model.Queue$BuildableItem" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if qi.Class != "hudson.model.Queue$BuildableItem" || qi.Why != "There are no nodes with the label ‘arm64’" || !qi.Buildable || qi.Executable != nil {
+		t.Errorf("queue item %+v", qi)
+	}
+	c.mustStatus(404, "GET", "job/labelled/1/api/json", "")
+
+	// WithAgentLabels gives the built-in node the label: then it runs.
+	s2 := testServer(t, WithQuietPeriod(0), WithAgentLabels("arm64"))
+	c2 := adminClient(t, s2)
+	c2.mustStatus(200, "POST", "createItem?name=labelled", job, xmlCT)
+	loc = c2.mustStatus(201, "POST", "job/labelled/build", "").header.Get("Location")
+	if _, result := waitBuild(t, c2, loc, "labelled"); result != "SUCCESS" {
+		t.Errorf("labelled build on a node with the label: %s", result)
+	}
 }

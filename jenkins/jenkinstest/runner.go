@@ -53,6 +53,18 @@ func (j *Jenkins) runQueued(qi *queueItem, root string) {
 		return
 	}
 	it := qi.job
+	// A freestyle job tied to a label (assignedNode, canRoam false) runs
+	// only on a node with it; with none it waits in the queue forever
+	// (Queue.maintain finds no executor; Messages.Queue_LabelHasNoNodes).
+	j.mu.Lock()
+	label := strings.TrimSpace(it.dom.childText("assignedNode"))
+	roams := it.dom.childText("canRoam") == "true"
+	j.mu.Unlock()
+	if it.kind == kindFreestyle && label != "" && !roams && !j.hasLabel(label) {
+		j.queue.waitForNodes(qi, label)
+		<-j.ctx.Done()
+		return
+	}
 	var b *build
 	for {
 		if b = it.runs.begin(qi.id, j.o.now(), qi.cause); b != nil {

@@ -147,6 +147,9 @@ type queueItem struct {
 	quiet time.Duration // the quiet period it waits
 	build *build
 	cause string
+	// noNodes is the label the item waits for when no node has it: it
+	// stays a BuildableItem, never starting.
+	noNodes string
 }
 
 // buildQueue is hudson.model.Queue plus the count of running builds
@@ -210,4 +213,11 @@ func (bq *buildQueue) busy() bool {
 	bq.mu.Lock()
 	defer bq.mu.Unlock()
 	return bq.active > 0
+}
+
+// waitForNodes marks qi as waiting for a node with label.
+func (bq *buildQueue) waitForNodes(qi *queueItem, label string) {
+	bq.mu.Lock()
+	defer bq.mu.Unlock()
+	qi.noNodes = label
 }
