@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,7 +148,6 @@ func TestRegistryAuthRules(t *testing.T) {
 func TestRegistryManifestRules(t *testing.T) {
 	s := startWithToken(t)
 	base := s.URLs[HostDocker]
-	basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("token:"+s.token))}}
 	var manifest []byte
 	for _, p := range s.Cloudsmith.Packages("acme", "demo") {
 		if p.Format == "docker" && p.Name == DemoDockerImage {
@@ -155,12 +155,7 @@ func TestRegistryManifestRules(t *testing.T) {
 		}
 	}
 	bearer := func(name string) string {
-		resp, body := get(t, base+"/v2/token?service=x&scope=repository:acme/demo/"+name+":pull,push", basic)
-		var tok struct{ Token string }
-		if resp.StatusCode != 200 || json.Unmarshal(body, &tok) != nil {
-			t.Fatalf("token: %d %s", resp.StatusCode, body)
-		}
-		return "Bearer " + tok.Token
+		return "Bearer " + pushPullToken(t, s, "repository:acme/demo/"+name+":pull,push")
 	}
 	cases := []struct {
 		name, image, tag, ctype string
@@ -203,12 +198,7 @@ func TestRegistryManifestRules(t *testing.T) {
 func TestRegistryManifestAccept(t *testing.T) {
 	s := startWithToken(t)
 	base := s.URLs[HostDocker]
-	basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("token:"+s.token))}}
-	resp, body := get(t, base+"/v2/token?service=x&scope=repository:acme/demo/oci:pull,push&scope=repository:acme/demo/hello-cloudsmith:pull", basic)
-	var tok struct{ Token string }
-	if resp.StatusCode != 200 || json.Unmarshal(body, &tok) != nil {
-		t.Fatalf("token: %d %s", resp.StatusCode, body)
-	}
+	bearer := "Bearer " + pushPullToken(t, s, "repository:acme/demo/oci:pull,push", "repository:acme/demo/hello-cloudsmith:pull")
 	var config, layer string
 	for _, p := range s.Cloudsmith.Packages("acme", "demo") {
 		if p.Format == "docker" && p.Name == DemoDockerImage {
@@ -219,7 +209,7 @@ func TestRegistryManifestAccept(t *testing.T) {
 	// them can be pushed under another image.
 	oci := `{"schemaVersion":2,"mediaType":"` + mediaOCIManifest + `","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"` + config + `","size":1},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"` + layer + `","size":1}]}`
 	req, _ := http.NewRequest(http.MethodPut, base+"/v2/acme/demo/oci/manifests/1.0.0", strings.NewReader(oci))
-	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	req.Header.Set("Authorization", bearer)
 	req.Header.Set("Content-Type", mediaOCIManifest)
 	presp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -239,7 +229,7 @@ func TestRegistryManifestAccept(t *testing.T) {
 		{"oci", "application/vnd.oci.image.manifest.v1+json;q=0.5", 200},
 		{DemoDockerImage, "", 200},
 	} {
-		h := http.Header{"Authorization": {"Bearer " + tok.Token}}
+		h := http.Header{"Authorization": {bearer}}
 		if c.accept != "" {
 			h.Set("Accept", c.accept)
 		}
@@ -256,19 +246,14 @@ func TestRegistryManifestAccept(t *testing.T) {
 func TestRegistryChunkedUpload(t *testing.T) {
 	s := startWithToken(t)
 	base := s.URLs[HostDocker]
-	basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("token:"+s.token))}}
-	resp, body := get(t, base+"/v2/token?service=x&scope=repository:acme/demo/chunks:pull,push", basic)
-	var tok struct{ Token string }
-	if resp.StatusCode != 200 || json.Unmarshal(body, &tok) != nil {
-		t.Fatalf("token: %d %s", resp.StatusCode, body)
-	}
+	bearer := "Bearer " + pushPullToken(t, s, "repository:acme/demo/chunks:pull,push")
 	do := func(method, url, rng, data string) *http.Response {
 		t.Helper()
 		if strings.HasPrefix(url, "/") {
 			url = base + url
 		}
 		req, _ := http.NewRequest(method, url, strings.NewReader(data))
-		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		req.Header.Set("Authorization", bearer)
 		if rng != "" {
 			req.Header.Set("Content-Range", rng)
 		}
@@ -302,4 +287,18 @@ func TestRegistryChunkedUpload(t *testing.T) {
 	if r := do(http.MethodPut, loc+sep+"digest="+digestOf([]byte("helloworld!")), "", ""); r.StatusCode != 201 {
 		t.Errorf("complete: %d", r.StatusCode)
 	}
+}
+
+// pushPullToken gets a bearer token for scopes from the registry's token
+// endpoint with the started server's token as Basic credentials.
+func pushPullToken(t *testing.T, s started, scopes ...string) string {
+	t.Helper()
+	q := url.Values{"service": {"x"}, "scope": scopes}
+	basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("token:"+s.token))}}
+	resp, body := get(t, s.URLs[HostDocker]+"/v2/token?"+q.Encode(), basic)
+	var tok struct{ Token string }
+	if resp.StatusCode != 200 || json.Unmarshal(body, &tok) != nil || tok.Token == "" {
+		t.Fatalf("token: %d %s", resp.StatusCode, body)
+	}
+	return tok.Token
 }
