@@ -80,7 +80,8 @@
 //	IdToken key: RSA-2048 on constructor paths only,     jenkinsci/oidc-provider-plugin IdTokenCredentials.java
 //	readResolve failure without <privateKey>
 //	claims in a Pipeline from the Run's environment      oidc-provider IdTokenCredentials.token() (build.getEnvironment), workflow-job
-//	(env.X included; not withEnv, bindings, WORKSPACE)   WorkflowRun.getEnvironment  TestTokenClaimsFromRunEnvironment
+//	(env.X included; not withEnv, bindings, WORKSPACE)   WorkflowRun.getEnvironment  TestTokenClaimsFromRunEnvironment;
+//	and in freestyle without other bindings' variables   credentials-binding SecretBuildWrapper  TestFreestyleClaimsIgnoreOtherBindings
 //	token claims iss, aud, exp, iat, templates           oidc-provider IdTokenCredentials.token(), config/IdTokenConfiguration.java,
 //	(Integer.valueOf, Boolean.valueOf), sub required     config/IntegerClaimType.java, config/BooleanClaimType.java
 //	/oidc discovery + JWKS, 404 empty body, folders      oidc-provider Keys.java, RootIssuer.java, FolderIssuer.java

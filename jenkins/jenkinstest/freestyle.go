@@ -14,7 +14,12 @@ func (freestyleRunner) run(x *execution) string {
 	console := redact.NewWriter(x.b)
 	defer console.Close()
 	fmt.Fprintf(console, "Running as SYSTEM\nBuilding in workspace %s\n", x.ws)
-	env := x.env
+	// Builders see the bound variables; each binding's token is minted
+	// from the build's own environment (build.getEnvironment), without them.
+	env := make(map[string]string, len(x.env))
+	for k, v := range x.env {
+		env[k] = v
+	}
 	var unbind []func()
 	defer func() {
 		for _, u := range unbind {
@@ -27,7 +32,7 @@ func (freestyleRunner) run(x *execution) string {
 				continue
 			}
 			for _, el := range w.child("bindings").elems() {
-				bd, err := x.j.bindCredentials(x.job, bindingFromXML(el), env, x.ws)
+				bd, err := x.j.bindCredentials(x.job, bindingFromXML(el), x.env, x.ws)
 				if bd != nil {
 					unbind = append(unbind, bd.unbind)
 				}

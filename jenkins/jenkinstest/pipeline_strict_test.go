@@ -283,3 +283,29 @@ func TestFreestyleLabelWithoutNodeWaits(t *testing.T) {
 		t.Errorf("labelled build on a node with the label: %s", result)
 	}
 }
+
+// TestFreestyleClaimsIgnoreOtherBindings: SecretBuildWrapper binds each
+// binding in turn while the token's claims come from
+// build.getEnvironment(), which holds none of the bound variables: a
+// variable an earlier binding sets does not fill a claim.
+func TestFreestyleClaimsIgnoreOtherBindings(t *testing.T) {
+	claims := DefaultClaimTemplates()
+	claims.Build = append(claims.Build, ClaimTemplate{Name: "team", Format: "${TEAM}", Type: ClaimString})
+	s := testServer(t, WithClaimTemplates(claims))
+	c := adminClient(t, s)
+	base := "credentials/store/system/domain/_/"
+	c.mustStatus(200, "POST", base+"createCredentials", `<org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl><id>team</id><secret>red</secret></org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl>`, xmlCT)
+	createTokenCred(t, c, base, "oidc", "jenkins", "")
+	job := `<project><buildWrappers><org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper><bindings>
+<org.jenkinsci.plugins.credentialsbinding.impl.StringBinding><credentialsId>team</credentialsId><variable>TEAM</variable></org.jenkinsci.plugins.credentialsbinding.impl.StringBinding>
+<org.jenkinsci.plugins.credentialsbinding.impl.StringBinding><credentialsId>oidc</credentialsId><variable>T</variable></org.jenkinsci.plugins.credentialsbinding.impl.StringBinding>
+</bindings></org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper></buildWrappers>
+<builders><hudson.tasks.Shell><command>true</command></hudson.tasks.Shell></builders></project>`
+	c.mustStatus(200, "POST", "createItem?name=two", job, xmlCT)
+	r := c.mustStatus(201, "POST", "job/two/build", "")
+	n, result := waitBuild(t, c, r.header.Get("Location"), "two")
+	console := c.mustStatus(200, "GET", fmt.Sprintf("job/two/%d/consoleText", n), "").body
+	if result != "FAILURE" || !strings.Contains(console, "Apparently unsubstituted claims: ${TEAM}") {
+		t.Errorf("result %s:\n%s", result, console)
+	}
+}
