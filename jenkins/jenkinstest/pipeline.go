@@ -147,7 +147,7 @@ func (p *pipelineRun) log(format string, args ...any) { fmt.Fprintf(p.x.b, forma
 
 func (p *pipelineRun) run() string {
 	x := p.x
-	groovy, javaHome, err := findGroovy()
+	groovy, javaHome, err := FindGroovy()
 	if err != nil {
 		p.log("ERROR: %v\n", err)
 		return "FAILURE"
@@ -286,8 +286,11 @@ func (p *pipelineRun) maskAll(s string) string {
 	return redact.String(s, secrets...)
 }
 
-// findGroovy locates groovy and a JAVA_HOME for it.
-func findGroovy() (groovy, javaHome string, err error) {
+// FindGroovy locates the groovy that Pipeline builds run on and a
+// JAVA_HOME for it, or says what to install. Callers that are about to
+// run a Pipeline build (the demo) use it to fail before starting rather
+// than in the build's console.
+func FindGroovy() (groovy, javaHome string, err error) {
 	groovy, err = exec.LookPath("groovy")
 	if err != nil {
 		return "", "", errors.New("jenkinstest runs Pipeline scripts with Groovy 2.4, the Groovy Jenkins bundles, and groovy is not installed: install it (Debian: apt-get install groovy) and set JAVA_HOME (e.g. /usr/lib/jvm/java-17-openjdk-amd64)")

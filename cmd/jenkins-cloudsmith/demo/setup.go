@@ -7,19 +7,24 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
 
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/jenkins/jenkinstest"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
 )
 
-// checkTools fails early, with the fix, when the build could not run: the
-// Jenkins emulator runs shell steps with bash, and the job installs with
-// python3's pip.
+// checkTools fails early, with the fix, when a build could not run: the
+// Jenkins emulator runs shell steps with /bin/sh (dash on Debian) and
+// Pipeline scripts with Groovy 2.4, and both jobs install with python3's pip.
 func checkTools(ctx context.Context) (string, error) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		return "", errors.New("bash is not on PATH: the Jenkins emulator runs the job's shell step with bash")
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		return "", errors.New("/bin/sh is missing: the Jenkins emulator runs shell steps with /bin/sh -xe, as Jenkins does")
+	}
+	if _, _, err := jenkinstest.FindGroovy(); err != nil {
+		return "", fmt.Errorf("the demo builds a Pipeline job: %w", err)
 	}
 	if _, err := exec.LookPath("python3"); err != nil {
 		return "", errors.New("python3 is not on PATH: the demo's build installs a package with pip (install Python 3 and pip, e.g. apt-get install python3-pip)")
@@ -33,9 +38,9 @@ func checkTools(ctx context.Context) (string, error) {
 	// "pip 23.3.1 from /usr/lib/python3/dist-packages/pip (python 3.11)"
 	v := strings.Fields(string(out))
 	if len(v) >= 2 {
-		return "bash, python3, pip " + v[1], nil
+		return "/bin/sh, groovy, python3, pip " + v[1], nil
 	}
-	return "bash, python3, pip", nil
+	return "/bin/sh, groovy, python3, pip", nil
 }
 
 // issuer serves the custom issuer's two discovery documents on loopback,
