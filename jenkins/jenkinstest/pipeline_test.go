@@ -32,12 +32,12 @@ func runPipeline(t *testing.T, c *client, name, config string) (string, string) 
 }
 
 // requireGroovy skips (fails under CI) without a groovy that runs. It
-// probes with the JAVA_HOME the emulator itself picks (findGroovy), so a
+// probes with the JAVA_HOME the emulator itself picks (FindGroovy), so a
 // machine with Debian's groovy and Java 17 but no JAVA_HOME runs these
 // tests instead of skipping them.
 func requireGroovy(t *testing.T) {
 	t.Helper()
-	groovy, javaHome, err := findGroovy()
+	groovy, javaHome, err := FindGroovy()
 	if err == nil {
 		cmd := exec.Command(groovy, "--version")
 		cmd.Env = append(os.Environ(), "JAVA_HOME="+javaHome)
