@@ -131,6 +131,23 @@ func (n *xnode) without(id string) {
 // normalise drops namespaces, the whitespace between elements and the
 // attributes (all of them, or only namespaced ones when keepAttrs), so the
 // tree encodes back cleanly.
+// userXML parses a user's configuration file whose root element must be
+// root, or starts an empty one when the user has none (user is empty).
+func userXML(user []byte, root string, keepAttrs bool) (*xnode, error) {
+	if len(bytes.TrimSpace(user)) == 0 {
+		return el(root, ""), nil
+	}
+	n := &xnode{}
+	if err := xml.Unmarshal(user, n); err != nil {
+		return nil, err
+	}
+	if n.XMLName.Local != root {
+		return nil, fmt.Errorf("the root element is <%s>, not <%s>", n.XMLName.Local, root)
+	}
+	n.normalise(keepAttrs)
+	return n, nil
+}
+
 func (n *xnode) normalise(keepAttrs bool) {
 	n.XMLName.Space = ""
 	if len(n.Nodes) > 0 {
@@ -155,16 +172,9 @@ func (n *xnode) attr(name string) string {
 // mavenSettings merges the Cloudsmith server, profile and repository into
 // the user's settings.xml (nil for none).
 func mavenSettings(user []byte, repoURL, tok string) ([]byte, error) {
-	root := el("settings", "")
-	if len(bytes.TrimSpace(user)) > 0 {
-		root = &xnode{}
-		if err := xml.Unmarshal(user, root); err != nil {
-			return nil, err
-		}
-		if root.XMLName.Local != "settings" {
-			return nil, fmt.Errorf("the root element is <%s>, not <settings>", root.XMLName.Local)
-		}
-		root.normalise(false)
+	root, err := userXML(user, "settings", false)
+	if err != nil {
+		return nil, err
 	}
 	policy := func() []*xnode { return []*xnode{el("enabled", "true")} }
 	repo := func(kind string) *xnode {

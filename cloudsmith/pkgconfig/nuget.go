@@ -1,7 +1,6 @@
 package pkgconfig
 
 import (
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -54,16 +53,9 @@ func (p *plan) nuget() error {
 // nugetConfig merges the cloudsmith source and its credentials into the
 // user's NuGet.Config (nil for none), replacing a cloudsmith source there.
 func nugetConfig(user []byte, src, tok string) ([]byte, error) {
-	root := el("configuration", "")
-	if len(bytes.TrimSpace(user)) > 0 {
-		root = &xnode{}
-		if err := xml.Unmarshal(user, root); err != nil {
-			return nil, err
-		}
-		if root.XMLName.Local != "configuration" {
-			return nil, fmt.Errorf("the root element is <%s>, not <configuration>", root.XMLName.Local)
-		}
-		root.normalise(true)
+	root, err := userXML(user, "configuration", true)
+	if err != nil {
+		return nil, err
 	}
 	add := func(key, value string, more ...xml.Attr) *xnode {
 		n := el("add", "")

@@ -506,10 +506,6 @@ func (p *pipelineRun) currentBuild(name string) any {
 	return nil
 }
 
-// environment is the step context's environment: the build's, env.X
-// assignments, withEnv overrides (EnvVars.override: NAME+X prepends to a
-// PATH-like variable, an empty value removes it; no ${} expansion), then
-// withCredentials bindings.
 // runEnvironment is WorkflowRun.getEnvironment: the build's variables
 // and the env.X assignments (EnvActionImpl), without any step context.
 func (p *pipelineRun) runEnvironment() map[string]string {
@@ -528,16 +524,12 @@ func (p *pipelineRun) runEnvironment() map[string]string {
 	return env
 }
 
+// environment is the step context's environment: the run's (above),
+// withEnv overrides (EnvVars.override: NAME+X prepends to a PATH-like
+// variable, an empty value removes it; no ${} expansion), the workspace
+// inside node, then withCredentials bindings.
 func (p *pipelineRun) environment(c stepCtx) map[string]string {
-	env := map[string]string{}
-	for k, v := range p.x.env {
-		env[k] = v
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for k, v := range p.globalEnv {
-		env[k] = v
-	}
+	env := p.runEnvironment()
 	for _, kv := range c.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		if base, _, plus := strings.Cut(k, "+"); plus {
@@ -562,6 +554,8 @@ func (p *pipelineRun) environment(c stepCtx) map[string]string {
 		delete(env, "WORKSPACE")
 		delete(env, "WORKSPACE_TMP")
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, h := range c.Bindings {
 		if bd := p.bindings[h]; bd != nil {
 			for k, v := range bd.vars {
