@@ -6,7 +6,6 @@ package discovery
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdflags"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/views"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
 )
 
@@ -115,14 +115,11 @@ warning. Exit status: 0 OK (warnings allowed), 1 otherwise.`,
 			}
 			res := trust.Check(ctx, env.Issuer, want)
 			if output == cmdutil.OutputJSON {
-				if err := cmdutil.WriteJSON(f.IO.Out, struct {
-					OK bool `json:"ok"`
-					*trust.CheckResult
-				}{res.OK(), res}); err != nil {
+				if err := views.CheckJSON(f.IO.Out, res); err != nil {
 					return err
 				}
 			} else {
-				WriteFindings(f.IO.ErrOut, res, trust.SevWarning)
+				views.CheckFindings(f.IO.ErrOut, res, trust.SevWarning)
 			}
 			if err := res.Err(); err != nil {
 				return cmdflags.Failed(output, err)
@@ -130,27 +127,13 @@ warning. Exit status: 0 OK (warnings allowed), 1 otherwise.`,
 			if output == cmdutil.OutputJSON {
 				return nil
 			}
-			fmt.Fprintf(f.IO.Out, "ok: %s and %s serve key %s, as Jenkins signs\n", res.ConfigURL, res.JWKSURL, strings.Join(want.Kids(), ", "))
-			return nil
+			return views.CheckOK(f.IO.Out, res, want.Kids())
 		}),
 	}
 	o.AddFlags(cmd)
 	o.AddIssuerCAFlag(cmd)
 	o.AddOutputFlag(cmd)
 	return cmd
-}
-
-// WriteFindings prints the findings of one severity, each with its fix.
-func WriteFindings(w io.Writer, res *trust.CheckResult, sev trust.Severity) {
-	for _, fd := range res.Findings {
-		if fd.Severity != sev {
-			continue
-		}
-		fmt.Fprintf(w, "%s: %s\n", fd.Severity, fd.Message)
-		if fd.Fix != "" {
-			fmt.Fprintf(w, "  fix: %s\n", fd.Fix)
-		}
-	}
 }
 
 func newServeCmd(f *cmdutil.Factory) *cobra.Command {

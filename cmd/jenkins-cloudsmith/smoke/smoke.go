@@ -11,6 +11,7 @@ import (
 
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdflags"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/cmdutil"
+	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/internal/views"
 	"github.com/cloudsmith-oidc/jenkins-cloudsmith-oidc/trust"
 )
 
@@ -40,22 +41,12 @@ hold; when one fails, run doctor to find the broken link.`,
 			if err != nil {
 				return err
 			}
+			write := views.SmokeText
 			if output == cmdutil.OutputJSON {
-				if err := cmdutil.WriteJSON(f.IO.Out, struct {
-					OK bool `json:"ok"`
-					*trust.SmokeResult
-				}{res.OK(), res}); err != nil {
-					return err
-				}
-			} else {
-				mark := func(ok bool) string {
-					if ok {
-						return "yes"
-					}
-					return "NO"
-				}
-				fmt.Fprintf(f.IO.Out, "%s #%d: %s\n  token bound:     %s\n  token exchanged: %s\n  token used:      %s\n",
-					res.Job, res.Number, res.Result, mark(res.Bound), mark(res.Exchanged), mark(res.Used))
+				write = views.SmokeJSON
+			}
+			if err := write(f.IO.Out, res); err != nil {
+				return err
 			}
 			if !res.OK() {
 				return cmdflags.Failed(output, fmt.Errorf("smoke test of %s #%d failed: %s", res.Job, res.Number, res.Problem))
