@@ -117,25 +117,14 @@ func TestLibraryVersionRules(t *testing.T) {
 	s := testServer(t, WithGlobalLibrary(GlobalLibrary{Name: "shared", Remote: gs.URL + "lib.git", DefaultVersion: "main"}),
 		WithBuildEnv("LIB_URL="+gs.URL+"lib.git"))
 	c := adminClient(t, s)
-	tests := []struct {
-		name, script, result, want string
-	}{
+	tests := []pipelineCase{
 		{"default version named without override", "@Library('shared@main') _\ngreet()", "FAILURE",
 			"General error during conversion: Version override not permitted for library shared\n"}, // LibraryAdder runs while the script compiles
 		{"retriever without version", "library identifier: 'other', retriever: modernSCM([$class: 'GitSCMSource', remote: env.LIB_URL])", "FAILURE",
 			"ERROR: Must specify a version for library other\n"},
 		{"loaded twice", "@Library('shared') _\nlibrary 'shared'\ngreet()", "SUCCESS", "Only using first definition of library shared\n"},
 	}
-	for i, tt := range tests {
-		i, tt := i, tt
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			result, console := runPipeline(t, c, fmt.Sprintf("l%d", i), pipelineJob(tt.script, true))
-			if result != tt.result || !strings.Contains(console, tt.want) {
-				t.Errorf("result %s, want %s; console lacks %q:\n%s", result, tt.result, tt.want, console)
-			}
-		})
-	}
+	runPipelineCases(t, c, "l", tests)
 }
 
 // TestSystemScopedCredentialsInvisibleToBuilds: SystemCredentialsProvider
@@ -206,18 +195,28 @@ func TestTokenClaimsFromRunEnvironment(t *testing.T) {
 	s := testServer(t, WithClaimTemplates(claims))
 	c := adminClient(t, s)
 	createTokenCred(t, c, "credentials/store/system/domain/_/", "oidc", "jenkins", "")
-	tests := []struct{ name, script, result, want string }{
+	tests := []pipelineCase{
 		{"withEnv does not reach the claims", `node { withEnv(['TEAM=red']) { withCredentials([string(credentialsId: 'oidc', variable: 'T')]) { sh 'true' } } }`,
 			"FAILURE", "Apparently unsubstituted claims: ${TEAM}"},
 		{"env assignment does", `env.TEAM = 'red'
 node { withCredentials([string(credentialsId: 'oidc', variable: 'T')]) { sh 'true' } }`,
 			"SUCCESS", "Finished: SUCCESS"},
 	}
+	runPipelineCases(t, c, "e", tests)
+}
+
+// pipelineCase is a sandboxed Pipeline script, the result its build
+// must end with and a line its console must hold.
+type pipelineCase struct{ name, script, result, want string }
+
+// runPipelineCases builds each case as its own job (prefix + index), in
+// parallel: each build is a JVM.
+func runPipelineCases(t *testing.T, c *client, prefix string, tests []pipelineCase) {
+	t.Helper()
 	for i, tt := range tests {
-		i, tt := i, tt
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			result, console := runPipeline(t, c, fmt.Sprintf("e%d", i), pipelineJob(tt.script, true))
+			result, console := runPipeline(t, c, fmt.Sprintf("%s%d", prefix, i), pipelineJob(tt.script, true))
 			if result != tt.result || !strings.Contains(console, tt.want) {
 				t.Errorf("result %s, want %s; console lacks %q:\n%s", result, tt.result, tt.want, console)
 			}
